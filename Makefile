@@ -1,0 +1,143 @@
+# rvnet: bare-metal RISC-V firmware with its own UDP/IPv4 stack.
+#   make              build/firmware.elf (M-mode, echo app)
+#   make MODE=s       build/firmware-s.elf (S-mode OpenSBI payload)
+#   make APP=l2reflect  L2 reflector (driver test / rate ceiling)
+#   make run | debug | size | test | bench | fuzz
+# Variables: CROSS_COMPILE, MODE (m|s), APP (echo|l2reflect), VARIANT (a
+# name for an extra build flavour), CFLAGS_EXTRA, V=1 (show commands).
+
+CROSS_COMPILE ?= riscv64-unknown-elf-
+MODE ?= m
+APP ?= echo
+VARIANT ?=
+CFLAGS_EXTRA ?=
+HOSTCC ?= cc
+CLANG ?= clang
+
+ifeq ($(V),1)
+Q :=
+else
+Q := @
+endif
+
+# ---- output names: every flavour has its own objects and image ----
+SUFFIX := $(if $(filter s,$(MODE)),-s)$(if $(filter-out echo,$(APP)),-$(APP))$(if $(VARIANT),-$(VARIANT))
+NAME := firmware$(SUFFIX)
+OBJDIR := build/obj/$(NAME)
+ELF := build/$(NAME).elf
+BIN := build/$(NAME).bin
+
+ifeq ($(MODE),s)
+RAM_BASE := 0x80200000
+MODE_DEF := -DMODE_S=1
+else ifeq ($(MODE),m)
+RAM_BASE := 0x80000000
+MODE_DEF := -DMODE_S=0
+else
+$(error MODE must be m or s)
+endif
+
+CC := $(CROSS_COMPILE)gcc
+OBJCOPY := $(CROSS_COMPILE)objcopy
+SIZE := $(CROSS_COMPILE)size
+
+WARN := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes
+CFLAGS := --specs=picolibc.specs -std=c11 -march=rv64imac_zicsr_zifencei -mabi=lp64 \
+	-mcmodel=medany -O2 -g -ffreestanding -fno-common -ffunction-sections \
+	-fdata-sections $(WARN) $(MODE_DEF) -DAPP_$(APP)=1 -I. -MMD -MP $(CFLAGS_EXTRA)
+LDFLAGS := --specs=picolibc.specs -march=rv64imac_zicsr_zifencei -mabi=lp64 -nostartfiles \
+	-T linker.ld -Wl,--defsym=__ram_base=$(RAM_BASE) -Wl,--gc-sections -Wl,-Map=$(OBJDIR)/map.txt
+
+PLAT_SRCS := drivers/uart.c drivers/plic.c drivers/timer.c drivers/trap.c drivers/fdt.c \
+	drivers/virtio_net.c app/console.c app/bootargs.c app/main.c
+NET_SRCS := $(sort $(wildcard net/*.c))
+APP_SRCS := $(if $(filter l2reflect,$(APP)),app/l2reflect.c,app/echo.c)
+SRCS := boot/start.S $(PLAT_SRCS) $(APP_SRCS) $(NET_SRCS)
+OBJS := $(patsubst %,$(OBJDIR)/%.o,$(SRCS))
+
+.PHONY: all run debug size test unit bench bench-host fuzz clean deps
+all: $(ELF) $(BIN)
+
+$(ELF): $(OBJS) linker.ld
+	@echo "  LD      $@"
+	$(Q)$(CC) $(LDFLAGS) -o $@ $(OBJS)
+
+$(BIN): $(ELF)
+	$(Q)$(OBJCOPY) -O binary $< $@
+
+$(OBJDIR)/%.c.o: %.c
+	@mkdir -p $(dir $@)
+	@echo "  CC      $<"
+	$(Q)$(CC) $(CFLAGS) -c -o $@ $<
+
+$(OBJDIR)/%.S.o: %.S
+	@mkdir -p $(dir $@)
+	@echo "  AS      $<"
+	$(Q)$(CC) $(CFLAGS) -c -o $@ $<
+
+-include $(OBJS:.o=.d)
+
+# ---- QEMU ----
+QEMU ?= qemu-system-riscv64
+QEMU_NET := -netdev user,id=n0,hostfwd=udp:127.0.0.1:5555-:7 -device virtio-net-device,netdev=n0
+ifeq ($(MODE),s)
+QEMU_BOOT := -bios default -kernel $(ELF)
+else
+QEMU_BOOT := -bios none -kernel $(ELF)
+endif
+QEMU_CMD := $(QEMU) -M virt -m 128M -nographic $(QEMU_BOOT) $(QEMU_NET) $(QEMU_EXTRA)
+
+run: deps $(ELF)
+	$(QEMU_CMD)
+
+debug: deps $(ELF)
+	@echo "In another terminal:"
+	@echo "  gdb-multiarch $(ELF) -ex 'target remote :1234'"
+	$(QEMU_CMD) -s -S
+
+size: $(ELF)
+	$(Q)$(SIZE) -A $(ELF) | grep -E '^(\.text|\.rodata|\.data|\.sdata|\.bss|\.sbss|\.stack|Total)'
+	$(Q)$(SIZE) $(ELF)
+
+# ---- host build of the portable parts (unit tests, fuzzing, bench) ----
+HOST_SRCS := $(NET_SRCS) drivers/fdt.c app/bootargs.c
+HOST_CFLAGS := -std=c11 -g -O1 $(WARN) -Wno-missing-prototypes -I. -D_DEFAULT_SOURCE \
+	-fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer $(CFLAGS_EXTRA)
+HOST_OBJS := $(patsubst %.c,build/host/%.o,$(HOST_SRCS))
+UNIT_SRCS := $(sort $(wildcard test/unit/test_*.c))
+UNIT_BINS := $(patsubst test/unit/%.c,build/host/%,$(UNIT_SRCS))
+
+build/host/%.o: %.c
+	@mkdir -p $(dir $@)
+	@echo "  HOSTCC  $<"
+	$(Q)$(HOSTCC) $(HOST_CFLAGS) -MMD -MP -c -o $@ $<
+
+build/host/test_%: test/unit/test_%.c $(HOST_OBJS)
+	@echo "  HOSTLD  $@"
+	$(Q)$(HOSTCC) $(HOST_CFLAGS) -MMD -MP -o $@ $< $(HOST_OBJS)
+
+# keep the objects: as prerequisites of a pattern rule they would be intermediate
+.SECONDARY: $(HOST_OBJS)
+-include $(HOST_OBJS:.o=.d) $(UNIT_BINS:=.d)
+
+unit: $(UNIT_BINS)
+	$(Q)for t in $(UNIT_BINS); do $$t; done
+
+# ---- the whole suite: installs what is missing, then host + QEMU tests ----
+deps:
+	$(Q)sh test/deps.sh
+
+test: deps
+	$(Q)bash test/run_all.sh
+
+bench: deps
+	$(Q)bash bench/run.sh
+
+bench-host:
+	$(Q)$(MAKE) -s -f bench/host.mk
+
+fuzz: deps
+	$(Q)$(MAKE) -s -f test/fuzz/fuzz.mk fuzz FUZZ_SECONDS=$(or $(FUZZ_SECONDS),600)
+
+clean:
+	rm -rf build

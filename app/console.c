@@ -1,0 +1,137 @@
+/*
+ * The UART console: a line at a time, read only when the UART's
+ * interrupt says bytes are waiting, so it never blocks the superloop.
+ */
+#include <stdio.h>
+#include <string.h>
+#include "app.h"
+#include "drivers/platform.h"
+#include "drivers/virtio_net.h"
+#include "net/net.h"
+
+static char line[80];
+static unsigned len;
+static volatile int waiting;
+
+static void uart_ready(void *arg)
+{
+	(void)arg;
+	waiting = 1;
+}
+
+void console_init(void)
+{
+	plic_enable(board.uart_irq, uart_ready, NULL);
+}
+
+int console_pending(void)
+{
+	return waiting;
+}
+
+static void print_ip(const char *label, uint32_t a)
+{
+	printf("%s%u.%u.%u.%u", label, a >> 24, a >> 16 & 255, a >> 8 & 255, a & 255);
+}
+
+static void cmd_stats(void)
+{
+	const char *layer = "";
+	for (unsigned i = 0; i < net_stat_count; i++) {
+		const struct stat_desc *d = &net_stat_desc[i];
+		uint32_t v;
+		memcpy(&v, (const char *)&net_stats + d->offset, sizeof v);
+		if (strcmp(layer, d->layer)) {
+			layer = d->layer;
+			printf("\n%-5s", layer);
+		}
+		printf(" %s=%lu", d->name, (unsigned long)v);
+	}
+	printf("\nnic   rx=%lu rx_bytes=%lu tx=%lu tx_bytes=%lu rx_nobuf=%lu rx_bad=%lu "
+	       "tx_full=%lu tx_bad=%lu irqs=%lu notifies=%lu csum_fixed=%lu\n",
+	       (unsigned long)nic_stats.rx_frames, (unsigned long)nic_stats.rx_bytes,
+	       (unsigned long)nic_stats.tx_frames, (unsigned long)nic_stats.tx_bytes,
+	       (unsigned long)nic_stats.rx_nobuf, (unsigned long)nic_stats.rx_bad,
+	       (unsigned long)nic_stats.tx_full, (unsigned long)nic_stats.tx_bad,
+	       (unsigned long)nic_stats.irqs, (unsigned long)nic_stats.notifies,
+	       (unsigned long)nic_stats.csum_fixed);
+	printf("pool  free=%u/%u low=%lu alloc_fail=%lu bad_free=%lu rx_posted=%u tx_inflight=%u\n",
+	       pkt_free_count(), CFG_PKT_COUNT, (unsigned long)pkt_stats.low_water,
+	       (unsigned long)pkt_stats.alloc_fail, (unsigned long)pkt_stats.bad_free,
+	       virtio_net_rx_posted(), virtio_net_tx_inflight());
+	printf("loop  busy_instret=%llu wakeups=%lu passes=%lu boot_ms=%lu boot_instret=%llu\n",
+	       (unsigned long long)loop_stats.busy_instret, (unsigned long)loop_stats.wakeups,
+	       (unsigned long)loop_stats.passes, (unsigned long)loop_stats.boot_ms,
+	       (unsigned long long)loop_stats.boot_instret);
+	const char *bad = net_stats_check();
+	printf("check %s%s\n", bad ? "FAILED in layer " : "ok", bad ? bad : "");
+}
+
+static void cmd_ifconfig(void)
+{
+	printf("mac %02x:%02x:%02x:%02x:%02x:%02x link %s mtu %u\n", netif.mac[0], netif.mac[1],
+	       netif.mac[2], netif.mac[3], netif.mac[4], netif.mac[5],
+	       nic.link_up ? "up" : "down", netif.mtu);
+	print_ip("inet ", netif.ip);
+	print_ip(" mask ", netif.mask);
+	print_ip(" gw ", netif.gw);
+	printf("\n");
+}
+
+static void cmd_arp(void)
+{
+	uint32_t ip, age;
+	uint8_t mac[6];
+	int state;
+	for (unsigned i = 0; arp_entry_get(i, &ip, mac, &state, &age) == 0; i++) {
+		if (state == 0)
+			continue;
+		print_ip("", ip);
+		printf(" %02x:%02x:%02x:%02x:%02x:%02x %s age %lu ms\n", mac[0], mac[1], mac[2],
+		       mac[3], mac[4], mac[5], state == 1 ? "pending" : "stable",
+		       (unsigned long)age);
+	}
+}
+
+static void run(const char *cmd)
+{
+	if (!strcmp(cmd, "stats"))
+		cmd_stats();
+	else if (!strcmp(cmd, "ifconfig"))
+		cmd_ifconfig();
+	else if (!strcmp(cmd, "arp"))
+		cmd_arp();
+	else if (!strcmp(cmd, "reset")) {
+		net_stats_reset();
+		memset(&nic_stats, 0, sizeof nic_stats);
+		loop_stats.busy_instret = 0;
+		loop_stats.wakeups = loop_stats.passes = 0;
+		printf("counters reset\n");
+	} else if (!strcmp(cmd, "poweroff"))
+		platform_exit(0);
+	else if (!strcmp(cmd, "help"))
+		printf("commands: stats ifconfig arp reset poweroff help\n");
+	else if (cmd[0])
+		printf("unknown command '%s' (try help)\n", cmd);
+}
+
+void console_poll(void)
+{
+	int c;
+	waiting = 0;
+	while ((c = uart_getc()) >= 0) {
+		if (c == '\r' || c == '\n') {
+			printf("\n");
+			line[len] = 0;
+			run(line);
+			len = 0;
+			printf("> ");
+		} else if ((c == 8 || c == 127) && len) {
+			len--;
+			printf("\b \b");
+		} else if (c >= ' ' && c < 127 && len < sizeof line - 1) {
+			line[len++] = (char)c;
+			uart_putc((char)c);
+		}
+	}
+}

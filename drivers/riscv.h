@@ -1,0 +1,58 @@
+/*
+ * CSR access that hides the privilege mode: the same source runs in
+ * M-mode (-bios none) and in S-mode under OpenSBI (HiFive boards).
+ */
+#ifndef DRIVERS_RISCV_H
+#define DRIVERS_RISCV_H
+
+#include <stdint.h>
+
+#define csr_read(csr) ({ unsigned long _v; __asm__ volatile("csrr %0, " #csr : "=r"(_v)); _v; })
+#define csr_write(csr, v) __asm__ volatile("csrw " #csr ", %0" ::"rK"(v))
+#define csr_set(csr, v) __asm__ volatile("csrs " #csr ", %0" ::"rK"(v))
+#define csr_clear(csr, v) __asm__ volatile("csrc " #csr ", %0" ::"rK"(v))
+
+#if MODE_S
+#define CSR_STATUS sstatus
+#define CSR_IE sie
+#define CSR_IP sip
+#define CSR_CAUSE scause
+#define CSR_EPC sepc
+#define CSR_TVAL stval
+#define STATUS_IE (1ul << 1)   /* SIE */
+#define IRQ_TIMER 5
+#define IRQ_EXT 9
+#define MODE_NAME "S"
+#else
+#define CSR_STATUS mstatus
+#define CSR_IE mie
+#define CSR_IP mip
+#define CSR_CAUSE mcause
+#define CSR_EPC mepc
+#define CSR_TVAL mtval
+#define STATUS_IE (1ul << 3)   /* MIE */
+#define IRQ_TIMER 7
+#define IRQ_EXT 11
+#define MODE_NAME "M"
+#endif
+
+#define CSR_READ(c) csr_read(c)
+#define xcsr_read(c) CSR_READ(c)
+#define xcsr_write(c, v) csr_write(c, v)
+#define xcsr_set(c, v) csr_set(c, v)
+#define xcsr_clear(c, v) csr_clear(c, v)
+
+static inline void intr_off(void) { xcsr_clear(CSR_STATUS, STATUS_IE); }
+static inline void intr_on(void) { xcsr_set(CSR_STATUS, STATUS_IE); }
+static inline void wfi(void) { __asm__ volatile("wfi"); }
+static inline uint64_t rdinstret(void) { uint64_t v; __asm__ volatile("rdinstret %0" : "=r"(v)); return v; }
+static inline uint64_t rdcycle(void) { uint64_t v; __asm__ volatile("rdcycle %0" : "=r"(v)); return v; }
+
+static inline uint32_t mmio_read32(uintptr_t a) { return *(volatile uint32_t *)a; }
+static inline void mmio_write32(uintptr_t a, uint32_t v) { *(volatile uint32_t *)a = v; }
+static inline uint8_t mmio_read8(uintptr_t a) { return *(volatile uint8_t *)a; }
+static inline void mmio_write8(uintptr_t a, uint8_t v) { *(volatile uint8_t *)a = v; }
+/* Order memory (descriptor writes) against device MMIO. */
+static inline void fence(void) { __asm__ volatile("fence iorw, iorw" ::: "memory"); }
+
+#endif

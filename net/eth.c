@@ -1,0 +1,77 @@
+/*
+ * Ethernet II: filter by destination, dispatch by ethertype, and prepend
+ * the header on output. Everything else about the link is the driver's.
+ */
+#include "net.h"
+
+static int mac_eq(const uint8_t *a, const uint8_t *b)
+{
+	return ((a[0] ^ b[0]) | (a[1] ^ b[1]) | (a[2] ^ b[2]) | (a[3] ^ b[3]) |
+		(a[4] ^ b[4]) | (a[5] ^ b[5])) == 0;
+}
+
+void eth_input(struct pkt *p)
+{
+	const uint8_t *h = p->data;
+
+	STAT(eth, rx);
+	if (p->len < ETH_HLEN) {
+		STAT(eth, drop_runt);
+		goto drop;
+	}
+	if (p->len > ETH_HLEN + netif.mtu) {
+		STAT(eth, drop_oversize);
+		goto drop;
+	}
+	if (mac_is_bcast(h + ETH_DST)) {
+		p->flags |= PKT_F_BCAST;
+	} else if (!mac_eq(h + ETH_DST, netif.mac)) {
+		/* includes every multicast group: we join none */
+		STAT(eth, drop_not_ours);
+		goto drop;
+	}
+	if (mac_is_mcast(h + ETH_SRC)) {
+		STAT(eth, drop_src_mcast);
+		goto drop;
+	}
+	uint16_t type = get16(h + ETH_TYPE);
+	pkt_pull(p, ETH_HLEN);
+	if (type == ETHTYPE_IP) {
+		STAT(eth, to_ip);
+		ip_input(p);
+		return;
+	}
+	if (type == ETHTYPE_ARP) {
+		STAT(eth, to_arp);
+		arp_input(p);
+		return;
+	}
+	if (type == ETHTYPE_VLAN || type == ETHTYPE_QINQ)
+		STAT(eth, drop_vlan);
+	else
+		STAT(eth, drop_type);
+drop:
+	pkt_free(p);
+}
+
+int eth_output(struct pkt *p, const uint8_t dst[6], uint16_t type)
+{
+	uint8_t *h = pkt_push(p, ETH_HLEN);
+	if (!h) {
+		STAT(eth, tx_err);
+		pkt_free(p);
+		return NET_ERR_ARG;
+	}
+	/* byte stores: memcpy is a libcall in a freestanding build */
+	for (int i = 0; i < 6; i++) {
+		h[ETH_DST + i] = dst[i];
+		h[ETH_SRC + i] = netif.mac[i];
+	}
+	put16(h + ETH_TYPE, type);
+	if (netif.output(p) != 0) {
+		STAT(eth, tx_err);
+		return NET_ERR_IF;
+	}
+	STAT(eth, tx);
+	return NET_OK;
+}

@@ -1,0 +1,78 @@
+/* Internal interfaces between the layers of net/ (not for applications:
+ * those include udp.h and netif.h). */
+#ifndef NET_NET_H
+#define NET_NET_H
+
+#include <stdint.h>
+#include "config.h"
+#include "netif.h"
+#include "pkt.h"
+#include "stats.h"
+#include "wire.h"
+#include "csum.h"
+
+enum net_err {
+	NET_OK = 0,
+	NET_ERR_MEM = -1,   /* no buffer / no table slot */
+	NET_ERR_RTE = -2,   /* no route, or ARP resolution pending/failed */
+	NET_ERR_USE = -3,   /* address/port in use */
+	NET_ERR_ARG = -4,   /* bad argument (e.g. too big, no headroom) */
+	NET_ERR_IF = -5,    /* the driver refused the frame */
+};
+
+/* eth.c: p->data at the Ethernet header. */
+void eth_input(struct pkt *p);
+/* Push the Ethernet header and hand the frame to the driver. Takes ownership. */
+int eth_output(struct pkt *p, const uint8_t dst[6], uint16_t type);
+
+/* arp.c */
+void arp_init(void);
+void arp_input(struct pkt *p);           /* p->data at the ARP packet */
+/* Send an IPv4 packet (p->data at its IP header) to next hop 'nexthop':
+ * resolved now, or queued while a request is outstanding. Takes ownership. */
+int arp_output(struct pkt *p, uint32_t nexthop);
+void arp_tick(uint32_t now);
+void arp_announce(void);                  /* gratuitous ARP at start-up */
+/* Cache entry i for display: 0 and the fields, or -1 past the end.
+ * state: 0 free, 1 pending, 2 stable; age in ms since last confirmed. */
+int arp_entry_get(unsigned i, uint32_t *ip, uint8_t mac[6], int *state, uint32_t *age);
+
+/* ipv4.c: p->data at the IPv4 header. */
+void ip_init(void);
+void ip_input(struct pkt *p);
+/* p->data at the transport header (len = transport length). Pushes the IP
+ * header, routes, fragments when larger than the MTU. Takes ownership.
+ * src 0 means the interface address. */
+int ip_output(struct pkt *p, uint32_t src, uint32_t dst, uint8_t proto);
+void ip_tick(uint32_t now);               /* reassembly timeouts */
+/* Addresses as seen from our interface. */
+int ip_is_bcast(uint32_t a);              /* limited or our subnet broadcast */
+int ip_is_mcast(uint32_t a);
+static inline const uint8_t *pkt_iph(const struct pkt *p) { return p->head + p->l3; }
+
+/* ipfrag.c: reassembly and output fragmentation. */
+void ip_reass_init(void);
+/* A fragment (p->data at its IP header, header already validated). Returns
+ * the whole datagram (p->data at its IP header, fragment fields cleared)
+ * when this fragment completes it, otherwise NULL (the fragment was held
+ * or dropped and counted). Takes ownership of p. */
+struct pkt *ip_reass(struct pkt *p);
+void ip_reass_tick(uint32_t now);
+/* Send p (p->data at a complete IP header, total length > MTU) as
+ * fragments. Takes ownership. */
+int ip_frag_output(struct pkt *p, uint32_t nexthop);
+
+/* icmp.c: p->data at the ICMP header, p->l3 set. */
+void icmp_init(void);                     /* fills the error rate-limit bucket */
+void icmp_input(struct pkt *p);
+/* Send an ICMP error about 'orig' (p->l3 set, any data position), quoting
+ * its IP header + 8 bytes. Applies the RFC 1122 exceptions (no error about
+ * an error, a broadcast/multicast, a non-initial fragment, a non-unicast
+ * source) and the rate limit. Does not take ownership of 'orig'. */
+void icmp_error(const struct pkt *orig, uint8_t type, uint8_t code);
+
+/* udp.c: p->data at the UDP header, p->l3 set. */
+void udp_init(void);
+void udp_input(struct pkt *p);
+
+#endif

@@ -1,0 +1,79 @@
+#include "pkt.h"
+
+/*
+ * The pool. Buffers and descriptors live apart so every buffer starts on
+ * a 64-byte boundary (cache line, and the NIC's DMA alignment).
+ */
+static uint8_t pool_mem[CFG_PKT_COUNT][CFG_PKT_BUFSZ] __attribute__((aligned(64)));
+static struct pkt pool[CFG_PKT_COUNT];
+static struct pkt *free_list;
+static unsigned nfree;
+struct pkt_stats pkt_stats;
+
+void pkt_pool_init(void)
+{
+	free_list = NULL;
+	for (int i = CFG_PKT_COUNT - 1; i >= 0; i--) {
+		struct pkt *p = &pool[i];
+		p->head = pool_mem[i];
+		p->cap = CFG_PKT_BUFSZ;
+		p->index = (uint16_t)i;
+		p->owner = PKT_FREE;
+		p->next = free_list;
+		free_list = p;
+	}
+	nfree = CFG_PKT_COUNT;
+	pkt_stats = (struct pkt_stats){.low_water = CFG_PKT_COUNT};
+}
+
+/* Transport headroom: NIC header + Ethernet + IPv4 (no options) + UDP. */
+#define PKT_TX_HEADROOM (CFG_PKT_LINK_OFF + 14 + 20 + 8)
+
+struct pkt *pkt_alloc(enum pkt_owner owner)
+{
+	struct pkt *p = free_list;
+	if (!p) {
+		pkt_stats.alloc_fail++;
+		return NULL;
+	}
+	free_list = p->next;
+	if (--nfree < pkt_stats.low_water)
+		pkt_stats.low_water = nfree;
+	pkt_stats.alloc++;
+	p->next = NULL;
+	p->owner = (uint8_t)owner;
+	p->flags = 0;
+	p->data = p->head + PKT_TX_HEADROOM;
+	p->len = 0;
+	return p;
+}
+
+static inline int from_pool(const struct pkt *p)
+{
+	return p >= pool && p < pool + CFG_PKT_COUNT &&
+	       (size_t)((const char *)p - (const char *)pool) % sizeof *p == 0;
+}
+
+void pkt_free(struct pkt *p)
+{
+	if (p->flags & PKT_F_REASM) {
+		ip_reass_release(p);
+		return;
+	}
+#if CFG_PKT_DEBUG
+	if (!from_pool(p) || p->owner == PKT_FREE) {
+		pkt_stats.bad_free++; /* refuse: linking it twice would corrupt the list */
+		return;
+	}
+#endif
+	p->owner = PKT_FREE;
+	p->next = free_list;
+	free_list = p;
+	nfree++;
+	pkt_stats.freed++;
+}
+
+unsigned pkt_free_count(void)
+{
+	return nfree;
+}

@@ -1,0 +1,105 @@
+/*
+ * Packet buffers: a static pool of fixed-size buffers with headroom.
+ *
+ * Ownership is explicit: exactly one of the driver's RX ring, the stack, a
+ * queue (ARP, UDP PCB), the app or the driver's TX ring holds a buffer at a
+ * time; whoever holds it passes it on or frees it. The owner tag lets a
+ * debug build catch double free and use after free at the point of misuse.
+ */
+#ifndef NET_PKT_H
+#define NET_PKT_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include "config.h"
+
+enum pkt_owner {
+	PKT_FREE = 0,
+	PKT_RXRING,  /* posted to the NIC's RX ring */
+	PKT_TXRING,  /* on the NIC's TX ring until the device returns it */
+	PKT_STACK,   /* being processed by net/ */
+	PKT_QUEUED,  /* on an ARP or UDP receive queue */
+	PKT_APP,     /* handed to application code */
+};
+
+enum pkt_flags {
+	PKT_F_CSUM_OK = 1 << 0, /* NIC verified L4 checksum (virtio DATA_VALID) */
+	PKT_F_PSUM = 1 << 1,    /* psum = ones'-complement sum of data..data+len */
+	PKT_F_BCAST = 1 << 2,   /* arrived to a broadcast/multicast address */
+	PKT_F_REASM = 1 << 3,   /* buffer is a reassembly slot, not a pool buffer */
+};
+
+struct pkt {
+	uint8_t *data;    /* current first byte (a header or the payload) */
+	uint16_t len;     /* bytes from data */
+	uint8_t owner;    /* enum pkt_owner */
+	uint8_t flags;    /* enum pkt_flags */
+	uint16_t l3;      /* offset of the IPv4 header from head (set by ip input) */
+	uint16_t psum;    /* see PKT_F_PSUM */
+	uint8_t *head;    /* buffer start */
+	uint16_t cap;     /* buffer size */
+	uint16_t index;   /* pool slot, or reassembly slot with PKT_F_REASM */
+	struct pkt *next; /* free list / queue link */
+};
+
+struct pkt_stats {
+	uint32_t alloc;
+	uint32_t freed;
+	uint32_t alloc_fail;  /* pool empty: the caller drops and counts */
+	uint32_t bad_free;    /* double free or free of a foreign pointer */
+	uint32_t low_water;   /* fewest free buffers ever seen */
+};
+
+extern struct pkt_stats pkt_stats;
+
+void pkt_pool_init(void);
+struct pkt *pkt_alloc(enum pkt_owner owner); /* data at the transport headroom, len 0 */
+void pkt_free(struct pkt *p);
+unsigned pkt_free_count(void);
+
+/* Give the buffer to a new owner; in debug builds checks it is not free. */
+static inline void pkt_own(struct pkt *p, enum pkt_owner owner)
+{
+	p->owner = (uint8_t)owner;
+}
+
+static inline size_t pkt_headroom(const struct pkt *p)
+{
+	return (size_t)(p->data - p->head);
+}
+
+static inline size_t pkt_tailroom(const struct pkt *p)
+{
+	return p->cap - pkt_headroom(p) - p->len;
+}
+
+/* Prepend n header bytes; NULL if the headroom is too small. */
+static inline uint8_t *pkt_push(struct pkt *p, size_t n)
+{
+	if (pkt_headroom(p) < n)
+		return NULL;
+	p->data -= n;
+	p->len = (uint16_t)(p->len + n);
+	return p->data;
+}
+
+/* Strip n header bytes; the caller has checked n <= len. */
+static inline void pkt_pull(struct pkt *p, size_t n)
+{
+	p->data += n;
+	p->len = (uint16_t)(p->len - n);
+}
+
+/* Reset a buffer to hold a frame at the link offset (RX refill). */
+static inline void pkt_reset_link(struct pkt *p)
+{
+	p->data = p->head + CFG_PKT_LINK_OFF;
+	p->len = 0;
+	p->flags = 0;
+}
+
+/* Reassembly slots hand out pkts that are not pool buffers; the IPv4
+ * layer frees them through this hook (set by ipv4 reassembly). */
+void ip_reass_release(struct pkt *p);
+
+#endif

@@ -1,0 +1,114 @@
+/*
+ * Per-layer counters, MIB-II / lwIP-stats style. Each counter is declared
+ * once here with its role, so printing, lookup by name and the accounting
+ * identity come from the same list:
+ *   IN   frames/datagrams handed to the layer
+ *   OK   handed on successfully (up the stack, consumed, answered)
+ *   DROP dropped, one named reason each
+ *   INFO anything else (output side, events)
+ * For every layer: sum(IN) == sum(OK) + sum(DROP), at every moment the
+ * stack is idle.
+ */
+#ifndef NET_STATS_H
+#define NET_STATS_H
+
+#include <stdint.h>
+
+#define NET_STATS(X) \
+	X(eth, rx, IN) \
+	X(eth, to_ip, OK) \
+	X(eth, to_arp, OK) \
+	X(eth, drop_runt, DROP)       /* shorter than an Ethernet header */ \
+	X(eth, drop_oversize, DROP)   /* longer than MTU + header */ \
+	X(eth, drop_not_ours, DROP)   /* unicast to another MAC, unjoined multicast */ \
+	X(eth, drop_src_mcast, DROP)  /* source MAC is multicast/broadcast */ \
+	X(eth, drop_vlan, DROP)       /* 802.1Q tagged */ \
+	X(eth, drop_type, DROP)       /* unknown ethertype */ \
+	X(eth, tx, INFO) \
+	X(eth, tx_err, INFO)          /* the driver refused the frame */ \
+	\
+	X(arp, rx, IN) \
+	X(arp, replied, OK)           /* request for us answered */ \
+	X(arp, learned, OK)           /* reply or other request consumed */ \
+	X(arp, ignored, OK)           /* well-formed, nothing to do (not for us, unsolicited) */ \
+	X(arp, drop_malformed, DROP)  /* sizes, types, truncated */ \
+	X(arp, drop_bad_sender, DROP) /* sender is broadcast/multicast/zero/our MAC */ \
+	X(arp, conflict, DROP)        /* someone claims our address (RFC 5227) */ \
+	X(arp, tx_request, INFO) \
+	X(arp, tx_reply, INFO) \
+	X(arp, defended, INFO) \
+	X(arp, cache_full, INFO)      /* evicted an entry to make room */ \
+	X(arp, queued, INFO)          /* packets held awaiting resolution */ \
+	X(arp, queue_drop, INFO)      /* held packet dropped: queue full / resolution failed */ \
+	X(arp, timeout, INFO)         /* resolution gave up */ \
+	\
+	X(ip, rx, IN) \
+	X(ip, delivered, OK)          /* to ICMP or UDP (a completing fragment counts here) */ \
+	X(ip, frag_held, OK)          /* fragment stored in a reassembly slot */ \
+	X(ip, drop_short, DROP)       /* truncated header or total length > frame */ \
+	X(ip, drop_version, DROP) \
+	X(ip, drop_hlen, DROP)        /* IHL < 5 or beyond the datagram */ \
+	X(ip, drop_csum, DROP) \
+	X(ip, drop_src, DROP)         /* source is broadcast/multicast/loopback */ \
+	X(ip, drop_not_ours, DROP)    /* we do not forward */ \
+	X(ip, drop_proto, DROP)       /* no such transport (protocol unreachable sent) */ \
+	X(ip, drop_frag, DROP)        /* bad fragment: overlap with different data, too big, no slot */ \
+	X(ip, reass_ok, INFO) \
+	X(ip, reass_timeout, INFO) \
+	X(ip, reass_nomem, INFO)      /* no free slot / fragment table full */ \
+	X(ip, tx, INFO) \
+	X(ip, tx_frag, INFO)          /* fragments sent */ \
+	X(ip, tx_err, INFO)           /* no route / no buffer / too big */ \
+	\
+	X(icmp, rx, IN) \
+	X(icmp, echo_replied, OK) \
+	X(icmp, consumed, OK)         /* other types we accept and ignore */ \
+	X(icmp, drop_short, DROP) \
+	X(icmp, drop_csum, DROP) \
+	X(icmp, drop_bcast_echo, DROP) \
+	X(icmp, tx_err_sent, INFO)    /* unreachable etc. */ \
+	X(icmp, tx_err_limited, INFO) /* suppressed by the rate limit */ \
+	\
+	X(udp, rx, IN) \
+	X(udp, delivered, OK) \
+	X(udp, drop_short, DROP)      /* UDP length < 8 or > IP payload */ \
+	X(udp, drop_csum, DROP) \
+	X(udp, drop_no_port, DROP)    /* no listener (port unreachable where allowed) */ \
+	X(udp, drop_queue_full, DROP) \
+	X(udp, tx, INFO) \
+	X(udp, tx_err, INFO) \
+	\
+	X(echo, rx, IN) \
+	X(echo, replied, OK) \
+	X(echo, drop_src, DROP)       /* from a deny-listed port or a non-unicast address */ \
+	X(echo, drop_bcast, DROP)     /* sent to a broadcast address */ \
+	X(echo, drop_tx, DROP)        /* the send failed (already counted below) */
+
+#define NET_STATS_FIELD(layer, name, role) uint32_t layer##_##name;
+struct net_stats {
+	NET_STATS(NET_STATS_FIELD)
+};
+#undef NET_STATS_FIELD
+
+extern struct net_stats net_stats;
+
+#define STAT(layer, name) (net_stats.layer##_##name++)
+
+enum stat_role { STAT_IN, STAT_OK, STAT_DROP, STAT_INFO };
+
+struct stat_desc {
+	const char *layer;
+	const char *name;
+	uint8_t role;
+	uint16_t offset; /* into struct net_stats */
+};
+
+extern const struct stat_desc net_stat_desc[];
+extern const unsigned net_stat_count;
+
+uint32_t net_stat_get(const char *layer, const char *name); /* ~0u if unknown */
+/* Returns the first layer whose identity fails, or NULL when all hold. */
+const char *net_stats_check(void);
+void net_stats_reset(void);
+
+#endif

@@ -1,0 +1,28 @@
+#!/bin/sh
+# Install what the build, run and tests need, once, on a Debian machine.
+need=""
+have() { command -v "$1" >/dev/null 2>&1; }
+have riscv64-unknown-elf-gcc || need="$need gcc-riscv64-unknown-elf"
+[ -f /usr/lib/picolibc/riscv64-unknown-elf/picolibc.specs ] || need="$need picolibc-riscv64-unknown-elf"
+have qemu-system-riscv64 || need="$need qemu-system-misc"
+[ -f /usr/lib/riscv64-linux-gnu/opensbi/generic/fw_dynamic.bin ] || need="$need opensbi"
+have cc || need="$need gcc"
+have clang || need="$need clang"
+have python3 || need="$need python3"
+have tshark || need="$need tshark"
+have ip || need="$need iproute2"
+have ping || need="$need iputils-ping"
+have arping || need="$need iputils-arping"
+have gnuplot || need="$need gnuplot-nox"
+have valgrind || need="$need valgrind"
+[ -z "$need" ] && exit 0
+echo "installing:$need"
+if [ "$(id -u)" != 0 ]; then
+	echo "not root: install these packages yourself:$need" >&2
+	exit 1
+fi
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -q >/dev/null && apt-get install -y -q $need >/dev/null || {
+	echo "apt-get install failed" >&2
+	exit 1
+}

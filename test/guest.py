@@ -1,0 +1,149 @@
+"""Drive one QEMU guest running rvnet: boot it, read its console, type
+commands, read its counters, stop it. Used by every integration test."""
+import os
+import re
+import select
+import signal
+import subprocess
+import time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def image(mode="m", app="echo", variant=""):
+    name = "firmware" + ("-s" if mode == "s" else "") + ("" if app == "echo" else "-" + app)
+    return os.path.join(ROOT, "build", name + (("-" + variant) if variant else "") + ".elf")
+
+
+class Guest:
+    def __init__(self, mode="m", app="echo", net=None, append=None, smp=1, modern=False,
+                 extra=(), variant="", icount=False):
+        self.mode = mode
+        self.elf = image(mode, app, variant)
+        cmd = ["qemu-system-riscv64", "-M", "virt", "-m", "128M", "-smp", str(smp),
+               "-nographic", "-bios", "default" if mode == "s" else "none",
+               "-kernel", self.elf]
+        if net is None:
+            cmd += ["-net", "none"]
+        else:
+            cmd += net
+        if modern:
+            cmd += ["-global", "virtio-mmio.force-legacy=false"]
+        if append:
+            cmd += ["-append", append]
+        if icount:
+            cmd += ["-icount", "shift=0"]
+        cmd += list(extra)
+        self.cmd = cmd
+        self.out = ""
+        self.proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                     stderr=subprocess.STDOUT, cwd=ROOT)
+        os.set_blocking(self.proc.stdout.fileno(), False)
+
+    def _read(self, timeout):
+        r, _, _ = select.select([self.proc.stdout], [], [], timeout)
+        if r:
+            data = self.proc.stdout.read()
+            if data:
+                self.out += data.decode("utf-8", "replace")
+                return True
+        return False
+
+    def wait_for(self, pattern, timeout=10.0, start=0):
+        """Wait until the console output (from offset start) matches; the match or None."""
+        end = time.time() + timeout
+        rx = re.compile(pattern)
+        while True:
+            m = rx.search(self.out, start)
+            if m:
+                return m
+            left = end - time.time()
+            if left <= 0 or self.proc.poll() is not None and not self._read(0):
+                return rx.search(self.out, start)
+            self._read(min(left, 0.2))
+
+    def boot(self, timeout=20.0):
+        return self.wait_for(r"ready in \d+ ms", timeout) is not None
+
+    def command(self, cmd, until=r"\n> ", timeout=10.0):
+        """Type a console command; the output it printed (None on time-out)."""
+        start = len(self.out)
+        self.proc.stdin.write((cmd + "\r").encode())
+        self.proc.stdin.flush()
+        m = self.wait_for(until, timeout, start)
+        return self.out[start:m.end()] if m else None
+
+    def stats(self):
+        """All counters from the 'stats' command as {'layer.name': value}."""
+        text = self.command("stats", until=r"check [^\n]*\n")
+        if text is None:
+            return None
+        st = {}
+        for line in text.splitlines():
+            parts = line.split()
+            if not parts:
+                continue
+            layer = parts[0]
+            for kv in parts[1:]:
+                if "=" in kv:
+                    k, v = kv.split("=", 1)
+                    try:
+                        st[layer + "." + k] = int(v)
+                    except ValueError:
+                        pass
+            if layer == "check":
+                st["check_ok"] = parts[1:2] == ["ok"]
+        return st
+
+    def wait_exit(self, timeout=10.0):
+        end = time.time() + timeout
+        while time.time() < end:
+            if self.proc.poll() is not None:
+                self._read(0)
+                return self.proc.returncode
+            self._read(0.1)
+        return None
+
+    def stop(self):
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(5)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        self._read(0)
+        return self.proc.returncode
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *a):
+        self.stop()
+
+
+class Runner:
+    """Tiny test runner: run(name, fn) where fn raises AssertionError on failure."""
+
+    def __init__(self, group):
+        self.group = group
+        self.passed = self.failed = 0
+
+    def run(self, name, fn, *args):
+        t0 = time.time()
+        try:
+            fn(*args)
+        except AssertionError as e:
+            self.failed += 1
+            print(f"FAIL {self.group}/{name}: {e}", flush=True)
+            return
+        except Exception as e:  # a crash of the test itself is a failure too
+            self.failed += 1
+            print(f"FAIL {self.group}/{name}: {type(e).__name__}: {e}", flush=True)
+            return
+        self.passed += 1
+        print(f"ok   {self.group}/{name} ({time.time() - t0:.1f}s)", flush=True)
+
+    def done(self):
+        print(f"{self.group}: {self.passed} passed, {self.failed} failed", flush=True)
+        return 1 if self.failed else 0

@@ -1,0 +1,86 @@
+"""Issue 2: the firmware boots in both modes, parks extra harts, takes its
+configuration from bootargs, and a crash is never silent."""
+import sys
+from guest import Guest, Runner
+
+USER_NET = ["-netdev", "user,id=n0", "-device", "virtio-net-device,netdev=n0"]
+
+
+def boots(mode):
+    with Guest(mode=mode, net=USER_NET) as g:
+        assert g.boot(), "no 'ready' line:\n" + g.out[-800:]
+        assert f"({mode.upper()}-mode" in g.out, "wrong mode in banner"
+        assert "virtio-net: legacy transport" in g.out, "NIC not found"
+        assert "config: ip 10.0.2.15/24 gw 10.0.2.2 port 7" in g.out, "default config missing"
+
+
+def smp4():
+    with Guest(net=USER_NET, smp=4) as g:
+        assert g.boot(), "no 'ready' line"
+        g.wait_for(r"ZZZ", 1.0)  # let stray harts print, if they would
+        assert g.out.count("rvnet 0.1") == 1, "banner printed %d times" % g.out.count("rvnet 0.1")
+        assert "hart 0 of 4" in g.out
+
+
+def bootargs():
+    with Guest(net=USER_NET, append="ip=10.9.8.7/16 gw=10.9.0.1") as g:
+        assert g.boot(), "no 'ready' line"
+        assert "config: ip 10.9.8.7/16 gw 10.9.0.1 port 7" in g.out, g.out[-600:]
+        text = g.command("ifconfig")
+        assert text and "inet 10.9.8.7 mask 255.255.0.0 gw 10.9.0.1" in text, text
+
+
+def bad_bootargs():
+    with Guest(net=USER_NET, append="ip=300.1.2.3/24 port=99999") as g:
+        assert g.boot(), "no 'ready' line"
+        assert "ignoring bad value 'ip=300.1.2.3/24'" in g.out
+        assert "ignoring bad value 'port=99999'" in g.out
+        assert "config: ip 10.0.2.15/24 gw 10.0.2.2 port 7" in g.out
+
+
+def fault():
+    with Guest(net=USER_NET, variant="fault") as g:
+        rc = g.wait_exit(20)
+        assert rc is not None, "QEMU did not stop after the fault"
+        assert rc != 0, "QEMU exited 0 after a fault"
+        assert "*** TRAP: illegal instruction (cause 2)" in g.out, g.out[-500:]
+
+
+def poweroff(mode):
+    with Guest(mode=mode, net=USER_NET) as g:
+        assert g.boot()
+        g.command("poweroff", until=r"poweroff")
+        rc = g.wait_exit(10)
+        assert rc == 0, f"exit code {rc}"
+
+
+def no_nic():
+    with Guest() as g:
+        assert g.boot(), "must run without a NIC"
+        assert "virtio-net: no device found" in g.out
+        assert "help" in (g.command("help") or "")
+
+
+def console():
+    with Guest(net=USER_NET) as g:
+        assert g.boot()
+        text = g.command("help")
+        assert text and "stats" in text and "ifconfig" in text
+        st = g.stats()
+        assert st and st["check_ok"], st
+        assert "ok" not in (g.command("bogus") or "") and "unknown command" in g.out
+
+
+if __name__ == "__main__":
+    r = Runner("boot")
+    r.run("m-mode", boots, "m")
+    r.run("s-mode", boots, "s")
+    r.run("smp4-one-banner", smp4)
+    r.run("bootargs-ip-gw", bootargs)
+    r.run("bootargs-bad-values", bad_bootargs)
+    r.run("illegal-instruction-trap", fault)
+    r.run("poweroff-m", poweroff, "m")
+    r.run("poweroff-s", poweroff, "s")
+    r.run("no-nic", no_nic)
+    r.run("console", console)
+    sys.exit(r.done())

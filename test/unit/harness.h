@@ -1,0 +1,129 @@
+/*
+ * Host harness for the stack: a fake NIC that records every frame the
+ * stack sends, frame injection, and a fake clock. Include once per test
+ * program (it defines functions and storage).
+ */
+#ifndef TEST_HARNESS_H
+#define TEST_HARNESS_H
+
+#include <stdint.h>
+#include <string.h>
+#include "../../net/net.h"
+#include "../../net/udp.h"
+#include "check.h"
+
+#define H_MAX_FRAMES 64
+static uint8_t h_frames[H_MAX_FRAMES][CFG_PKT_BUFSZ];
+static uint16_t h_lens[H_MAX_FRAMES];
+static int h_nsent;      /* frames captured since h_reset_sent() */
+static int h_fail_tx;    /* make the fake driver refuse frames */
+static uint32_t h_clock;
+
+static const uint8_t H_MAC[6] = {0x52, 0x54, 0x00, 0x12, 0x34, 0x56};
+static const uint8_t PEER_MAC[6] = {0x02, 0x00, 0x00, 0x00, 0x00, 0x02};
+#define H_IP 0x0a00020fu   /* 10.0.2.15 */
+#define PEER_IP 0x0a000202u /* 10.0.2.2, also the gateway */
+
+static inline int h_output(struct pkt *p)
+{
+	if (h_fail_tx || p->len > CFG_PKT_BUFSZ) {
+		pkt_free(p);
+		return -1;
+	}
+	if (h_nsent < H_MAX_FRAMES) {
+		memcpy(h_frames[h_nsent], p->data, p->len);
+		h_lens[h_nsent] = p->len;
+	}
+	h_nsent++;
+	pkt_free(p);
+	return 0;
+}
+
+static inline void h_reset_sent(void) { h_nsent = 0; }
+
+/* Fresh stack: pool, stats, interface 10.0.2.15/24 gw 10.0.2.2, clock 1000. */
+static inline void h_init(void)
+{
+	pkt_pool_init();
+	net_stats_reset();
+	memcpy(netif.mac, H_MAC, 6);
+	netif.ip = H_IP;
+	netif.mask = 0xffffff00u;
+	netif.gw = PEER_IP;
+	netif.mtu = CFG_MTU;
+	netif.link_up = 1;
+	netif.output = h_output;
+	h_clock = 1000;
+	h_fail_tx = 0;
+	net_tick(h_clock);
+	net_init();
+	h_reset_sent();
+}
+
+static inline void h_advance(uint32_t ms)
+{
+	h_clock += ms;
+	net_tick(h_clock);
+}
+
+/* Hand a frame to the stack as the driver would. Returns 0, or -1 if the
+ * pool was empty. */
+static inline int h_inject(const void *frame, size_t len)
+{
+	struct pkt *p = pkt_alloc(PKT_STACK);
+	if (!p)
+		return -1;
+	pkt_reset_link(p);
+	memcpy(p->data, frame, len);
+	p->len = (uint16_t)len;
+	net_input(p);
+	return 0;
+}
+
+/* ---- frame builders (write into buf, return the frame length) ---- */
+static inline size_t h_eth(uint8_t *f, const uint8_t *dst, const uint8_t *src, uint16_t type)
+{
+	memcpy(f + ETH_DST, dst, 6);
+	memcpy(f + ETH_SRC, src, 6);
+	put16(f + ETH_TYPE, type);
+	return ETH_HLEN;
+}
+
+/* IPv4 header at f with correct checksum; returns IP_HLEN. */
+static inline size_t h_ip(uint8_t *f, uint32_t src, uint32_t dst, uint8_t proto, uint16_t total,
+		   uint16_t id, uint16_t frag)
+{
+	memset(f, 0, IP_HLEN);
+	f[IP_VHL] = 0x45;
+	put16(f + IP_LEN, total);
+	put16(f + IP_ID, id);
+	put16(f + IP_FRAG, frag);
+	f[IP_TTL] = 64;
+	f[IP_PROTO] = proto;
+	put32(f + IP_SRC, src);
+	put32(f + IP_DST, dst);
+	put16(f + IP_CSUM, csum_finish(csum_add(0, f, IP_HLEN)));
+	return IP_HLEN;
+}
+
+/* A whole UDP/IPv4/Ethernet frame from PEER to us. */
+static inline size_t h_udp_frame(uint8_t *f, uint16_t sport, uint16_t dport, const void *payload,
+			  uint16_t plen)
+{
+	size_t o = h_eth(f, H_MAC, PEER_MAC, ETHTYPE_IP);
+	o += h_ip(f + o, PEER_IP, H_IP, IPPROTO_UDP, (uint16_t)(IP_HLEN + UDP_HLEN + plen), 1, 0);
+	uint8_t *u = f + o;
+	put16(u + UDP_SPORT, sport);
+	put16(u + UDP_DPORT, dport);
+	put16(u + UDP_LEN, (uint16_t)(UDP_HLEN + plen));
+	put16(u + UDP_CSUM, 0);
+	memcpy(u + UDP_HLEN, payload, plen);
+	uint32_t s = csum_pseudo(PEER_IP, H_IP, IPPROTO_UDP, (uint16_t)(UDP_HLEN + plen));
+	uint16_t c = csum_finish(csum_add(s, u, UDP_HLEN + plen));
+	put16(u + UDP_CSUM, c ? c : 0xffff);
+	return o + UDP_HLEN + plen;
+}
+
+static inline uint32_t h_stat(const char *layer, const char *name) { return net_stat_get(layer, name); }
+
+#endif
