@@ -8,7 +8,7 @@
 
 /* ---- packet buffers ---- */
 #ifndef CFG_PKT_COUNT
-#define CFG_PKT_COUNT 192 /* pool buffers, shared by RX ring, TX ring and queues */
+#define CFG_PKT_COUNT 320 /* pool buffers, shared by RX ring, TX ring and queues */
 #endif
 #define CFG_PKT_BUFSZ 1536 /* NIC header room + 1514-byte frame, 64-byte multiple */
 #define CFG_PKT_LINK_OFF 14 /* Ethernet header offset: NIC header fits before it,
@@ -22,7 +22,7 @@
 #define CFG_RXQ_SIZE 128 /* wanted RX ring size (min with the device's max) */
 #endif
 #ifndef CFG_TXQ_SIZE
-#define CFG_TXQ_SIZE 64
+#define CFG_TXQ_SIZE 128
 #endif
 #ifndef CFG_GUEST_CSUM
 #define CFG_GUEST_CSUM 1 /* negotiate VIRTIO_NET_F_GUEST_CSUM (trust DATA_VALID) */

@@ -56,6 +56,7 @@
 	X(ip, reass_ok, INFO) \
 	X(ip, reass_timeout, INFO) \
 	X(ip, reass_nomem, INFO)      /* no free slot / fragment table full */ \
+	X(ip, reass_bad, INFO)        /* datagram in progress discarded: fragments disagree */ \
 	X(ip, tx, INFO) \
 	X(ip, tx_frag, INFO)          /* fragments sent */ \
 	X(ip, tx_err, INFO)           /* no route / no buffer / too big */ \

@@ -87,6 +87,9 @@ class Guest:
             for kv in parts[1:]:
                 if "=" in kv:
                     k, v = kv.split("=", 1)
+                    if "/" in v:  # pool free=N/TOTAL
+                        v, total = v.split("/", 1)
+                        st[layer + ".total"] = int(total)
                     try:
                         st[layer + "." + k] = int(v)
                     except ValueError:
