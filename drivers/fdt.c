@@ -1,0 +1,245 @@
+/*
+ * Device tree reader. The blob is untrusted until proven otherwise: the
+ * header is checked against the limit first, then every token, length and
+ * name offset against the block it lives in, before any byte is read.
+ * One pass over the structure block; a node is classified at its end,
+ * when all of its properties have been seen.
+ */
+#include <string.h>
+#include "fdt.h"
+
+#define FDT_MAGIC 0xd00dfeed
+#define TOK_BEGIN 1
+#define TOK_END 2
+#define TOK_PROP 3
+#define TOK_NOP 4
+#define TOK_FINISH 9
+#define MAX_DEPTH 16
+
+struct node {
+	const uint8_t *name, *compat, *type;
+	uint32_t name_len, compat_len, type_len;
+	uint64_t reg_addr, reg_size;
+	uint32_t irq, timebase;
+	uint8_t has_reg, has_irq;
+	uint32_t addr_cells, size_cells; /* for this node's children */
+};
+
+struct walk {
+	const uint8_t *s;     /* structure block */
+	uint32_t slen, pos;
+	const uint8_t *str;   /* strings block */
+	uint32_t strlen;
+};
+
+static uint32_t be32(const uint8_t *p)
+{
+	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+}
+
+static int take32(struct walk *w, uint32_t *v)
+{
+	if (w->slen - w->pos < 4)
+		return -1;
+	*v = be32(w->s + w->pos);
+	w->pos += 4;
+	return 0;
+}
+
+static int skip(struct walk *w, uint32_t n)
+{
+	uint32_t padded = (n + 3) & ~3u;
+	if (padded < n || w->slen - w->pos < padded)
+		return -1;
+	w->pos += padded;
+	return 0;
+}
+
+/* The length of the NUL-terminated string at p, which must end before end. */
+static int str_len(const uint8_t *p, const uint8_t *end, uint32_t *len)
+{
+	const uint8_t *z = memchr(p, 0, (size_t)(end - p));
+	if (!z)
+		return -1;
+	*len = (uint32_t)(z - p);
+	return 0;
+}
+
+static int has_string(const uint8_t *list, uint32_t len, const char *want)
+{
+	size_t n = strlen(want);
+	for (uint32_t i = 0; i < len;) {
+		const uint8_t *z = memchr(list + i, 0, len - i);
+		uint32_t l = z ? (uint32_t)(z - (list + i)) : len - i;
+		if (l == n && !memcmp(list + i, want, n))
+			return 1;
+		i += l + 1;
+	}
+	return 0;
+}
+
+static int name_is(const struct node *n, const char *base)
+{
+	size_t l = strlen(base);
+	return n->name_len >= l && !memcmp(n->name, base, l) &&
+	       (n->name_len == l || n->name[l] == '@');
+}
+
+static uint64_t cells(const uint8_t *p, uint32_t n)
+{
+	uint64_t v = 0;
+	for (uint32_t i = 0; i < n; i++)
+		v = v << 32 | be32(p + 4 * i);
+	return v;
+}
+
+static void property(struct node *n, const struct node *parent, const char *name,
+		     const uint8_t *v, uint32_t len, struct fdt_info *out, int depth)
+{
+	if (!strcmp(name, "compatible")) {
+		n->compat = v;
+		n->compat_len = len;
+	} else if (!strcmp(name, "device_type")) {
+		n->type = v;
+		n->type_len = len;
+	} else if (!strcmp(name, "reg") && parent) {
+		uint32_t ac = parent->addr_cells, sc = parent->size_cells;
+		if (ac <= 2 && sc <= 2 && len >= 4 * (ac + sc)) {
+			n->reg_addr = cells(v, ac);
+			n->reg_size = cells(v + 4 * ac, sc);
+			n->has_reg = 1;
+		}
+	} else if (!strcmp(name, "interrupts") && len >= 4) {
+		n->irq = be32(v);
+		n->has_irq = 1;
+	} else if (!strcmp(name, "#address-cells") && len == 4) {
+		n->addr_cells = be32(v);
+	} else if (!strcmp(name, "#size-cells") && len == 4) {
+		n->size_cells = be32(v);
+	} else if (!strcmp(name, "timebase-frequency") && len == 4) {
+		n->timebase = be32(v);
+	} else if (!strcmp(name, "riscv,ndev") && len == 4) {
+		out->plic_ndev = be32(v);
+	} else if (!strcmp(name, "bootargs") && depth == 1 && name_is(n, "chosen")) {
+		uint32_t l = len < sizeof out->bootargs ? len : sizeof out->bootargs - 1;
+		memcpy(out->bootargs, v, l);
+		out->bootargs[l] = 0;
+	}
+}
+
+static void classify(const struct node *n, const struct node *parent, int depth,
+		     struct fdt_info *out)
+{
+	int c;
+#define COMPAT(s) has_string(n->compat, n->compat_len, s)
+	c = n->compat != NULL;
+	if (depth == 1 && name_is(n, "cpus") && n->timebase)
+		out->timebase_hz = n->timebase;
+	if (depth == 2 && parent && name_is(parent, "cpus") && name_is(n, "cpu"))
+		out->ncpus++;
+	if (depth == 2 && parent && name_is(parent, "cpus") && n->timebase && !out->timebase_hz)
+		out->timebase_hz = n->timebase;
+	if (!out->mem_size && n->has_reg &&
+	    (name_is(n, "memory") || (n->type && has_string(n->type, n->type_len, "memory")))) {
+		out->mem_base = n->reg_addr;
+		out->mem_size = n->reg_size;
+	}
+	if (!c || !n->has_reg)
+		return;
+	if (COMPAT("ns16550a") && !out->uart_base) {
+		out->uart_base = n->reg_addr;
+		out->uart_irq = n->irq;
+	} else if (COMPAT("riscv,plic0") || COMPAT("sifive,plic-1.0.0")) {
+		out->plic_base = n->reg_addr;
+	} else if (COMPAT("riscv,clint0") || COMPAT("sifive,clint0")) {
+		out->clint_base = n->reg_addr;
+	} else if (COMPAT("sifive,test0") || COMPAT("sifive,test1")) {
+		out->test_base = n->reg_addr;
+	} else if (COMPAT("virtio,mmio") && n->has_irq && out->nvirtio < FDT_MAX_VIRTIO) {
+		out->virtio[out->nvirtio].base = n->reg_addr;
+		out->virtio[out->nvirtio].irq = n->irq;
+		out->nvirtio++;
+	}
+#undef COMPAT
+}
+
+static int walk(struct walk *w, struct fdt_info *out)
+{
+	struct node stack[MAX_DEPTH];
+	int depth = -1;
+	for (;;) {
+		uint32_t tok;
+		if (take32(w, &tok))
+			return FDT_E_STRUCT;
+		if (tok == TOK_BEGIN) {
+			if (++depth >= MAX_DEPTH)
+				return FDT_E_STRUCT;
+			struct node *n = &stack[depth];
+			memset(n, 0, sizeof *n);
+			n->addr_cells = 2;
+			n->size_cells = 1;
+			n->name = w->s + w->pos;
+			if (str_len(n->name, w->s + w->slen, &n->name_len) || skip(w, n->name_len + 1))
+				return FDT_E_STRUCT;
+		} else if (tok == TOK_END) {
+			if (depth < 0)
+				return FDT_E_STRUCT;
+			classify(&stack[depth], depth ? &stack[depth - 1] : NULL, depth, out);
+			depth--;
+		} else if (tok == TOK_PROP) {
+			uint32_t len, nameoff, nlen;
+			if (depth < 0 || take32(w, &len) || take32(w, &nameoff))
+				return FDT_E_STRUCT;
+			const uint8_t *v = w->s + w->pos;
+			if (skip(w, len))
+				return FDT_E_STRUCT;
+			if (nameoff >= w->strlen ||
+			    str_len(w->str + nameoff, w->str + w->strlen, &nlen))
+				return FDT_E_STRINGS;
+			property(&stack[depth], depth ? &stack[depth - 1] : NULL,
+				 (const char *)w->str + nameoff, v, len, out, depth);
+		} else if (tok == TOK_FINISH) {
+			return depth == -1 ? 0 : FDT_E_STRUCT;
+		} else if (tok != TOK_NOP) {
+			return FDT_E_STRUCT;
+		}
+	}
+}
+
+int fdt_parse(const void *blob, size_t limit, struct fdt_info *out)
+{
+	const uint8_t *b = blob;
+	memset(out, 0, sizeof *out);
+	if (!b || limit < 40)
+		return FDT_E_MAGIC;
+	if (be32(b) != FDT_MAGIC)
+		return FDT_E_MAGIC;
+	uint32_t total = be32(b + 4), off_struct = be32(b + 8), off_str = be32(b + 12);
+	uint32_t version = be32(b + 20), last_comp = be32(b + 24);
+	uint32_t size_str = be32(b + 32), size_struct = be32(b + 36);
+	if (version < 16 || last_comp > 17)
+		return FDT_E_VERSION;
+	if (version < 17) /* no size_dt_struct field yet */
+		size_struct = total > off_struct ? total - off_struct : 0;
+	if (total > limit || total < 40 || off_struct > total || size_struct > total - off_struct ||
+	    off_str > total || size_str > total - off_str || (off_struct & 3))
+		return FDT_E_HEADER;
+	struct walk w = {b + off_struct, size_struct, 0, b + off_str, size_str};
+	int err = walk(&w, out);
+	if (err)
+		memset(out, 0, sizeof *out);
+	return err;
+}
+
+const char *fdt_strerror(int err)
+{
+	switch (err) {
+	case 0: return "ok";
+	case FDT_E_MAGIC: return "no device tree (bad magic)";
+	case FDT_E_HEADER: return "corrupt header";
+	case FDT_E_VERSION: return "unsupported version";
+	case FDT_E_STRUCT: return "corrupt structure block";
+	case FDT_E_STRINGS: return "corrupt strings block";
+	default: return "unknown error";
+	}
+}
