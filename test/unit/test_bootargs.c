@@ -1,0 +1,117 @@
+/* bootargs: good values apply, bad ones keep the previous setting and
+ * are reported with the whole word. */
+#include <string.h>
+#include "app/bootargs.h"
+#include "check.h"
+
+static int warned;
+static char last[64];
+
+static void warn(const char *w)
+{
+	warned++;
+	snprintf(last, sizeof last, "%s", w);
+}
+
+static struct bootcfg parse(const char *s, int *bad)
+{
+	struct bootcfg c;
+	bootcfg_defaults(&c);
+	warned = 0;
+	last[0] = 0;
+	*bad = bootargs_parse(s, &c, warn);
+	return c;
+}
+
+static void defaults(void)
+{
+	int bad;
+	struct bootcfg c = parse("", &bad);
+	CHECK_EQ(bad, 0);
+	CHECK_EQ(c.ip, 0x0a00020f);
+	CHECK_EQ(c.mask, 0xffffff00u);
+	CHECK_EQ(c.gw, 0x0a000202);
+	CHECK_EQ(c.port, 7);
+}
+
+static void good(void)
+{
+	int bad;
+	struct bootcfg c = parse("console=ttyS0  ip=10.9.8.7/16 gw=10.9.0.1\tport=9 quiet", &bad);
+	CHECK_EQ(bad, 0);
+	CHECK_EQ(warned, 0);
+	CHECK_EQ(c.ip, 0x0a090807);
+	CHECK_EQ(c.mask, 0xffff0000u);
+	CHECK_EQ(c.gw, 0x0a090001);
+	CHECK_EQ(c.port, 9);
+	c = parse("ip=192.168.1.2", &bad); /* no prefix: keep the mask */
+	CHECK_EQ(c.ip, 0xc0a80102);
+	CHECK_EQ(c.mask, 0xffffff00u);
+	c = parse("ip=1.2.3.4/32 port=65535", &bad);
+	CHECK_EQ(c.mask, 0xffffffffu);
+	CHECK_EQ(c.port, 65535);
+	c = parse("ip=1.2.3.4/1", &bad);
+	CHECK_EQ(c.mask, 0x80000000u);
+	CHECK_EQ(bad, 0);
+}
+
+static void bad_values(void)
+{
+	static const char *words[] = {
+		"ip=300.1.2.3/24", "ip=1.2.3/24", "ip=1.2.3.4.5", "ip=1.2.3.4/0", "ip=1.2.3.4/33",
+		"ip=1.2.3.4/", "ip=1..3.4", "ip=+1.2.3.4", "ip=", "ip=0.0.0.0", "ip=255.255.255.255",
+		"ip=224.0.0.1", "ip=127.0.0.1", "ip=1.2.3.4x", "ip=1.2.3.1234", "gw=1.2.3",
+		"gw=0.0.0.0", "port=0", "port=65536", "port=99999", "port=x", "port=", "port=123456",
+		"ip=a.b.c.d",
+	};
+	for (unsigned k = 0; k < sizeof words / sizeof words[0]; k++) {
+		int bad;
+		struct bootcfg c = parse(words[k], &bad);
+		if (bad != 1 || warned != 1 || strcmp(last, words[k]))
+			printf("  word %s: bad=%d warned=%d last=%s\n", words[k], bad, warned, last);
+		CHECK_EQ(bad, 1);
+		CHECK_EQ(warned, 1);
+		CHECK(!strcmp(last, words[k]));
+		CHECK_EQ(c.ip, 0x0a00020f);
+		CHECK_EQ(c.mask, 0xffffff00u);
+		CHECK_EQ(c.gw, 0x0a000202);
+		CHECK_EQ(c.port, 7);
+	}
+}
+
+static void mixed(void)
+{
+	int bad;
+	struct bootcfg c = parse("ip=10.1.1.1/8 port=0 gw=10.0.0.1", &bad);
+	CHECK_EQ(bad, 1);
+	CHECK(!strcmp(last, "port=0"));
+	CHECK_EQ(c.ip, 0x0a010101);
+	CHECK_EQ(c.mask, 0xff000000u);
+	CHECK_EQ(c.gw, 0x0a000001);
+	CHECK_EQ(c.port, 7);
+	c = parse("ipx=1 gwz port9 =", &bad); /* not ours: ignored */
+	CHECK_EQ(bad, 0);
+	CHECK_EQ(bootargs_parse(NULL, &c, NULL), 0);
+	CHECK_EQ(bootargs_parse("port=0", &c, NULL), 1); /* NULL warn is fine */
+}
+
+static void dotted_quad(void)
+{
+	uint32_t a;
+	CHECK_EQ(ip_parse("10.0.2.15", 9, &a), 0);
+	CHECK_EQ(a, 0x0a00020f);
+	CHECK_EQ(ip_parse("10.0.2.15", 8, &a), 0); /* exactly n chars: 10.0.2.1 */
+	CHECK_EQ(a, 0x0a000201);
+	CHECK_EQ(ip_parse("10.0.2.", 7, &a), -1);
+	CHECK_EQ(ip_parse("", 0, &a), -1);
+}
+
+int main(void)
+{
+	TEST(defaults);
+	TEST(good);
+	TEST(bad_values);
+	TEST(mixed);
+	TEST(dotted_quad);
+	DONE("bootargs");
+}
