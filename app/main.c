@@ -93,7 +93,10 @@ static void loop(void)
 		unsigned n = virtio_net_poll(app_input, CFG_RX_BUDGET);
 		if (console_pending())
 			console_poll();
-		if (n || virtio_net_idle_check() || console_pending() ||
+		/* A full budget means more frames are likely waiting; otherwise
+		 * the idle check itself looks for late arrivals, so there is no
+		 * need for another pass just to find nothing. */
+		if (n == CFG_RX_BUDGET || virtio_net_idle_check() || console_pending() ||
 		    (xcsr_read(CSR_IP) & (1ul << IRQ_EXT)))
 			continue;
 		timer_arm(due);
