@@ -39,6 +39,12 @@ int ip_parse(const char *s, size_t n, uint32_t *out)
 	return 0;
 }
 
+/* The netmask of a 1..32-bit prefix (a shift by 32 would be undefined). */
+static uint32_t prefix_mask(uint32_t prefix)
+{
+	return prefix >= 32 ? 0xffffffffu : ~(0xffffffffu >> prefix);
+}
+
 /* A host address we can use as our own or as a gateway. */
 static int unicast(uint32_t a)
 {
@@ -56,14 +62,14 @@ static int set_ip(const char *v, size_t n, struct bootcfg *c)
 		return -1;
 	c->ip = a;
 	if (slash)
-		c->mask = prefix == 32 ? 0xffffffffu : ~(0xffffffffu >> prefix);
+		c->mask = prefix_mask(prefix);
 	return 0;
 }
 
 static int setting(const char *w, size_t n, struct bootcfg *c)
 {
 	uint32_t v;
-	if (n > 3 && !memcmp(w, "ip=", 3))
+	if (n >= 3 && !memcmp(w, "ip=", 3))
 		return set_ip(w + 3, n - 3, c);
 	if (n >= 3 && !memcmp(w, "gw=", 3)) {
 		if (ip_parse(w + 3, n - 3, &v) || !unicast(v))
@@ -77,8 +83,6 @@ static int setting(const char *w, size_t n, struct bootcfg *c)
 		c->port = (uint16_t)v;
 		return 0;
 	}
-	if (n == 3 && !memcmp(w, "ip=", 3))
-		return -1;
 	return 0; /* not ours */
 }
 
@@ -111,7 +115,7 @@ void bootcfg_defaults(struct bootcfg *c)
 	uint32_t a = 0;
 	ip_parse(CFG_IP_ADDR, strlen(CFG_IP_ADDR), &a);
 	c->ip = a;
-	c->mask = ~(0xffffffffu >> CFG_IP_PREFIX);
+	c->mask = prefix_mask(CFG_IP_PREFIX);
 	a = 0;
 	ip_parse(CFG_IP_GW, strlen(CFG_IP_GW), &a);
 	c->gw = a;

@@ -20,7 +20,7 @@ struct node {
 	const uint8_t *name, *compat, *type;
 	uint32_t name_len, compat_len, type_len;
 	uint64_t reg_addr, reg_size;
-	uint32_t irq, timebase;
+	uint32_t irq, timebase, ndev;
 	uint8_t has_reg, has_irq;
 	uint32_t addr_cells, size_cells; /* for this node's children */
 };
@@ -119,7 +119,7 @@ static void property(struct node *n, const struct node *parent, const char *name
 	} else if (!strcmp(name, "timebase-frequency") && len == 4) {
 		n->timebase = be32(v);
 	} else if (!strcmp(name, "riscv,ndev") && len == 4) {
-		out->plic_ndev = be32(v);
+		n->ndev = be32(v);
 	} else if (!strcmp(name, "bootargs") && depth == 1 && name_is(n, "chosen")) {
 		uint32_t l = len < sizeof out->bootargs ? len : sizeof out->bootargs - 1;
 		memcpy(out->bootargs, v, l);
@@ -139,21 +139,25 @@ static void classify(const struct node *n, const struct node *parent, int depth,
 		out->ncpus++;
 	if (depth == 2 && parent && name_is(parent, "cpus") && n->timebase && !out->timebase_hz)
 		out->timebase_hz = n->timebase;
-	if (!out->mem_size && n->has_reg &&
+	if (depth == 1 && !out->mem_size && n->has_reg &&
 	    (name_is(n, "memory") || (n->type && has_string(n->type, n->type_len, "memory")))) {
 		out->mem_base = n->reg_addr;
 		out->mem_size = n->reg_size;
 	}
 	if (!c || !n->has_reg)
 		return;
+	/* The first node of each kind wins: a multi-socket board lists one
+	 * PLIC/CLINT per socket, and socket 0 is the one we run on. */
 	if (COMPAT("ns16550a") && !out->uart_base) {
 		out->uart_base = n->reg_addr;
 		out->uart_irq = n->irq;
-	} else if (COMPAT("riscv,plic0") || COMPAT("sifive,plic-1.0.0")) {
+	} else if ((COMPAT("riscv,plic0") || COMPAT("sifive,plic-1.0.0")) && !out->plic_base) {
 		out->plic_base = n->reg_addr;
-	} else if (COMPAT("riscv,clint0") || COMPAT("sifive,clint0")) {
+		out->plic_ndev = n->ndev;
+	} else if ((COMPAT("riscv,clint0") || COMPAT("sifive,clint0")) && !out->clint_base) {
 		out->clint_base = n->reg_addr;
-	} else if (COMPAT("sifive,test0") || COMPAT("sifive,test1")) {
+	} else if ((COMPAT("sifive,test0") || COMPAT("sifive,test1") || COMPAT("syscon")) &&
+		   !out->test_base) {
 		out->test_base = n->reg_addr;
 	} else if (COMPAT("virtio,mmio") && n->has_irq && out->nvirtio < FDT_MAX_VIRTIO) {
 		out->virtio[out->nvirtio].base = n->reg_addr;
@@ -166,12 +170,15 @@ static void classify(const struct node *n, const struct node *parent, int depth,
 static int walk(struct walk *w, struct fdt_info *out)
 {
 	struct node stack[MAX_DEPTH];
-	int depth = -1;
+	int depth = -1, seen_root = 0;
 	for (;;) {
 		uint32_t tok;
 		if (take32(w, &tok))
 			return FDT_E_STRUCT;
 		if (tok == TOK_BEGIN) {
+			if (depth < 0 && seen_root)
+				return FDT_E_STRUCT; /* a second root */
+			seen_root = 1;
 			if (++depth >= MAX_DEPTH)
 				return FDT_E_STRUCT;
 			struct node *n = &stack[depth];
@@ -199,7 +206,7 @@ static int walk(struct walk *w, struct fdt_info *out)
 			property(&stack[depth], depth ? &stack[depth - 1] : NULL,
 				 (const char *)w->str + nameoff, v, len, out, depth);
 		} else if (tok == TOK_FINISH) {
-			return depth == -1 ? 0 : FDT_E_STRUCT;
+			return depth == -1 && seen_root ? 0 : FDT_E_STRUCT;
 		} else if (tok != TOK_NOP) {
 			return FDT_E_STRUCT;
 		}
@@ -209,6 +216,8 @@ static int walk(struct walk *w, struct fdt_info *out)
 int fdt_parse(const void *blob, size_t limit, struct fdt_info *out)
 {
 	const uint8_t *b = blob;
+	if (!out)
+		return FDT_E_MAGIC;
 	memset(out, 0, sizeof *out);
 	if (!b || limit < 40)
 		return FDT_E_MAGIC;

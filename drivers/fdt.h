@@ -20,7 +20,7 @@ struct fdt_info {
 	uint64_t plic_base;                     /* riscv,plic0 / sifive,plic-1.0.0 */
 	uint32_t plic_ndev;
 	uint64_t clint_base;                    /* riscv,clint0 / sifive,clint0; 0 if absent */
-	uint64_t test_base;                     /* sifive,test0/1 finisher; 0 if absent */
+	uint64_t test_base;                     /* sifive,test0/1 or syscon; 0 if absent */
 	uint32_t timebase_hz;                   /* /cpus timebase-frequency */
 	unsigned ncpus;
 	struct fdt_virtio virtio[FDT_MAX_VIRTIO]; /* every virtio,mmio node, in blob order */

@@ -62,7 +62,10 @@ static void bad_values(void)
 		"ip=1.2.3.4/", "ip=1..3.4", "ip=+1.2.3.4", "ip=", "ip=0.0.0.0", "ip=255.255.255.255",
 		"ip=224.0.0.1", "ip=127.0.0.1", "ip=1.2.3.4x", "ip=1.2.3.1234", "gw=1.2.3",
 		"gw=0.0.0.0", "port=0", "port=65536", "port=99999", "port=x", "port=", "port=123456",
-		"ip=a.b.c.d",
+		"ip=a.b.c.d", "ip=1.2.3.4/24x", "ip=1.2.3.4/-1", "ip=1.2.3.4/+8", "ip=1.2.3.4//24",
+		"ip=.1.2.3", "ip=1.2.3.4.", "ip=-1.2.3.4", "ip=1.2.3.256", "ip=239.255.255.255",
+		"ip=240.0.0.1", "ip=127.255.255.254", "ip=0.0.0.0/8", "gw=", "gw=1.2.3.4/24",
+		"gw=255.255.255.255", "gw=224.0.0.9", "port=+7", "port=-7", "port=7x", "port=0x10",
 	};
 	for (unsigned k = 0; k < sizeof words / sizeof words[0]; k++) {
 		int bad;
@@ -95,6 +98,49 @@ static void mixed(void)
 	CHECK_EQ(bootargs_parse("port=0", &c, NULL), 1); /* NULL warn is fine */
 }
 
+static void edges(void)
+{
+	int bad;
+	struct bootcfg c = parse("   ", &bad);
+	CHECK_EQ(bad, 0);
+	CHECK_EQ(c.ip, 0x0a00020f);
+	c = parse("  \tport=1\t\t ", &bad);
+	CHECK_EQ(bad, 0);
+	CHECK_EQ(c.port, 1);
+	c = parse("ip=10.1.2.3/31", &bad);
+	CHECK_EQ(c.mask, 0xfffffffeu);
+	c = parse("ip=10.1.2.3/9", &bad);
+	CHECK_EQ(c.mask, 0xff800000u);
+	c = parse("ip=223.255.255.254/24 gw=99.1.1.1", &bad); /* gw off-subnet: accepted */
+	CHECK_EQ(bad, 0);
+	CHECK_EQ(c.ip, 0xdffffffe);
+	CHECK_EQ(c.gw, 0x63010101);
+	c = parse("ip=10.1.2.3/20 ip=10.9.9.9/33 port=80 port=65536", &bad); /* bad ones keep the earlier good ones */
+	CHECK_EQ(bad, 2);
+	CHECK_EQ(warned, 2);
+	CHECK(!strcmp(last, "port=65536"));
+	CHECK_EQ(c.ip, 0x0a010203);
+	CHECK_EQ(c.mask, 0xfffff000u);
+	CHECK_EQ(c.port, 80);
+	c = parse("IP=1.2.3.4 ip 1.2.3.4 xip=1.2.3.4 port", &bad); /* not ours */
+	CHECK_EQ(bad, 0);
+	CHECK_EQ(c.ip, 0x0a00020f);
+}
+
+/* A long bad word reaches warn NUL-terminated and cut to the buffer. */
+static void long_word(void)
+{
+	char args[200] = "ip=1.2.3.4";
+	int bad;
+	memset(args + 10, '9', 150);
+	args[160] = 0;
+	parse(args, &bad);
+	CHECK_EQ(bad, 1);
+	CHECK_EQ(warned, 1);
+	CHECK_EQ(strlen(last), 63);
+	CHECK(!strncmp(last, args, 63));
+}
+
 static void dotted_quad(void)
 {
 	uint32_t a;
@@ -104,6 +150,15 @@ static void dotted_quad(void)
 	CHECK_EQ(a, 0x0a000201);
 	CHECK_EQ(ip_parse("10.0.2.", 7, &a), -1);
 	CHECK_EQ(ip_parse("", 0, &a), -1);
+	CHECK_EQ(ip_parse("0.0.0.0", 7, &a), 0); /* syntax only: ip= rejects it */
+	CHECK_EQ(a, 0);
+	CHECK_EQ(ip_parse("255.255.255.255", 15, &a), 0);
+	CHECK_EQ(a, 0xffffffffu);
+	a = 42;
+	CHECK_EQ(ip_parse("1.2.3.4 ", 8, &a), -1);
+	CHECK_EQ(ip_parse(" 1.2.3.4", 8, &a), -1);
+	CHECK_EQ(ip_parse("1.2.3.4", 6, &a), -1); /* "1.2.3.": n ends the string */
+	CHECK_EQ(a, 42); /* untouched on error */
 }
 
 int main(void)
@@ -112,6 +167,8 @@ int main(void)
 	TEST(good);
 	TEST(bad_values);
 	TEST(mixed);
+	TEST(edges);
+	TEST(long_word);
 	TEST(dotted_quad);
 	DONE("bootargs");
 }
