@@ -43,7 +43,7 @@
 #ifndef CFG_ARP_ENTRIES
 #define CFG_ARP_ENTRIES 8
 #endif
-#define CFG_ARP_QUEUE 2          /* packets held per unresolved entry */
+#define CFG_ARP_QUEUE 8          /* packets held per unresolved entry: all fragments of an 8 KiB reply */
 #define CFG_ARP_MAX_AGE_MS 300000 /* stable entry lifetime (5 min) */
 #define CFG_ARP_REFRESH_MS 15000 /* re-request this long before expiry */
 #define CFG_ARP_RETRY_MS 1000
