@@ -56,7 +56,6 @@
 #define CFG_REASS_SLOTS 2
 #endif
 #define CFG_REASS_MAX 8192 /* largest reassembled IP payload (bytes) */
-#define CFG_REASS_HOLES 16 /* fragments tracked per datagram */
 #define CFG_REASS_TIMEOUT_MS 30000 /* RFC 1122: 15..60 s */
 
 /* ---- ICMP ---- */

@@ -1,3 +1,116 @@
+/*
+ * ICMP (RFC 792, RFC 1122 3.2.2): echo replies made in the request's own
+ * buffer, and error messages about datagrams we could not deliver.
+ */
 #include "net.h"
-void icmp_input(struct pkt *p) { pkt_free(p); }
-void icmp_error(const struct pkt *orig, uint8_t type, uint8_t code) { (void)orig; (void)type; (void)code; }
+
+static uint32_t bucket_at;  /* when the rate-limit bucket was last topped up */
+static uint8_t tokens;
+
+void icmp_init(void)
+{
+	bucket_at = net_now();
+	tokens = CFG_ICMP_RATE_BURST;
+}
+
+void icmp_input(struct pkt *p)
+{
+	uint8_t *m = p->data;
+
+	STAT(icmp, rx);
+	if (p->len < ICMP_HLEN) {
+		STAT(icmp, drop_short);
+		goto drop;
+	}
+	if (csum_fold(csum_add(0, m, p->len)) != 0xffff) {
+		STAT(icmp, drop_csum);
+		goto drop;
+	}
+	if (m[ICMP_TYPE] != ICMP_ECHO) {
+		STAT(icmp, consumed); /* replies, errors, ...: nothing here waits for them */
+		goto drop;
+	}
+	if ((p->flags & PKT_F_BCAST) && !CFG_ICMP_ECHO_BCAST) {
+		STAT(icmp, drop_bcast_echo); /* RFC 1122 3.2.2.6: may be ignored (smurf) */
+		goto drop;
+	}
+	/* Only the type changes: the checksum is patched, never recomputed.
+	 * ip_output writes a fresh 20-byte header right before the ICMP
+	 * message, so any options of the request are left behind. The reply
+	 * comes from our address even when the request was broadcast. */
+	uint32_t peer = get32(pkt_iph(p) + IP_SRC);
+	uint16_t tc = get16(m + ICMP_TYPE);
+	uint16_t tc2 = (uint16_t)(ICMP_ECHOREPLY << 8 | (tc & 0xff));
+	m[ICMP_TYPE] = ICMP_ECHOREPLY;
+	put16(m + ICMP_CSUM, csum_update16(get16(m + ICMP_CSUM), tc, tc2));
+	p->flags &= (uint8_t)~(PKT_F_BCAST | PKT_F_PSUM | PKT_F_CSUM_OK);
+	STAT(icmp, echo_replied);
+	ip_output(p, 0, peer, IPPROTO_ICMP);
+	return;
+drop:
+	pkt_free(p);
+}
+
+static int icmp_is_error(uint8_t type)
+{
+	return type == ICMP_UNREACH || type == 4 || type == 5 || type == ICMP_TIMXCEED || type == 12;
+}
+
+/* Token bucket: CFG_ICMP_RATE_BURST back to back, then one per period. */
+static int icmp_allowed(void)
+{
+	uint32_t now = net_now();
+	uint32_t n = (now - bucket_at) / CFG_ICMP_RATE_MS;
+	if (n) {
+		tokens = n >= (uint32_t)(CFG_ICMP_RATE_BURST - tokens) ? CFG_ICMP_RATE_BURST : (uint8_t)(tokens + n);
+		bucket_at += n * CFG_ICMP_RATE_MS;
+	}
+	if (!tokens)
+		return 0;
+	tokens--;
+	return 1;
+}
+
+void icmp_error(const struct pkt *orig, uint8_t type, uint8_t code)
+{
+	const uint8_t *ih = pkt_iph(orig);
+	const uint8_t *end = orig->data + orig->len;
+	size_t avail = end > ih ? (size_t)(end - ih) : 0;
+
+	if (avail < IP_HLEN)
+		return;
+	size_t hlen = (ih[IP_VHL] & 0xf) * 4u;
+	uint32_t src = get32(ih + IP_SRC), dst = get32(ih + IP_DST);
+	/* RFC 1122 3.2.2: never about a broadcast, a non-initial fragment, a
+	 * source that names no single host, or another error message. */
+	if ((orig->flags & PKT_F_BCAST) || ip_is_bcast(dst) || ip_is_mcast(dst) ||
+	    (get16(ih + IP_FRAG) & IP_OFFMASK) || src == 0 || (src >> 24) == 127 ||
+	    ip_is_bcast(src) || ip_is_mcast(src) || hlen < IP_HLEN)
+		return;
+	if (ih[IP_PROTO] == IPPROTO_ICMP && (avail <= hlen || icmp_is_error(ih[hlen])))
+		return;
+	if (!icmp_allowed()) {
+		STAT(icmp, tx_err_limited);
+		return;
+	}
+
+	/* the offender's header with its options and 8 bytes of its data */
+	size_t n = hlen + 8;
+	if (n > get16(ih + IP_LEN))
+		n = get16(ih + IP_LEN);
+	if (n > avail)
+		n = avail;
+	struct pkt *p = pkt_alloc(PKT_STACK);
+	if (!p)
+		return;
+	memcpy(p->data, ih, n);
+	p->len = (uint16_t)n;
+	uint8_t *m = pkt_push(p, ICMP_HLEN);
+	m[ICMP_TYPE] = type;
+	m[ICMP_CODE] = code;
+	put16(m + ICMP_CSUM, 0);
+	put32(m + 4, 0);
+	put16(m + ICMP_CSUM, csum_finish(csum_add(0, m, p->len)));
+	STAT(icmp, tx_err_sent);
+	ip_output(p, 0, src, IPPROTO_ICMP);
+}

@@ -45,13 +45,14 @@ struct reass {
 	uint8_t state;
 	uint8_t proto;
 	uint8_t hlen;    /* first fragment's header length; 0 until it arrives */
+	uint8_t bcast;   /* PKT_F_BCAST if any fragment came to a broadcast */
 	uint16_t id;
 	uint32_t src, dst;
 	uint32_t born;   /* net_now() when the first fragment (any offset) came */
 	uint16_t total;  /* payload length, from the last fragment; 0 = not yet */
 	uint16_t hi;     /* highest payload end stored so far */
 	uint16_t nblk;   /* blocks set in map */
-	uint8_t map[REASS_BLOCKS / 8];
+	uint8_t map[(REASS_BLOCKS + 7) / 8];
 	struct pkt pkt;  /* handed out when complete */
 };
 
@@ -70,6 +71,7 @@ static void slot_free(struct reass *r)
 	r->total = 0;
 	r->hi = 0;
 	r->nblk = 0;
+	r->bcast = 0;
 	memset(r->map, 0, sizeof r->map);
 	r->pkt.owner = PKT_FREE;
 }
@@ -140,10 +142,15 @@ static int same_data(struct reass *r, unsigned off, unsigned len, const uint8_t 
 	return 1;
 }
 
-static void store(struct reass *r, const uint8_t *h, unsigned hl, unsigned off, unsigned len,
-		  int last)
+static void store(struct reass *r, const struct pkt *p, unsigned hl, unsigned off,
+		  unsigned len, int last)
 {
+	const uint8_t *h = p->data;
 	unsigned end = off + len;
+
+	/* Keep "broadcast" so nobody answers a broadcast in pieces. A NIC's
+	 * checksum verdict on one piece says nothing of the whole: dropped. */
+	r->bcast |= p->flags & PKT_F_BCAST;
 
 	if (off == 0 && r->hlen == 0) {
 		memcpy(payload(r) - hl, h, hl);
@@ -187,7 +194,7 @@ static struct pkt *finish(struct reass *r)
 	p->data = h;
 	p->len = (uint16_t)(r->hlen + r->total);
 	p->l3 = (uint16_t)(h - p->head);
-	p->flags = PKT_F_REASM;
+	p->flags = PKT_F_REASM | r->bcast;
 	p->owner = PKT_STACK;
 	p->psum = 0;
 	p->index = (uint16_t)(r - slots);
@@ -235,7 +242,7 @@ struct pkt *ip_reass(struct pkt *p)
 	if (!fits(r, off, len, last) || !same_data(r, off, len, h + hl))
 		return drop(p, r);
 
-	store(r, h, hl, off, len, last);
+	store(r, p, hl, off, len, last);
 	pkt_free(p);
 	if (!complete(r)) {
 		STAT(ip, frag_held);
@@ -347,6 +354,9 @@ static int frag_fail(struct pkt *p, int err)
 
 int ip_frag_output(struct pkt *p, uint32_t nexthop)
 {
+	if (p->len < IP_HLEN)
+		return frag_fail(p, NET_ERR_ARG);
+
 	const uint8_t *h = p->data;
 	unsigned hl = (h[IP_VHL] & 0xf) * 4u;
 	unsigned total = get16(h + IP_LEN);

@@ -55,6 +55,15 @@ static inline void h_init(void)
 	netif.output = h_output;
 	h_clock = 1000;
 	h_fail_tx = 0;
+	/* Dirty every buffer, so a header field the stack forgets to
+	 * write shows up in the frames it sends. */
+	struct pkt *all[CFG_PKT_COUNT];
+	int n = 0;
+	while (n < CFG_PKT_COUNT && (all[n] = pkt_alloc(PKT_STACK)) != NULL)
+		memset(all[n++]->head, 0xa5, CFG_PKT_BUFSZ);
+	while (n > 0)
+		pkt_free(all[--n]);
+	pkt_stats = (struct pkt_stats){.low_water = CFG_PKT_COUNT};
 	net_tick(h_clock);
 	net_init();
 	h_reset_sent();
@@ -125,5 +134,78 @@ static inline size_t h_udp_frame(uint8_t *f, uint16_t sport, uint16_t dport, con
 }
 
 static inline uint32_t h_stat(const char *layer, const char *name) { return net_stat_get(layer, name); }
+
+/* ARP packet in an Ethernet frame, padded to the 60-byte minimum as a
+ * real link would. */
+static inline size_t h_arp(uint8_t *f, const uint8_t *eth_dst, uint16_t op, const uint8_t *sha,
+			   uint32_t spa, const uint8_t *tha, uint32_t tpa)
+{
+	memset(f, 0, ETH_MIN_FRAME);
+	size_t o = h_eth(f, eth_dst, sha, ETHTYPE_ARP);
+	uint8_t *a = f + o;
+	put16(a + ARP_HTYPE, 1);
+	put16(a + ARP_PTYPE, ETHTYPE_IP);
+	a[ARP_HLEN] = 6;
+	a[ARP_PLEN] = 4;
+	put16(a + ARP_OPER, op);
+	memcpy(a + ARP_SHA, sha, 6);
+	put32(a + ARP_SPA, spa);
+	memcpy(a + ARP_THA, tha, 6);
+	put32(a + ARP_TPA, tpa);
+	return ETH_MIN_FRAME;
+}
+
+static const uint8_t H_BCAST[6] = {0xff, 0xff, 0xff, 0xff, 0xff, 0xff};
+static const uint8_t H_ZERO[6];
+
+/* Teach the stack PEER's MAC the way a real peer would (it asks for us),
+ * and forget the reply that caused. */
+static inline void h_learn_peer(void)
+{
+	uint8_t f[64];
+	h_inject(f, h_arp(f, H_BCAST, ARP_OP_REQUEST, PEER_MAC, PEER_IP, H_ZERO, H_IP));
+	h_reset_sent();
+}
+
+/* After every test: the accounting identity holds, no buffer leaked or
+ * was freed twice. */
+static inline void h_idle(void)
+{
+	const char *bad = net_stats_check();
+	if (bad)
+		printf("  stats identity broken in layer %s\n", bad);
+	CHECK(bad == NULL);
+	CHECK_EQ(pkt_free_count(), CFG_PKT_COUNT);
+	CHECK_EQ(pkt_stats.bad_free, 0);
+}
+
+/* Independent checks of frames the stack sent. */
+static inline int h_sum_ok(uint32_t sum, const uint8_t *b, size_t n)
+{
+	/* byte by byte, nothing shared with csum.c */
+	for (size_t i = 0; i < n; i++)
+		sum += (i & 1) ? b[i] : (uint32_t)b[i] << 8;
+	while (sum >> 16)
+		sum = (sum & 0xffff) + (sum >> 16);
+	return sum == 0xffff;
+}
+
+static inline int h_ip_ok(const uint8_t *ip) { return h_sum_ok(0, ip, (ip[0] & 15) * 4u); }
+
+/* UDP checksum of the datagram behind IP header ip, recomputed in full. */
+static inline int h_udp_ok(const uint8_t *ip)
+{
+	const uint8_t *u = ip + (ip[0] & 15) * 4;
+	uint16_t ulen = get16(u + UDP_LEN);
+	uint32_t ps = (get16(ip + IP_SRC) + get16(ip + IP_SRC + 2)) + get16(ip + IP_DST) +
+		      get16(ip + IP_DST + 2) + IPPROTO_UDP + ulen;
+	return get16(u + UDP_CSUM) != 0 && h_sum_ok(ps, u, ulen);
+}
+
+/* Frame i as sent, from its IP header (NULL if not IPv4). */
+static inline const uint8_t *h_sent_ip(int i)
+{
+	return get16(h_frames[i] + ETH_TYPE) == ETHTYPE_IP ? h_frames[i] + ETH_HLEN : NULL;
+}
 
 #endif

@@ -1,2 +1,124 @@
+/* Internet checksum against a naive reference. */
+#include <stdlib.h>
 #include "harness.h"
-int main(void) { h_init(); DONE("csum"); }
+
+/* RFC 1071 by the book: big-endian 16-bit words, end-around carry. */
+static uint16_t ref_fold(uint32_t sum, const uint8_t *b, size_t n)
+{
+	uint64_t s = sum;
+	for (size_t i = 0; i + 1 < n; i += 2)
+		s += (uint32_t)(b[i] << 8 | b[i + 1]);
+	if (n & 1)
+		s += (uint32_t)b[n - 1] << 8;
+	while (s >> 16)
+		s = (s & 0xffff) + (s >> 16);
+	return (uint16_t)s;
+}
+
+/* Ones'-complement sums have two zeros; compare modulo 0xffff. */
+static int same(uint16_t a, uint16_t b)
+{
+	return a == b || (a == 0xffff && b == 0) || (a == 0 && b == 0xffff);
+}
+
+static void test_csum_add_random(void)
+{
+	static uint8_t buf[256 + 8];
+	srand(1);
+	int bad = 0;
+	for (size_t len = 0; len <= 200; len++) {
+		for (size_t al = 0; al < 8; al++) {
+			for (int rep = 0; rep < 8; rep++) {
+				for (size_t i = 0; i < sizeof buf; i++)
+					buf[i] = (uint8_t)rand();
+				if (rep == 0)
+					memset(buf, 0xff, sizeof buf); /* carries everywhere */
+				uint32_t init = rep == 1 ? 0 : (uint32_t)rand() & 0xfffff;
+				uint16_t got = csum_fold(csum_add(init, buf + al, len));
+				if (!same(got, ref_fold(init, buf + al, len)))
+					bad++;
+			}
+		}
+	}
+	CHECK_EQ(bad, 0);
+}
+
+static void test_csum_add_known(void)
+{
+	/* RFC 1071 section 3 example: 00 01 f2 03 f4 f5 f6 f7 sums to ddf2 */
+	static const uint8_t ex[8] = {0x00, 0x01, 0xf2, 0x03, 0xf4, 0xf5, 0xf6, 0xf7};
+	CHECK_EQ(csum_fold(csum_add(0, ex, 8)), 0xddf2);
+	CHECK_EQ(csum_fold(csum_add(0, ex, 0)), 0);
+	CHECK_EQ(csum_fold(csum_add(0, ex + 1, 1)), 0x0100);
+	/* a large accumulated sum stays exact */
+	static uint8_t big[65535];
+	memset(big, 0xff, sizeof big);
+	CHECK(same(csum_fold(csum_add(0xffffffffu, big, sizeof big)),
+		   ref_fold(0xffff, big, sizeof big)));
+}
+
+/* Changing one word and patching the checksum gives what recomputing does. */
+static void test_csum_update(void)
+{
+	uint8_t b[64];
+	srand(2);
+	int bad16 = 0, bad32 = 0;
+	for (int rep = 0; rep < 20000; rep++) {
+		for (size_t i = 0; i < sizeof b; i++)
+			b[i] = (uint8_t)rand();
+		if (rep % 7 == 0)
+			memset(b, rep % 14 ? 0xff : 0, sizeof b);
+		put16(b + 10, 0);
+		uint16_t hc = csum_finish(csum_add(0, b, sizeof b));
+		put16(b + 10, hc);
+		size_t at = 2 * (size_t)(rand() % 30);
+		if (at == 10)
+			at = 12;
+		if (rep & 1) {
+			uint16_t m = get16(b + at), m2 = (uint16_t)rand();
+			if (rep % 5 == 0)
+				m2 = (uint16_t)~m;
+			put16(b + at, m2);
+			uint16_t upd = csum_update16(hc, m, m2);
+			put16(b + 10, 0);
+			uint16_t full = csum_finish(csum_add(0, b, sizeof b));
+			bad16 += !same(upd, full);
+			put16(b + 10, upd);
+			bad16 += !h_sum_ok(0, b, sizeof b);
+		} else {
+			if (at == 8)
+				at = 12;
+			uint32_t m = get32(b + at), m2 = (uint32_t)rand() << 16 ^ (uint32_t)rand();
+			put32(b + at, m2);
+			uint16_t upd = csum_update32(hc, m, m2);
+			put16(b + 10, 0);
+			uint16_t full = csum_finish(csum_add(0, b, sizeof b));
+			bad32 += !same(upd, full);
+			put16(b + 10, upd);
+			bad32 += !h_sum_ok(0, b, sizeof b);
+		}
+	}
+	CHECK_EQ(bad16, 0);
+	CHECK_EQ(bad32, 0);
+}
+
+static void test_csum_pseudo(void)
+{
+	uint8_t ph[12];
+	uint32_t src = 0xc0a80001, dst = 0xfffffffe;
+	put32(ph, src);
+	put32(ph + 4, dst);
+	ph[8] = 0;
+	ph[9] = IPPROTO_UDP;
+	put16(ph + 10, 0xfff0);
+	CHECK(same(csum_fold(csum_pseudo(src, dst, IPPROTO_UDP, 0xfff0)), ref_fold(0, ph, 12)));
+}
+
+int main(void)
+{
+	TEST(test_csum_add_known);
+	TEST(test_csum_add_random);
+	TEST(test_csum_update);
+	TEST(test_csum_pseudo);
+	DONE("csum");
+}
