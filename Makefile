@@ -46,7 +46,8 @@ WARN := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes
 # the CSR extension spelled out (GCC 12).
 CFLAGS := --specs=picolibc.specs -std=c11 -march=rv64imac_zicsr_zifencei -mabi=lp64 \
 	-mcmodel=medany -O2 -g -ffreestanding -fno-common -ffunction-sections \
-	-fdata-sections $(WARN) $(MODE_DEF) -DAPP_$(APP)=1 -I. -MMD -MP $(CFLAGS_EXTRA)
+	-fdata-sections $(WARN) $(MODE_DEF) -DAPP_$(APP)=1 -I. -MMD -MP $(CFLAGS_EXTRA) \
+	'-DCFG_NOINIT=__attribute__((section(".noinit")))'
 LDFLAGS := --specs=picolibc.specs -march=rv64imac -mabi=lp64 -nostartfiles \
 	-T linker.ld -Wl,--defsym=__ram_base=$(RAM_BASE) -Wl,--gc-sections -Wl,--no-warn-rwx-segments -Wl,-Map=$(OBJDIR)/map.txt
 

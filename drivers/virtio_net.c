@@ -37,8 +37,8 @@ struct vq {
 	uint16_t last_used; /* next used entry to consume */
 };
 
-static uint8_t rx_mem[VQ_BYTES(CFG_RXQ_SIZE)] __attribute__((aligned(VQ_ALIGN)));
-static uint8_t tx_mem[VQ_BYTES(CFG_TXQ_SIZE)] __attribute__((aligned(VQ_ALIGN)));
+static uint8_t rx_mem[VQ_BYTES(CFG_RXQ_SIZE)] __attribute__((aligned(VQ_ALIGN))) CFG_NOINIT;
+static uint8_t tx_mem[VQ_BYTES(CFG_TXQ_SIZE)] __attribute__((aligned(VQ_ALIGN))) CFG_NOINIT;
 static struct pkt *rx_slot[CFG_RXQ_SIZE], *tx_slot[CFG_TXQ_SIZE];
 static uint16_t rx_ids[CFG_RXQ_SIZE], tx_ids[CFG_TXQ_SIZE];
 static struct vq rxq = {.slot = rx_slot, .ids = rx_ids};

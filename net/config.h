@@ -16,6 +16,11 @@
 #ifndef CFG_PKT_DEBUG
 #define CFG_PKT_DEBUG 1 /* ownership checks on free (cheap: one compare) */
 #endif
+/* Storage that needs no zeroing at boot (packet buffers, rings): the
+ * firmware puts it in .noinit, which start-up does not clear. */
+#ifndef CFG_NOINIT
+#define CFG_NOINIT
+#endif
 
 /* ---- NIC ---- */
 #ifndef CFG_RXQ_SIZE

@@ -4,7 +4,7 @@
  * The pool. Buffers and descriptors live apart so every buffer starts on
  * a 64-byte boundary (cache line, and the NIC's DMA alignment).
  */
-static uint8_t pool_mem[CFG_PKT_COUNT][CFG_PKT_BUFSZ] __attribute__((aligned(64)));
+static uint8_t pool_mem[CFG_PKT_COUNT][CFG_PKT_BUFSZ] __attribute__((aligned(64))) CFG_NOINIT;
 static struct pkt pool[CFG_PKT_COUNT];
 static struct pkt *free_list;
 static unsigned nfree;
