@@ -55,9 +55,11 @@ static void cmd_stats(void)
 	       (unsigned long)nic_stats.tx_full, (unsigned long)nic_stats.tx_bad,
 	       (unsigned long)nic_stats.irqs, (unsigned long)nic_stats.notifies,
 	       (unsigned long)nic_stats.csum_fixed);
-	printf("pool  free=%u/%u low=%lu alloc_fail=%lu bad_free=%lu rx_posted=%u tx_inflight=%u\n",
+	printf("pool  free=%u/%u low=%lu alloc_fail=%lu bad_free=%lu bad_use=%lu rx_posted=%u "
+	       "tx_inflight=%u\n",
 	       pkt_free_count(), CFG_PKT_COUNT, (unsigned long)pkt_stats.low_water,
 	       (unsigned long)pkt_stats.alloc_fail, (unsigned long)pkt_stats.bad_free,
+	       (unsigned long)pkt_stats.bad_use,
 	       virtio_net_rx_posted(), virtio_net_tx_inflight());
 	printf("loop  busy_instret=%llu wakeups=%lu passes=%lu boot_ms=%lu boot_instret=%llu\n",
 	       (unsigned long long)loop_stats.busy_instret, (unsigned long)loop_stats.wakeups,

@@ -156,6 +156,10 @@ static void tx_reclaim(void)
 
 int virtio_net_tx(struct pkt *p)
 {
+	if (pkt_own(p, PKT_TXRING)) {
+		nic_stats.tx_bad++; /* a freed buffer: never put it on the ring */
+		return -1;
+	}
 	if (!nic.base || p->len > FRAME_MAX || pkt_headroom(p) < HDR_MAX) {
 		nic_stats.tx_bad++;
 		pkt_free(p);
@@ -183,7 +187,6 @@ int virtio_net_tx(struct pkt *p)
 	d->len = nic.hdrlen + p->len;
 	d->flags = 0;
 	txq.slot[id] = p;
-	pkt_own(p, PKT_TXRING);
 	txq.avail->ring[txq.avail_idx++ & txq.mask] = id;
 	nic_stats.tx_frames++;
 	nic_stats.tx_bytes += p->len;

@@ -47,6 +47,7 @@ struct pkt_stats {
 	uint32_t freed;
 	uint32_t alloc_fail;  /* pool empty: the caller drops and counts */
 	uint32_t bad_free;    /* double free or free of a foreign pointer */
+	uint32_t bad_use;     /* a free buffer handed on: use after free */
 	uint32_t low_water;   /* fewest free buffers ever seen */
 };
 
@@ -57,10 +58,19 @@ struct pkt *pkt_alloc(enum pkt_owner owner); /* data at the transport headroom, 
 void pkt_free(struct pkt *p);
 unsigned pkt_free_count(void);
 
-/* Give the buffer to a new owner; in debug builds checks it is not free. */
-static inline void pkt_own(struct pkt *p, enum pkt_owner owner)
+/* Give the buffer to a new owner. Every hand-over goes through here, so
+ * a debug build catches a freed buffer being passed on (use after free):
+ * counted, and the buffer stays free. Returns 0 when p was not free. */
+static inline int pkt_own(struct pkt *p, enum pkt_owner owner)
 {
+#if CFG_PKT_DEBUG
+	if (p->owner == PKT_FREE) {
+		pkt_stats.bad_use++;
+		return -1;
+	}
+#endif
 	p->owner = (uint8_t)owner;
+	return 0;
 }
 
 static inline size_t pkt_headroom(const struct pkt *p)
