@@ -94,6 +94,7 @@ run: deps $(ELF)
 	$(QEMU_CMD)
 
 debug: deps $(ELF)
+	$(Q)sh test/deps.sh debug
 	@echo "In another terminal:"
 	@echo "  gdb-multiarch $(ELF) -ex 'target remote :1234'"
 	$(QEMU_CMD) -s -S

@@ -15,6 +15,10 @@ have ping || need="$need iputils-ping"
 have arping || need="$need iputils-arping"
 have gnuplot || need="$need gnuplot-nox"
 have valgrind || need="$need valgrind"
+[ -e /usr/lib/llvm-14/lib/clang/14.0.6/lib/linux/libclang_rt.fuzzer-x86_64.a ] ||
+	need="$need libclang-rt-14-dev"
+# `make debug` also wants the debugger (`sh test/deps.sh debug`).
+[ "${1:-}" = debug ] && ! have gdb-multiarch && need="$need gdb-multiarch"
 [ -z "$need" ] && exit 0
 echo "installing:$need"
 if [ "$(id -u)" != 0 ]; then
