@@ -1,0 +1,484 @@
+/*
+ * libFuzzer target for the whole stack (net/), stateful. An input is a
+ * sequence of records [op][len lo][len hi][data: len bytes, ops with *]:
+ *
+ *   0* raw frame                 6* as 5, plus a valid UDP/ICMP checksum
+ *   1  clock += len*10 ms        7  drain the polling PCBs (udp_poll)
+ *   2  next len%256 sends fail   8  remove and re-create the queue PCB
+ *   3  hold len pool buffers, or all but len&0x7fff if len&0x8000
+ *   4* app sends UDP: [dst sel][port hi][port lo][payload]
+ *   5* IPv4 to us, headers filled in, IP checksum fixed: [ctl][proto]
+ *      [frag 2][id 2][opt words][src 4 if sel 3][dst 4 if sel 3][opts][l4]
+ *      ctl: b0 eth broadcast, b1-2 src sel, b3-4 dst sel, b7 NIC csum ok
+ *   9  clock += len*65536 ms in one tick (stalled loop, clock wrap)
+ *   10* ARP from 02::h/10.0.2.h: [oper][h][b0-1 target sel, b2 probe][b0 bcast]
+ *   11 netif.mtu = 68 + len%1433 (first record only)
+ *
+ * Invariants (FAIL lines) are checked on every frame the stack sends,
+ * after every record, and after the input once every timer has run out.
+ * FUZZ_VERBOSE=1 traces frames and counters; FUZZ_AVOID_KNOWN=1 steers
+ * clear of the bugs already in regress/ so a long run finds new ones.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "net/net.h"
+#include "net/udp.h"
+
+#define OUR_IP 0x0a00020fu  /* 10.0.2.15/24 */
+#define PEER_IP 0x0a000202u /* 10.0.2.2, also the gateway */
+#define ECHO_PORT 7
+#define QUEUE_PORT 9        /* no callback: polled */
+#define CONN_PORT 5001      /* polled, connected to PEER_IP:5000 */
+#define DRAIN_MS (CFG_REASS_TIMEOUT_MS + CFG_ARP_RETRY_MS * (CFG_ARP_TRIES + 2))
+static const uint8_t OUR_MAC[6] = {0x52, 0x54, 0x00, 0x12, 0x34, 0x56};
+static const uint8_t PEER_MAC[6] = {0x02, 0x00, 0x00, 0x00, 0x00, 0x02};
+static const uint8_t BCAST[6] = {0xff, 0xff, 0xff, 0xff, 0xff, 0xff}, ZERO[6];
+
+#define FAIL(...) (fprintf(stderr, "INVARIANT VIOLATED: " __VA_ARGS__), fputc('\n', stderr), abort())
+
+static struct {
+	uint32_t clock;
+	uint64_t elapsed; /* ms since the input started */
+	unsigned fail_tx, nheld, icmp_errs;
+	uint32_t dg_sum, dg_next;   /* the datagram being sent, in fragments */
+	uint16_t dg_id, dg_len;
+	struct pkt *held[CFG_PKT_COUNT];
+	struct udp_pcb *echo, *queue, *conn, *app;
+	uint64_t echo_in, echo_out; /* UDP bytes, header included */
+	int app_group;              /* the app sent to a broadcast/multicast */
+	int quiet;                  /* handling an IPv4 broadcast: it draws no IPv4 */
+} S;
+static int verbose, avoid_known;
+
+/* Internet checksum, byte by byte: nothing shared with csum.c */
+static uint32_t sum_add(uint32_t sum, const uint8_t *b, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		sum += (i & 1) ? b[i] : (uint32_t)b[i] << 8;
+	return sum;
+}
+
+static int sum_ok(uint32_t sum)
+{
+	while (sum >> 16)
+		sum = (sum & 0xffff) + (sum >> 16);
+	return sum == 0xffff;
+}
+
+static int is_group(uint32_t a)
+{
+	return a == 0xffffffffu || a == (netif.ip | ~netif.mask) || (a >> 28) == 0xe;
+}
+
+/* ---- the fake driver: every frame the stack sends is checked ---- */
+static void check_arp(const uint8_t *f, size_t n)
+{
+	const uint8_t *a = f + ETH_HLEN;
+	uint16_t op = n >= ETH_HLEN + ARP_LEN ? get16(a + ARP_OPER) : 0;
+	if (n != ETH_HLEN + ARP_LEN || get16(a + ARP_HTYPE) != 1 || get16(a + ARP_PTYPE) != ETHTYPE_IP ||
+	    a[ARP_HLEN] != 6 || a[ARP_PLEN] != 4 || (op != ARP_OP_REQUEST && op != ARP_OP_REPLY))
+		FAIL("malformed ARP sent (%zu bytes, op %u)", n, op);
+	if (memcmp(a + ARP_SHA, netif.mac, 6) || get32(a + ARP_SPA) != netif.ip)
+		FAIL("ARP sent with a sender that is not us");
+	if (op == ARP_OP_REPLY && (mac_is_mcast(f) || memcmp(f, a + ARP_THA, 6)))
+		FAIL("ARP reply not unicast to its target");
+}
+
+/* An error may only be about a datagram RFC 1122 3.2.2 lets us answer. */
+static void check_icmp_error(const uint8_t *m, unsigned len, uint32_t dst)
+{
+	const uint8_t *q = m + ICMP_HLEN; /* the datagram quoted */
+	unsigned qhl = len >= ICMP_HLEN + IP_HLEN ? (q[IP_VHL] & 15) * 4u : 0;
+	unsigned qt = q[IP_PROTO] == IPPROTO_ICMP && len > ICMP_HLEN + qhl ? q[qhl] : 0;
+	if ((m[0] != ICMP_UNREACH && m[0] != ICMP_TIMXCEED) || qhl < IP_HLEN || len < ICMP_HLEN + qhl ||
+	    get32(q + IP_SRC) != dst || get32(q + IP_DST) != netif.ip || (get16(q + IP_FRAG) & IP_OFFMASK) ||
+	    (q[IP_PROTO] == IPPROTO_ICMP && (len == ICMP_HLEN + qhl || qt == 3 || qt == 4 || qt == 5 ||
+					  qt == 11 || qt == 12)))
+		FAIL("ICMP %u/%u sent about a datagram it must not answer", m[0], m[1]);
+	if (++S.icmp_errs > CFG_ICMP_RATE_BURST + S.elapsed / CFG_ICMP_RATE_MS)
+		FAIL("ICMP rate limit: %u errors in %llu ms", S.icmp_errs, (unsigned long long)S.elapsed);
+}
+
+static void check_ip(const uint8_t *f, size_t n)
+{
+	const uint8_t *h = f + ETH_HLEN, *l4 = h + IP_HLEN;
+	size_t len = n - ETH_HLEN;
+	unsigned hl = len >= IP_HLEN ? (h[IP_VHL] & 15) * 4u : 0, total = hl ? get16(h + IP_LEN) : 0;
+	if (hl != IP_HLEN || h[IP_VHL] >> 4 != 4 || total != len || !sum_ok(sum_add(0, h, hl)))
+		FAIL("(e) IP header: hlen %u total %u in %zu bytes, or bad checksum", hl, total, len);
+	uint32_t src = get32(h + IP_SRC), dst = get32(h + IP_DST);
+	int group = is_group(dst);
+	if (src != netif.ip || dst == netif.ip || dst == 0 || dst >> 24 == 127 || (group && !S.app_group))
+		FAIL("(d) IP packet %08x -> %08x", src, dst);
+	if (group != mac_is_mcast(f) || !memcmp(f, ZERO, 6) || !memcmp(f, netif.mac, 6))
+		FAIL("(d) IP %08x sent to MAC %02x:..:%02x", dst, f[0], f[5]);
+
+	uint16_t frag = get16(h + IP_FRAG), id = get16(h + IP_ID), ulen = 0;
+	unsigned off = (frag & IP_OFFMASK) * 8u, plen = total - hl;
+	uint8_t proto = h[IP_PROTO];
+	if (((frag & IP_MF) && plen % 8) || off + plen > 65535 || plen == 0)
+		FAIL("(e) bad fragment: offset %u length %u", off, plen);
+	if (proto != IPPROTO_UDP && proto != IPPROTO_ICMP)
+		FAIL("IP protocol %u sent", proto);
+	if (off == 0 && proto == IPPROTO_UDP) {
+		ulen = plen >= UDP_HLEN ? get16(l4 + UDP_LEN) : 0;
+		if (ulen < UDP_HLEN || ulen < plen || !get16(l4 + UDP_CSUM))
+			FAIL("(e) UDP length %u in an IP payload of %u, or no checksum", ulen, plen);
+		S.echo_out += get16(l4 + UDP_SPORT) == ECHO_PORT ? ulen : 0; /* at its first fragment */
+		if (S.echo_out > S.echo_in)
+			FAIL("(f) echo sent %llu bytes, received %llu", (unsigned long long)S.echo_out,
+			     (unsigned long long)S.echo_in);
+	} else if (off == 0) {
+		if (plen < ICMP_HLEN)
+			FAIL("(e) ICMP message of %u bytes", plen);
+		if (l4[0] != ICMP_ECHOREPLY)
+			check_icmp_error(l4, plen, dst);
+	}
+	/* The L4 checksum over the whole datagram, its fragments summed in
+	 * order (they leave in order, unless an ARP queue lost one: no check). */
+	if (off == 0) {
+		S.dg_id = id;
+		S.dg_next = 0;
+		S.dg_len = ulen;
+		S.dg_sum = ulen ? (src >> 16) + (src & 0xffff) + (dst >> 16) + (dst & 0xffff) + IPPROTO_UDP + ulen : 0;
+	}
+	if (off != S.dg_next || id != S.dg_id) {
+		S.dg_next = ~0u;
+		return;
+	}
+	S.dg_sum = sum_add(S.dg_sum, l4, plen);
+	S.dg_next += plen;
+	if (!(frag & IP_MF) && (!sum_ok(S.dg_sum) || (S.dg_len && S.dg_len != S.dg_next)))
+		FAIL("(e) bad %s checksum or length (%u bytes)", proto == IPPROTO_UDP ? "UDP" : "ICMP", S.dg_next);
+}
+
+static int fake_output(struct pkt *p)
+{
+	const uint8_t *f = p->data;
+	size_t n = p->len;
+	uint16_t type = n >= ETH_HLEN ? get16(f + ETH_TYPE) : 0;
+	if (p->owner != PKT_STACK || p->next || p->data < p->head || p->data + n > p->head + p->cap)
+		FAIL("frame handed to the driver: owner %u, linked %d, or outside its buffer", p->owner, !!p->next);
+	if (n < ETH_HLEN || n > ETH_HLEN + netif.mtu)
+		FAIL("(c) frame of %zu bytes with MTU %u", n, netif.mtu);
+	if (memcmp(f + ETH_SRC, netif.mac, 6))
+		FAIL("frame not from our MAC");
+	if (verbose)
+		fprintf(stderr, "  t+%llu tx %zu bytes type %04x%s\n", (unsigned long long)S.elapsed, n, type,
+			S.fail_tx ? " (refused)" : "");
+	if (type == ETHTYPE_ARP)
+		check_arp(f, n);
+	else if (type == ETHTYPE_IP && S.quiet)
+		FAIL("IPv4 sent in answer to an IPv4 broadcast/multicast");
+	else if (type == ETHTYPE_IP)
+		check_ip(f, n);
+	else
+		FAIL("ethertype %04x sent", type);
+	int rc = S.fail_tx ? -1 : 0;
+	S.fail_tx -= !!S.fail_tx;
+	pkt_free(p);
+	return rc;
+}
+
+/* ---- the applications ---- */
+static void check_app_pkt(const struct pkt *p)
+{
+	if (p->owner != PKT_APP || p->data < p->head || p->data + p->len > p->head + p->cap ||
+	    pkt_headroom(p) < UDP_HLEN + IP_HLEN + ETH_HLEN)
+		FAIL("datagram handed to the app: owner %u, headroom %zu", p->owner, pkt_headroom(p));
+	if (is_group(get32(pkt_iph(p) + IP_DST)) && !(p->flags & PKT_F_BCAST))
+		FAIL("datagram to %08x handed to the app without PKT_F_BCAST", get32(pkt_iph(p) + IP_DST));
+}
+
+/* app/echo.c's policy, with its counters */
+static void echo_recv(struct udp_pcb *u, struct pkt *p, uint32_t src, uint16_t sport, void *arg)
+{
+	static const uint16_t deny[] = CFG_ECHO_DENY_PORTS;
+	(void)arg;
+	check_app_pkt(p);
+	STAT(echo, rx);
+	S.echo_in += p->len + UDP_HLEN;
+	int bad = src == 0 || (src >> 24) == 127 || ip_is_bcast(src) || ip_is_mcast(src);
+	for (unsigned i = 0; i < sizeof deny / sizeof deny[0]; i++)
+		bad |= sport == deny[i];
+	if (p->flags & PKT_F_BCAST) {
+		STAT(echo, drop_bcast);
+	} else if (bad) {
+		STAT(echo, drop_src);
+	} else {
+		if (udp_sendto(u, p, src, sport) == NET_OK)
+			STAT(echo, replied);
+		else
+			STAT(echo, drop_tx);
+		return;
+	}
+	pkt_free(p);
+}
+
+static struct udp_pcb *open_pcb(uint32_t ip, uint16_t port)
+{
+	struct udp_pcb *pcb = udp_new();
+	if (!pcb || udp_bind(pcb, ip, port) != NET_OK)
+		FAIL("cannot open UDP port %u", port);
+	return pcb;
+}
+
+static void drain(struct udp_pcb *pcb)
+{
+	struct pkt *p;
+	while ((p = udp_poll(pcb, NULL, NULL))) {
+		check_app_pkt(p);
+		pkt_free(p);
+	}
+}
+
+/* ---- the superloop's side: frames in, the clock ---- */
+static void inject(const uint8_t *frame, size_t n, uint8_t flags)
+{
+	struct pkt *p = pkt_alloc(PKT_STACK);
+	if (!p)
+		return; /* no RX buffer: the NIC drops it */
+	pkt_reset_link(p);
+	if (avoid_known && n >= 30 && get16(frame + ETH_TYPE) == ETHTYPE_IP && get32(frame + 26) == OUR_IP) {
+		pkt_free(p); /* regress/ip_own_source_echo */
+		return;
+	}
+	n = n < CFG_PKT_BUFSZ - CFG_PKT_LINK_OFF ? n : CFG_PKT_BUFSZ - CFG_PKT_LINK_OFF;
+	memcpy(p->data, frame, n);
+	p->len = (uint16_t)n;
+	p->flags = flags;
+	S.quiet = n >= 34 && get16(frame + ETH_TYPE) == ETHTYPE_IP &&
+		  (mac_is_mcast(frame) || is_group(get32(frame + 30)));
+	net_input(p);
+	S.quiet = 0;
+}
+
+static void advance(uint64_t ms) /* in CFG_TICK_MS steps, as the superloop does */
+{
+	while (ms) {
+		uint32_t step = ms < CFG_TICK_MS ? (uint32_t)ms : CFG_TICK_MS;
+		ms -= step;
+		S.elapsed += step;
+		S.clock += step;
+		net_tick(S.clock);
+	}
+}
+
+static void reset(void)
+{
+	memset(&S, 0, sizeof S);
+	S.clock = 1000;
+	pkt_pool_init();
+	net_stats_reset();
+	netif = (struct netif){.link_up = 1, .ip = OUR_IP, .mask = 0xffffff00u, .gw = PEER_IP,
+			       .mtu = CFG_MTU, .output = fake_output};
+	memcpy(netif.mac, OUR_MAC, 6);
+	net_tick(S.clock);
+	net_init(); /* resets ARP, reassembly, ICMP and the UDP PCB table */
+	S.echo = open_pcb(0, ECHO_PORT);
+	udp_recv(S.echo, echo_recv, NULL);
+	S.queue = open_pcb(0, QUEUE_PORT);
+	S.conn = open_pcb(OUR_IP, CONN_PORT);
+	udp_connect(S.conn, PEER_IP, 5000);
+	S.app = udp_new(); /* bound to an ephemeral port by its first send */
+}
+
+/* Ethernet + IPv4 header (checksummed) in front of l4len bytes at f+14+20+optlen. */
+static size_t frame_ip(uint8_t *f, const uint8_t *dmac, uint32_t src, uint32_t dst, uint8_t proto,
+		       uint16_t frag, uint16_t id, const uint8_t *opt, unsigned optlen, size_t l4len)
+{
+	uint8_t *h = f + ETH_HLEN;
+	memcpy(f + ETH_DST, dmac, 6);
+	memcpy(f + ETH_SRC, PEER_MAC, 6);
+	memcpy(f + ETH_TYPE, "\x08\x00\x45\x00", 4);
+	memset(h + 4, 0, IP_HLEN - 4);
+	h[IP_VHL] = (uint8_t)(0x40 | (IP_HLEN + optlen) / 4);
+	put16(h + IP_LEN, (uint16_t)(IP_HLEN + optlen + l4len));
+	put32(h + IP_ID, (uint32_t)id << 16 | frag);
+	put16(h + IP_TTL, (uint16_t)(64 << 8 | proto));
+	put32(h + IP_SRC, src);
+	put32(h + IP_DST, dst);
+	if (optlen)
+		memcpy(h + IP_HLEN, opt, optlen);
+	put16(h + IP_CSUM, csum_finish(csum_add(0, h, IP_HLEN + optlen)));
+	return ETH_HLEN + IP_HLEN + optlen + l4len;
+}
+
+static void op_ip(const uint8_t *b, size_t n, int fix_l4)
+{
+	static const uint32_t srcs[] = {PEER_IP, 0x0a000203u, 0xc0000207u};
+	static const uint32_t dsts[] = {OUR_IP, 0x0a0002ffu, 0xffffffffu};
+	static uint8_t f[CFG_PKT_BUFSZ];
+	if (n < 7)
+		return;
+	uint8_t ctl = b[0], proto = b[1], flags = 0;
+	uint16_t frag = get16(b + 2);
+	unsigned optlen = (b[6] % 11) * 4u, ssel = ctl >> 1 & 3, dsel = ctl >> 3 & 3;
+	size_t i = 7;
+	uint32_t src = srcs[ssel % 3], dst = dsts[dsel % 3];
+	if (ssel == 3 && i + 4 <= n)
+		src = get32(b + i), i += 4;
+	if (dsel == 3 && i + 4 <= n)
+		dst = get32(b + i), i += 4;
+	optlen = i + optlen <= n ? optlen : 0;
+	const uint8_t *opt = b + i;
+	i += optlen;
+	size_t l4len = n - i, max = CFG_PKT_BUFSZ - CFG_PKT_LINK_OFF - ETH_HLEN - IP_HLEN - optlen;
+	l4len = l4len < max ? l4len : max;
+	uint8_t *l4 = f + ETH_HLEN + IP_HLEN + optlen;
+	memcpy(l4, b + i, l4len);
+	if (fix_l4 && proto == IPPROTO_UDP && l4len >= UDP_HLEN) {
+		put16(l4 + UDP_LEN, (uint16_t)l4len);
+		put16(l4 + UDP_CSUM, 0);
+		uint16_t c = csum_finish(csum_add(csum_pseudo(src, dst, IPPROTO_UDP, (uint16_t)l4len), l4, l4len));
+		put16(l4 + UDP_CSUM, c ? c : 0xffff);
+	} else if (fix_l4 && proto == IPPROTO_ICMP && l4len >= ICMP_HLEN) {
+		put16(l4 + ICMP_CSUM, 0);
+		put16(l4 + ICMP_CSUM, csum_finish(csum_add(0, l4, l4len)));
+	}
+	if (fix_l4 && (ctl & 0x80) && !(frag & (IP_MF | IP_OFFMASK)))
+		flags = PKT_F_CSUM_OK; /* the NIC's DATA_VALID: only where it is true */
+	n = frame_ip(f, (ctl & 1) ? BCAST : OUR_MAC, src, dst, proto, frag, get16(b + 4), opt, optlen, l4len);
+	inject(f, n, flags);
+}
+
+static void op_arp(const uint8_t *b, size_t n)
+{
+	uint8_t f[ETH_MIN_FRAME] = {0}, *a = f + ETH_HLEN;
+	if (n < 4)
+		return;
+	uint8_t sha[6] = {0x02, 0, 0, 0, 0, b[1]};
+	uint32_t spa = 0x0a000200u | b[1], tpa[4] = {OUR_IP, spa, 0x0a000263u, 0};
+	memcpy(f + ETH_DST, (b[3] & 1) ? BCAST : OUR_MAC, 6);
+	memcpy(f + ETH_SRC, sha, 6);
+	memcpy(f + ETH_TYPE, "\x08\x06\x00\x01\x08\x00\x06\x04", 8); /* ARP, Ethernet/IPv4 */
+	put16(a + ARP_OPER, b[0] % 3 ? b[0] % 3 : b[0]); /* request, reply, or anything */
+	memcpy(a + ARP_SHA, sha, 6);
+	put32(a + ARP_SPA, b[2] & 4 ? 0 : spa);
+	if (b[0] % 3 == 2)
+		memcpy(a + ARP_THA, OUR_MAC, 6);
+	put32(a + ARP_TPA, tpa[b[2] & 3]);
+	inject(f, sizeof f, 0);
+}
+
+static void op_send(const uint8_t *b, size_t n)
+{
+	static const uint32_t dsts[8] = {PEER_IP,     0x0a000203u, 0x0a00024du, 0xc0000201u,
+					 0x0a0002ffu, 0xffffffffu, 0xe0000001u, 0x0a000263u};
+	struct pkt *p;
+	if (n < 3 || !(p = pkt_alloc(PKT_APP)))
+		return;
+	size_t len = n - 3 < pkt_tailroom(p) ? n - 3 : pkt_tailroom(p);
+	memcpy(p->data, b + 3, len);
+	p->len = (uint16_t)len;
+	S.app_group |= is_group(dsts[b[0] & 7]);
+	udp_sendto(S.app, p, dsts[b[0] & 7], get16(b + 1));
+}
+
+/* Between records the stack is idle: the counters add up, no bad free. */
+static void check_idle(const char *when)
+{
+	const char *bad = net_stats_check();
+	if (bad)
+		FAIL("(b) counters of layer %s do not add up", bad);
+	if (pkt_stats.bad_free || pkt_free_count() + S.nheld > CFG_PKT_COUNT)
+		FAIL("%u double/foreign frees, %u free buffers", pkt_stats.bad_free, pkt_free_count());
+	if (when && pkt_free_count() != CFG_PKT_COUNT)
+		FAIL("(a) %u of %u buffers leaked %s", CFG_PKT_COUNT - pkt_free_count(), CFG_PKT_COUNT, when);
+	/* the ARP cache: one entry per address, none for a group/zero/our own
+	 * address or with such a MAC; none pending once every timer ran out */
+	uint32_t ip[CFG_ARP_ENTRIES], age;
+	uint8_t mac[6];
+	int st;
+	for (unsigned i = 0; arp_entry_get(i, &ip[i], mac, &st, &age) == 0; i++) {
+		int bad = st && (!ip[i] || ip[i] == netif.ip || is_group(ip[i]) || (when && st == 1));
+		for (unsigned j = 0; j < i && st; j++)
+			bad |= ip[j] == ip[i];
+		if (st == 2)
+			bad |= mac_is_mcast(mac) || !memcmp(mac, netif.mac, 6) || !memcmp(mac, ZERO, 6);
+		if (bad)
+			FAIL("ARP entry %u: %08x state %d MAC %02x:..:%02x %s", i, ip[i], st, mac[0], mac[5],
+			     when ? when : "");
+		ip[i] = st ? ip[i] : 0; /* free entries take no part */
+	}
+}
+
+/* Run every timer out; then nothing may be held anywhere. */
+static void finish(void)
+{
+	while (S.nheld)
+		pkt_free(S.held[--S.nheld]);
+	S.fail_tx = 0;
+	drain(S.queue);
+	drain(S.conn);
+	advance(DRAIN_MS);
+	check_idle("after every timeout");
+	/* every reassembly slot must take a new datagram now */
+	uint32_t held0 = net_stat_get("ip", "frag_held");
+	for (unsigned i = 0; i < CFG_REASS_SLOTS; i++) {
+		uint8_t f[ETH_HLEN + IP_HLEN + 8] = {0};
+		inject(f, frame_ip(f, OUR_MAC, PEER_IP, OUR_IP, IPPROTO_UDP, IP_MF, (uint16_t)(0xfe00 + i), NULL, 0, 8), 0);
+	}
+	if (net_stat_get("ip", "frag_held") - held0 != CFG_REASS_SLOTS)
+		FAIL("(a) a reassembly slot is still busy after every timeout");
+	advance(DRAIN_MS);
+	check_idle("by a reassembly timeout");
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *d, size_t n);
+int LLVMFuzzerTestOneInput(const uint8_t *d, size_t n)
+{
+	static int once;
+	if (!once) {
+		once = 1;
+		verbose = getenv("FUZZ_VERBOSE") != NULL;
+		avoid_known = getenv("FUZZ_AVOID_KNOWN") != NULL;
+	}
+	reset();
+	for (size_t i = 0; i + 3 <= n;) {
+		uint8_t op = d[i] % 12;
+		unsigned len = d[i + 1] | d[i + 2] << 8, k = len & 0x7fff;
+		int first = i == 0;
+		const uint8_t *b = d + i + 3;
+		size_t bl = 0;
+		i += 3;
+		if (op == 0 || op == 4 || op == 5 || op == 6 || op == 10) {
+			bl = len < n - i ? len : n - i;
+			i += bl;
+		}
+		switch (op) {
+		case 0: inject(b, bl, 0); break;
+		case 1: advance((uint64_t)len * 10); break;
+		case 2: S.fail_tx = len & 0xff; break;
+		case 3: /* allocate or release to k held buffers */
+			k = len & 0x8000 ? (k < CFG_PKT_COUNT ? CFG_PKT_COUNT - k : 0) : (k < CFG_PKT_COUNT ? k : CFG_PKT_COUNT);
+			while (S.nheld > k)
+				pkt_free(S.held[--S.nheld]);
+			while (S.nheld < k && (S.held[S.nheld] = pkt_alloc(PKT_APP)))
+				S.nheld++;
+			break;
+		case 4: op_send(b, bl); break;
+		case 5: op_ip(b, bl, 0); break;
+		case 6: op_ip(b, bl, 1); break;
+		case 7: drain(S.queue); drain(S.conn); break;
+		case 8: udp_remove(S.queue); S.queue = open_pcb(0, QUEUE_PORT); break;
+		case 9:
+			S.elapsed += (uint64_t)len << 16;
+			S.clock += (uint32_t)len << 16;
+			net_tick(S.clock);
+			break;
+		case 10: op_arp(b, bl); break;
+		case 11: netif.mtu = first ? (uint16_t)(68 + len % 1433) : netif.mtu; break;
+		}
+		check_idle(NULL);
+	}
+	for (unsigned i = 0; verbose && i < net_stat_count; i++) {
+		const struct stat_desc *sd = &net_stat_desc[i];
+		uint32_t v = net_stat_get(sd->layer, sd->name);
+		if (v)
+			fprintf(stderr, " %s.%s=%u", sd->layer, sd->name, v);
+	}
+	finish();
+	return 0;
+}
