@@ -137,7 +137,7 @@ static void arp_learn(struct arp_entry *e, const uint8_t *mac)
 	for (int i = 0; i < 6; i++)
 		e->mac[i] = mac[i];
 	e->state = ARP_STABLE;
-	e->stamp = net_now();
+	e->stamp = net_clock;
 	e->tries = 0;
 	arp_flush(e);
 }
@@ -235,18 +235,22 @@ static int arp_group(struct pkt *p, uint32_t ip)
 	return eth_output(p, ip_is_mcast(ip) ? mac : bcast_mac, ETHTYPE_IP);
 }
 
-int arp_output(struct pkt *p, uint32_t nexthop)
+/* Everything but the common case: other entries, refresh, resolution. */
+static __attribute__((noinline)) int arp_resolve(struct pkt *p, uint32_t nexthop)
 {
-	struct arp_entry *e = hint;
-	if (e->ip != nexthop || e->state != ARP_STABLE) {
-		if (ip_is_bcast(nexthop) || ip_is_mcast(nexthop))
-			return arp_group(p, nexthop);
-		e = arp_find(nexthop);
+	if (ip_is_bcast(nexthop) || ip_is_mcast(nexthop))
+		return arp_group(p, nexthop);
+	if (nexthop == netif.ip || nexthop == 0) {
+		/* no loopback, and no cache entry for ourselves */
+		STAT(ip, tx_err);
+		pkt_free(p);
+		return NET_ERR_RTE;
 	}
+	struct arp_entry *e = arp_find(nexthop);
 	if (e && e->state == ARP_STABLE) {
 		/* Ask again before the entry expires, so a busy peer never
 		 * goes through a pending phase (packets held, latency). */
-		uint32_t now = net_now();
+		uint32_t now = net_clock;
 		if (now - e->stamp >= CFG_ARP_MAX_AGE_MS - CFG_ARP_REFRESH_MS &&
 		    (e->tries == 0 || now - e->asked >= CFG_ARP_RETRY_MS)) {
 			e->tries++;
@@ -262,7 +266,7 @@ int arp_output(struct pkt *p, uint32_t nexthop)
 		e->q = NULL;
 		e->qlen = 0;
 		e->tries = 1;
-		e->stamp = net_now();
+		e->stamp = net_clock;
 		hint = e;
 		arp_request(NULL, nexthop);
 	}
@@ -285,6 +289,17 @@ int arp_output(struct pkt *p, uint32_t nexthop)
 	pkt_own(p, PKT_QUEUED);
 	STAT(arp, queued);
 	return NET_OK;
+}
+
+int arp_output(struct pkt *p, uint32_t nexthop)
+{
+	/* the common case, out of the way of everything else: the last
+	 * peer again, well within its lifetime */
+	struct arp_entry *e = hint;
+	if (e->ip == nexthop && e->state == ARP_STABLE &&
+	    net_clock - e->stamp < CFG_ARP_MAX_AGE_MS - CFG_ARP_REFRESH_MS)
+		return eth_output(p, e->mac, ETHTYPE_IP);
+	return arp_resolve(p, nexthop);
 }
 
 void arp_tick(uint32_t now)

@@ -62,11 +62,11 @@ int eth_output(struct pkt *p, const uint8_t dst[6], uint16_t type)
 		pkt_free(p);
 		return NET_ERR_ARG;
 	}
-	/* byte stores: memcpy is a libcall in a freestanding build */
-	for (int i = 0; i < 6; i++) {
-		h[ETH_DST + i] = dst[i];
-		h[ETH_SRC + i] = netif.mac[i];
-	}
+	/* byte stores: memcpy is a libcall in a freestanding build, and the
+	 * header is only 2-byte aligned */
+	const uint8_t *m = netif.mac;
+	h[0] = dst[0], h[1] = dst[1], h[2] = dst[2], h[3] = dst[3], h[4] = dst[4], h[5] = dst[5];
+	h[6] = m[0], h[7] = m[1], h[8] = m[2], h[9] = m[3], h[10] = m[4], h[11] = m[5];
 	put16(h + ETH_TYPE, type);
 	if (netif.output(p) != 0) {
 		STAT(eth, tx_err);

@@ -42,7 +42,14 @@ void icmp_input(struct pkt *p)
 	uint16_t tc = get16(m + ICMP_TYPE);
 	uint16_t tc2 = (uint16_t)(ICMP_ECHOREPLY << 8 | (tc & 0xff));
 	m[ICMP_TYPE] = ICMP_ECHOREPLY;
-	put16(m + ICMP_CSUM, csum_update16(get16(m + ICMP_CSUM), tc, tc2));
+	uint16_t c = csum_update16(get16(m + ICMP_CSUM), tc, tc2);
+	if (c == 0) {
+		/* Either zero: if every other word is 0 the message sums to +0
+		 * and needs 0xffff, which the update cannot tell. Rare: redo. */
+		put16(m + ICMP_CSUM, 0);
+		c = csum_finish(csum_add(0, m, p->len));
+	}
+	put16(m + ICMP_CSUM, c);
 	p->flags &= (uint8_t)~(PKT_F_BCAST | PKT_F_PSUM | PKT_F_CSUM_OK);
 	STAT(icmp, echo_replied);
 	ip_output(p, 0, peer, IPPROTO_ICMP);

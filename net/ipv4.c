@@ -18,21 +18,89 @@ void ip_tick(uint32_t now)
 	ip_reass_tick(now);
 }
 
-int ip_is_bcast(uint32_t a)
-{
-	/* a /31 or /32 has no directed broadcast (RFC 3021) */
-	return a == 0xffffffffu || (~netif.mask > 1 && a == (netif.ip | ~netif.mask));
-}
-
-int ip_is_mcast(uint32_t a)
-{
-	return (a >> 28) == 0xe;
-}
-
-/* Not a unicast host: RFC 1122 3.2.1.3 forbids these as a source. */
+/* Not a unicast host (RFC 1122 3.2.1.3; the class D/E test covers
+ * 255.255.255.255 too), or ourselves: a spoof, and answering it would
+ * send to our own address. */
 static int ip_bad_src(uint32_t a)
 {
-	return a == 0 || (a >> 24) == 127 || (a >> 28) >= 0xe || ip_is_bcast(a);
+	return a == 0 || (a >> 24) == 127 || (a >> 28) >= 0xe || a == netif.ip ||
+	       (~netif.mask > 1 && a == (netif.ip | ~netif.mask));
+}
+
+/*
+ * Input is split where a call would otherwise sit in the middle of the
+ * common path: the helpers below are reached by tail calls, so the checks
+ * of an ordinary datagram run without saving registers.
+ */
+
+/* An unknown transport: protocol unreachable (RFC 1122 3.2.2.1). */
+static __attribute__((noinline)) void ip_no_proto(struct pkt *p)
+{
+	STAT(ip, drop_proto);
+	icmp_error(p, ICMP_UNREACH, ICMP_UNREACH_PROTO);
+	pkt_free(p);
+}
+
+/* A whole datagram for us: up to its transport, header skipped. */
+static void ip_deliver(struct pkt *p)
+{
+	const uint8_t *h = p->data;
+	uint8_t proto = h[IP_PROTO];
+	if (proto != IPPROTO_UDP && proto != IPPROTO_ICMP) {
+		ip_no_proto(p);
+		return;
+	}
+	STAT(ip, delivered);
+	pkt_pull(p, (h[IP_VHL] & 0xf) * 4u);
+	if (proto == IPPROTO_UDP)
+		udp_input(p);
+	else
+		icmp_input(p);
+}
+
+static __attribute__((noinline)) void ip_fragment(struct pkt *p)
+{
+	p = ip_reass(p); /* counts what it holds or drops */
+	if (!p)
+		return;
+	p->l3 = (uint16_t)(p->data - p->head);
+	ip_deliver(p);
+}
+
+/* Checksum valid: addresses, then fragments or delivery. */
+static __attribute__((noinline)) void ip_accept(struct pkt *p)
+{
+	const uint8_t *h = p->data;
+	uint32_t src = get32(h + IP_SRC), dst = get32(h + IP_DST);
+	if (ip_bad_src(src)) {
+		STAT(ip, drop_src);
+		pkt_free(p);
+		return;
+	}
+	if (dst != netif.ip || dst == 0) {
+		if (!ip_is_bcast(dst)) {
+			STAT(ip, drop_not_ours); /* includes multicast: we join no group */
+			pkt_free(p);
+			return;
+		}
+		p->flags |= PKT_F_BCAST;
+	}
+	p->l3 = (uint16_t)(p->data - p->head);
+	if (get16(h + IP_FRAG) & (IP_MF | IP_OFFMASK))
+		ip_fragment(p);
+	else
+		ip_deliver(p);
+}
+
+/* A header with options, or not 4-byte aligned: the general sum. */
+static __attribute__((noinline)) void ip_check_long(struct pkt *p)
+{
+	if (csum_fold(csum_add(0, p->data, (p->data[IP_VHL] & 0xf) * 4u)) != 0xffff) {
+		STAT(ip, drop_csum);
+		pkt_free(p);
+		return;
+	}
+	ip_accept(p);
 }
 
 void ip_input(struct pkt *p)
@@ -58,73 +126,45 @@ void ip_input(struct pkt *p)
 		STAT(ip, drop_short);
 		goto drop;
 	}
-	if (csum_fold(csum_add(0, h, hlen)) != 0xffff) {
+	p->len = (uint16_t)total; /* drop the link layer's padding */
+	if (hlen != IP_HLEN || ((uintptr_t)h & 3)) {
+		ip_check_long(p);
+		return;
+	}
+	if (!csum_ok20(h)) {
 		STAT(ip, drop_csum);
 		goto drop;
 	}
-	p->len = (uint16_t)total; /* drop the link layer's padding */
-
-	uint32_t src = get32(h + IP_SRC), dst = get32(h + IP_DST);
-	if (ip_bad_src(src)) {
-		STAT(ip, drop_src);
-		goto drop;
-	}
-	if (dst != netif.ip || dst == 0) {
-		if (!ip_is_bcast(dst)) {
-			STAT(ip, drop_not_ours); /* includes multicast: we join no group */
-			goto drop;
-		}
-		p->flags |= PKT_F_BCAST;
-	}
-	p->l3 = (uint16_t)(p->data - p->head);
-
-	if (get16(h + IP_FRAG) & (IP_MF | IP_OFFMASK)) {
-		p = ip_reass(p); /* counts what it holds or drops */
-		if (!p)
-			return;
-		h = p->data;
-		p->l3 = (uint16_t)(p->data - p->head);
-		hlen = (h[IP_VHL] & 0xf) * 4u;
-	}
-
-	uint8_t proto = h[IP_PROTO];
-	pkt_pull(p, hlen);
-	if (proto == IPPROTO_UDP) {
-		STAT(ip, delivered);
-		udp_input(p);
-	} else if (proto == IPPROTO_ICMP) {
-		STAT(ip, delivered);
-		icmp_input(p);
-	} else {
-		STAT(ip, drop_proto);
-		icmp_error(p, ICMP_UNREACH, ICMP_UNREACH_PROTO);
-		goto drop;
-	}
+	ip_accept(p);
 	return;
 drop:
 	pkt_free(p);
 }
 
+/* Out of line, so the send path needs no saved registers. */
+static __attribute__((noinline)) int ip_tx_fail(struct pkt *p, int err)
+{
+	STAT(ip, tx_err);
+	pkt_free(p);
+	return err;
+}
+
 int ip_output(struct pkt *p, uint32_t src, uint32_t dst, uint8_t proto)
 {
 	uint32_t nexthop = dst;
-	int err = NET_ERR_ARG;
 
 	if (!src)
 		src = netif.ip;
-	if (ip_is_bcast(src) || ip_is_mcast(src))
-		goto fail;
+	if (src != netif.ip && (ip_is_bcast(src) || ip_is_mcast(src)))
+		return ip_tx_fail(p, NET_ERR_ARG);
 	if ((dst ^ netif.ip) & netif.mask && !ip_is_bcast(dst) && !ip_is_mcast(dst)) {
 		nexthop = netif.gw;
-		err = NET_ERR_RTE;
 		if (!nexthop)
-			goto fail;
+			return ip_tx_fail(p, NET_ERR_RTE);
 	}
 	uint8_t *h = pkt_push(p, IP_HLEN);
-	if (!h) {
-		err = NET_ERR_ARG;
-		goto fail;
-	}
+	if (!h)
+		return ip_tx_fail(p, NET_ERR_ARG);
 	uint16_t total = p->len, id = ip_id++;
 	uint16_t ttl_proto = (uint16_t)(CFG_IP_TTL << 8 | proto);
 	/* Plain stores, and the checksum from the values themselves rather
@@ -146,8 +186,4 @@ int ip_output(struct pkt *p, uint32_t src, uint32_t dst, uint8_t proto)
 	if (total > netif.mtu)
 		return ip_frag_output(p, nexthop);
 	return arp_output(p, nexthop);
-fail:
-	STAT(ip, tx_err);
-	pkt_free(p);
-	return err;
 }

@@ -7,7 +7,7 @@
 
 struct netif netif;
 
-static uint32_t clock_ms;
+uint32_t net_clock;
 static uint32_t last_run; /* when the timers last ran */
 
 void net_init(void)
@@ -16,7 +16,7 @@ void net_init(void)
 	ip_init();
 	icmp_init();
 	udp_init();
-	last_run = clock_ms - CFG_TICK_MS; /* timers due at the next tick */
+	last_run = net_clock - CFG_TICK_MS; /* timers due at the next tick */
 	if (netif.ip)
 		arp_announce();
 }
@@ -30,7 +30,7 @@ void net_input(struct pkt *p)
  * tables are only walked when a period has passed. */
 void net_tick(uint32_t now)
 {
-	clock_ms = now;
+	net_clock = now;
 	if (now - last_run < CFG_TICK_MS)
 		return;
 	last_run = now;
@@ -40,5 +40,5 @@ void net_tick(uint32_t now)
 
 uint32_t net_now(void)
 {
-	return clock_ms;
+	return net_clock;
 }

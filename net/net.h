@@ -11,6 +11,10 @@
 #include "wire.h"
 #include "csum.h"
 
+/* The clock as of the last net_tick, in ms: what net_now() returns, read
+ * directly where a call would cost more than the work around it. */
+extern uint32_t net_clock;
+
 enum net_err {
 	NET_OK = 0,
 	NET_ERR_MEM = -1,   /* no buffer / no table slot */
@@ -45,9 +49,14 @@ void ip_input(struct pkt *p);
  * src 0 means the interface address. */
 int ip_output(struct pkt *p, uint32_t src, uint32_t dst, uint8_t proto);
 void ip_tick(uint32_t now);               /* reassembly timeouts */
-/* Addresses as seen from our interface. */
-int ip_is_bcast(uint32_t a);              /* limited or our subnet broadcast */
-int ip_is_mcast(uint32_t a);
+/* Addresses as seen from our interface: limited or our subnet broadcast
+ * (a /31 or /32 has none, RFC 3021), and multicast. Inline: they sit on
+ * the per-packet path of several files. */
+static inline int ip_is_bcast(uint32_t a)
+{
+	return a == 0xffffffffu || (~netif.mask > 1 && a == (netif.ip | ~netif.mask));
+}
+static inline int ip_is_mcast(uint32_t a) { return (a >> 28) == 0xe; }
 static inline const uint8_t *pkt_iph(const struct pkt *p) { return p->head + p->l3; }
 
 /* ipfrag.c: reassembly and output fragmentation. */

@@ -8,26 +8,27 @@
 #include "udp.h"
 
 static struct udp_pcb pcbs[CFG_UDP_PCBS];
+static int npcbs; /* slots in use are all below this: demux looks no further */
 static uint16_t next_port;
 
 void udp_init(void)
 {
 	for (int i = 0; i < CFG_UDP_PCBS; i++)
 		pcbs[i] = (struct udp_pcb){0};
+	npcbs = 0;
 	next_port = CFG_UDP_EPHEMERAL_LO;
 }
 
 /*
  * The most specific listener: connected (remote matches) beats bound to
  * our exact address beats bound to any address. One pass; a connected
- * match ends it.
+ * match ends it. Free and unbound PCBs have port 0, which never matches.
  */
 static struct udp_pcb *udp_demux(uint32_t src, uint16_t sport, uint32_t dst, uint16_t dport)
 {
 	struct udp_pcb *best = NULL;
-	for (int i = 0; i < CFG_UDP_PCBS; i++) {
-		struct udp_pcb *pcb = &pcbs[i];
-		if (!pcb->used || pcb->local_port != dport || (pcb->local_ip && pcb->local_ip != dst))
+	for (struct udp_pcb *pcb = pcbs; pcb < pcbs + npcbs; pcb++) {
+		if (pcb->local_port != dport || (pcb->local_ip && pcb->local_ip != dst))
 			continue;
 		if (pcb->connected) {
 			if (pcb->remote_ip == src && pcb->remote_port == sport)
@@ -39,57 +40,21 @@ static struct udp_pcb *udp_demux(uint32_t src, uint16_t sport, uint32_t dst, uin
 	return best;
 }
 
-void udp_input(struct pkt *p)
+/* No listener: port unreachable (icmp_error stays quiet for broadcasts). */
+static __attribute__((noinline)) void udp_no_port(struct pkt *p)
 {
-	uint8_t *u = p->data;
-	const uint8_t *ih = pkt_iph(p);
+	STAT(udp, drop_no_port);
+	icmp_error(p, ICMP_UNREACH, ICMP_UNREACH_PORT);
+	pkt_free(p);
+}
 
-	STAT(udp, rx);
-	if (p->len < UDP_HLEN) {
-		STAT(udp, drop_short);
-		goto drop;
-	}
-	uint16_t ulen = get16(u + UDP_LEN);
-	if (ulen < UDP_HLEN || ulen > p->len) {
-		STAT(udp, drop_short);
-		goto drop;
-	}
-	p->len = ulen; /* bytes after the UDP length are not part of the datagram */
-
-	uint32_t src = get32(ih + IP_SRC), dst = get32(ih + IP_DST);
-	uint16_t sport = get16(u + UDP_SPORT), dport = get16(u + UDP_DPORT);
-	uint16_t csum = get16(u + UDP_CSUM);
-	p->flags &= (uint8_t)~PKT_F_PSUM;
-	if (csum) {
-		uint32_t pseudo = csum_pseudo(src, dst, IPPROTO_UDP, ulen);
-		if (!(p->flags & PKT_F_CSUM_OK) && csum_fold(csum_add(pseudo, u, ulen)) != 0xffff) {
-			STAT(udp, drop_csum);
-			goto drop;
-		}
-		/* A valid sum is pseudo + header + payload = -0, so the payload
-		 * sums to -(pseudo + header), with the checksum field itself
-		 * among the header words. */
-		p->psum = (uint16_t)~csum_fold(pseudo + sport + dport + ulen + csum);
-		p->flags |= PKT_F_PSUM;
-	}
-
-	/* port 0 is nobody's, not even an unbound PCB's */
-	struct udp_pcb *pcb = dport ? udp_demux(src, sport, dst, dport) : NULL;
-	if (!pcb) {
-		STAT(udp, drop_no_port);
-		icmp_error(p, ICMP_UNREACH, ICMP_UNREACH_PORT); /* silent for broadcasts */
-		goto drop;
-	}
-	pkt_pull(p, UDP_HLEN);
-	if (pcb->recv) {
-		STAT(udp, delivered);
-		pkt_own(p, PKT_APP);
-		pcb->recv(pcb, p, src, sport, pcb->arg);
-		return;
-	}
+/* A PCB without a callback keeps a few datagrams for udp_poll. */
+static __attribute__((noinline)) void udp_enqueue(struct udp_pcb *pcb, struct pkt *p)
+{
 	if (pcb->qlen >= CFG_UDP_QUEUE) {
 		STAT(udp, drop_queue_full);
-		goto drop;
+		pkt_free(p);
+		return;
 	}
 	STAT(udp, delivered);
 	pkt_own(p, PKT_QUEUED);
@@ -100,9 +65,69 @@ void udp_input(struct pkt *p)
 		pcb->qhead = p;
 	pcb->qtail = p;
 	pcb->qlen++;
-	return;
-drop:
-	pkt_free(p);
+}
+
+/* A datagram with a valid (or no) checksum: find its PCB and hand it over. */
+static __attribute__((noinline)) void udp_deliver(struct pkt *p)
+{
+	const uint8_t *u = p->data, *ih = pkt_iph(p);
+	uint32_t src = get32(ih + IP_SRC), dst = get32(ih + IP_DST);
+	uint16_t sport = get16(u + UDP_SPORT), dport = get16(u + UDP_DPORT);
+	uint16_t ulen = p->len, csum = get16(u + UDP_CSUM);
+
+	p->flags &= (uint8_t)~PKT_F_PSUM;
+	if (csum) {
+		/* A valid sum is pseudo + header + payload = -0, so the payload
+		 * sums to -(pseudo + header), with the checksum field itself
+		 * among the header words: the reply needs no pass over it. */
+		p->psum = (uint16_t)~csum_fold(csum_pseudo(src, dst, IPPROTO_UDP, ulen) + sport +
+					       dport + ulen + csum);
+		p->flags |= PKT_F_PSUM;
+	}
+	/* port 0 is nobody's, not even an unbound PCB's */
+	struct udp_pcb *pcb = dport ? udp_demux(src, sport, dst, dport) : NULL;
+	if (!pcb) {
+		udp_no_port(p);
+		return;
+	}
+	pkt_pull(p, UDP_HLEN);
+	if (!pcb->recv) {
+		udp_enqueue(pcb, p);
+		return;
+	}
+	STAT(udp, delivered);
+	pkt_own(p, PKT_APP);
+	pcb->recv(pcb, p, src, sport, pcb->arg);
+}
+
+/* The one pass over the payload, when the NIC has not done it. */
+static __attribute__((noinline)) void udp_verify(struct pkt *p)
+{
+	const uint8_t *ih = pkt_iph(p);
+	uint32_t pseudo = csum_pseudo(get32(ih + IP_SRC), get32(ih + IP_DST), IPPROTO_UDP, p->len);
+	if (csum_fold(csum_add(pseudo, p->data, p->len)) != 0xffff) {
+		STAT(udp, drop_csum);
+		pkt_free(p);
+		return;
+	}
+	udp_deliver(p);
+}
+
+void udp_input(struct pkt *p)
+{
+	STAT(udp, rx);
+	uint16_t ulen = p->len >= UDP_HLEN ? get16(p->data + UDP_LEN) : 0;
+	if (ulen < UDP_HLEN || ulen > p->len) {
+		STAT(udp, drop_short);
+		pkt_free(p);
+		return;
+	}
+	p->len = ulen; /* bytes after it are not part of the datagram */
+	/* checksum 0: the sender computed none */
+	if (get16(p->data + UDP_CSUM) && !(p->flags & PKT_F_CSUM_OK))
+		udp_verify(p);
+	else
+		udp_deliver(p);
 }
 
 struct pkt *udp_poll(struct udp_pcb *pcb, uint32_t *src_ip, uint16_t *src_port)
@@ -124,44 +149,61 @@ struct pkt *udp_poll(struct udp_pcb *pcb, uint32_t *src_ip, uint16_t *src_port)
 	return p;
 }
 
+/* Out of line, so the send path below needs no saved registers. */
+static __attribute__((noinline)) int udp_tx_fail(struct pkt *p, int err)
+{
+	STAT(udp, tx_err);
+	pkt_free(p);
+	return err;
+}
+
+/* The first send from an unbound PCB binds it to an ephemeral port. */
+static __attribute__((noinline)) int udp_sendto_unbound(struct udp_pcb *pcb, struct pkt *p,
+							 uint32_t dst_ip, uint16_t dst_port)
+{
+	int err = udp_bind(pcb, pcb->local_ip, 0);
+	if (err)
+		return udp_tx_fail(p, err);
+	return udp_sendto(pcb, p, dst_ip, dst_port);
+}
+
+/* A payload the stack has not summed yet (new, or changed by the app). */
+static __attribute__((noinline)) int udp_sendto_sum(struct udp_pcb *pcb, struct pkt *p,
+						     uint32_t dst_ip, uint16_t dst_port)
+{
+	p->psum = csum_fold(csum_add(0, p->data, p->len));
+	p->flags |= PKT_F_PSUM;
+	return udp_sendto(pcb, p, dst_ip, dst_port);
+}
+
 int udp_sendto(struct udp_pcb *pcb, struct pkt *p, uint32_t dst_ip, uint16_t dst_port)
 {
-	int err = NET_ERR_ARG;
-
 	pkt_own(p, PKT_STACK);
 	if (!dst_ip || !dst_port)
-		goto fail;
-	if (!pcb->local_port && (err = udp_bind(pcb, pcb->local_ip, 0)) != NET_OK)
-		goto fail;
+		return udp_tx_fail(p, NET_ERR_ARG);
+	if (!pcb->local_port)
+		return udp_sendto_unbound(pcb, p, dst_ip, dst_port);
+	if (!(p->flags & PKT_F_PSUM))
+		return udp_sendto_sum(pcb, p, dst_ip, dst_port);
 	uint8_t *u = pkt_push(p, UDP_HLEN);
-	if (!u) {
-		err = NET_ERR_ARG;
-		goto fail;
-	}
+	if (!u)
+		return udp_tx_fail(p, NET_ERR_ARG);
 	/* A PCB bound to any address (or, wrongly, to a broadcast one)
 	 * speaks from the interface address. */
 	uint32_t src = pcb->local_ip;
 	if (!src || ip_is_bcast(src) || ip_is_mcast(src))
 		src = netif.ip;
-	uint16_t ulen = p->len;
-	put16(u + UDP_SPORT, pcb->local_port);
+	uint16_t ulen = p->len, sport = pcb->local_port;
+	put16(u + UDP_SPORT, sport);
 	put16(u + UDP_DPORT, dst_port);
 	put16(u + UDP_LEN, ulen);
-	put16(u + UDP_CSUM, 0);
-	uint32_t sum = csum_pseudo(src, dst_ip, IPPROTO_UDP, ulen);
-	if (p->flags & PKT_F_PSUM)
-		sum += p->psum + pcb->local_port + dst_port + ulen;
-	else
-		sum = csum_add(sum, u, ulen);
-	uint16_t c = csum_finish(sum);
+	/* O(1): the payload's sum is known, the header is a few words */
+	uint16_t c = csum_finish(csum_pseudo(src, dst_ip, IPPROTO_UDP, ulen) + p->psum + sport +
+				 dst_port + ulen);
 	put16(u + UDP_CSUM, c ? c : 0xffff); /* 0 would mean "no checksum" */
 	p->flags &= (uint8_t)~(PKT_F_PSUM | PKT_F_CSUM_OK | PKT_F_BCAST);
 	STAT(udp, tx);
 	return ip_output(p, src, dst_ip, IPPROTO_UDP);
-fail:
-	STAT(udp, tx_err);
-	pkt_free(p);
-	return err;
 }
 
 /* Unconnected, the remote is 0: udp_sendto refuses it. */
@@ -238,6 +280,8 @@ struct udp_pcb *udp_new(void)
 	for (int i = 0; i < CFG_UDP_PCBS; i++) {
 		if (!pcbs[i].used) {
 			pcbs[i] = (struct udp_pcb){.used = 1};
+			if (i >= npcbs)
+				npcbs = i + 1;
 			return &pcbs[i];
 		}
 	}
@@ -253,4 +297,6 @@ void udp_remove(struct udp_pcb *pcb)
 		pkt_free(p);
 	}
 	*pcb = (struct udp_pcb){0};
+	while (npcbs > 0 && !pcbs[npcbs - 1].used)
+		npcbs--;
 }

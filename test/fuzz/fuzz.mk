@@ -8,7 +8,6 @@
 # Another configuration of the stack in its own build dir, e.g. small tables:
 #   make -f test/fuzz/fuzz.mk fuzz B=build/fuzz-small \
 #        FUZZ_CFLAGS="-DCFG_PKT_COUNT=24 -DCFG_ARP_ENTRIES=2 -DCFG_REASS_SLOTS=1 -DCFG_UDP_PCBS=5"
-# FUZZ_AVOID_KNOWN=1 in the environment skips the bugs already in regress/.
 
 CLANG ?= clang
 LLVM_PROFDATA ?= llvm-profdata-14
@@ -98,7 +97,7 @@ check: $(FUZZER)
 
 coverage: $(COVBIN)
 	@rm -f $(B)/cov-*.profraw
-	@FUZZ_AVOID_KNOWN=1 LLVM_PROFILE_FILE=$(B)/cov-%p.profraw $(COVBIN) -runs=0 $(FZ)/corpus \
+	@LLVM_PROFILE_FILE=$(B)/cov-%p.profraw $(COVBIN) -runs=0 $(FZ)/corpus \
 		$(wildcard $(B)/corpus) >$(B)/cov.log 2>&1 || echo "(some input crashed: see $(B)/cov.log)"
 	@$(LLVM_PROFDATA) merge -sparse -o $(B)/cov.profdata $(B)/cov-*.profraw
 	@$(LLVM_COV) report $(COVBIN) -instr-profile=$(B)/cov.profdata $(NET_SRCS)

@@ -111,17 +111,27 @@ static void test_ip_csum(void)
 	f[ETH_HLEN + IP_CSUM] ^= 1;
 	h_inject(f, n);
 	CHECK_EQ(h_stat("ip", "drop_csum"), 1);
+	n = echo(f, H_IP, 8, 1, 1, 8); /* a header with options takes the long way */
+	f[ETH_HLEN + IP_HLEN + 3] ^= 0x10;
+	h_inject(f, n);
+	CHECK_EQ(h_stat("ip", "drop_csum"), 2);
+	CHECK_EQ(h_stat("icmp", "rx"), 0);
 	CHECK_EQ(h_stat("udp", "rx"), 0);
 	h_idle();
 }
 
 static void test_ip_bad_src(void)
 {
-	static const uint32_t bad[] = {0xffffffffu, 0x0a0002ffu, 0xe0000001u, 0x7f000001u, 0, 0xf0000001u};
+	static const uint32_t bad[] = {0xffffffffu, 0x0a0002ffu, 0xe0000001u, 0x7f000001u, 0,
+				       0xf0000001u, H_IP};
 	h_init();
 	for (unsigned i = 0; i < sizeof bad / sizeof bad[0]; i++)
 		h_inject(f, raw(f, bad[i], H_IP, 99, 8));
-	CHECK_EQ(h_stat("ip", "drop_src"), 6);
+	echo(f, H_IP, 0, 1, 1, 8);
+	put32(f + ETH_HLEN + IP_SRC, H_IP); /* a ping from ourselves */
+	fix_ip(f + ETH_HLEN, 0, ICMP_HLEN + 8);
+	h_inject(f, ETH_HLEN + IP_HLEN + ICMP_HLEN + 8);
+	CHECK_EQ(h_stat("ip", "drop_src"), 8);
 	CHECK_EQ(h_nsent, 0);
 	h_idle();
 }
@@ -265,6 +275,10 @@ static void test_ip_output_route(void)
 	CHECK(h_ip_ok(h_sent_ip(1)));
 	CHECK_EQ(get16(h_sent_ip(1) + IP_ID), (uint16_t)(get16(ip + IP_ID) + 1));
 
+	p = pkt_alloc(PKT_STACK);
+	p->len = 8;
+	CHECK_EQ(ip_output(p, 0, H_IP, 99), NET_ERR_RTE); /* no loopback */
+	CHECK_EQ(h_stat("arp", "tx_request"), 1);        /* not even a question */
 	netif.gw = 0;
 	p = pkt_alloc(PKT_STACK);
 	p->len = 8;
@@ -272,7 +286,7 @@ static void test_ip_output_route(void)
 	p = pkt_alloc(PKT_STACK);
 	p->len = 8;
 	CHECK(ip_output(p, 0x0a0002ffu, PEER_IP, 99) != NET_OK); /* broadcast source */
-	CHECK_EQ(h_stat("ip", "tx_err"), 2);
+	CHECK_EQ(h_stat("ip", "tx_err"), 3);
 	CHECK_EQ(h_nsent, 2);
 	h_idle();
 }
@@ -334,6 +348,24 @@ static void test_icmp_echo_reply(void)
 		check_echo_reply(0, f, 0, n);
 	}
 	CHECK_EQ(h_stat("icmp", "echo_replied"), 4);
+	h_idle();
+}
+
+/* id 0, seq 0, zero data: the reply's words all sum to +0, so its
+ * checksum must be 0xffff, which an incremental update gets wrong. */
+static void test_icmp_echo_zero(void)
+{
+	h_init();
+	h_learn_peer();
+	memset(data, 0, sizeof data);
+	for (size_t n = 0; n <= 56; n += 56) {
+		h_reset_sent();
+		h_inject(f, echo(f, H_IP, 0, 0, 0, n));
+		CHECK_EQ(get16(f + ETH_HLEN + IP_HLEN + ICMP_CSUM), 0xf7ff);
+		CHECK_EQ(h_nsent, 1);
+		check_echo_reply(0, f, 0, n);
+		CHECK_EQ(get16(h_sent_ip(0) + IP_HLEN + ICMP_CSUM), 0xffff);
+	}
 	h_idle();
 }
 
@@ -500,6 +532,7 @@ int main(void)
 	TEST(test_ip_output_mtu);
 	TEST(test_ip_frag_echo);
 	TEST(test_icmp_echo_reply);
+	TEST(test_icmp_echo_zero);
 	TEST(test_icmp_echo_unresolved);
 	TEST(test_icmp_bcast_echo);
 	TEST(test_icmp_short_csum);

@@ -437,6 +437,18 @@ static void test_udp_queue_poll(void)
 	CHECK(p != NULL && port == 2100 && p->len == 6);
 	if (p)
 		pkt_free(p);
+	/* arrivals between polls keep their order */
+	h_inject(f, h_udp_frame(f, 2201, 53, pay, 6));
+	h_inject(f, h_udp_frame(f, 2202, 53, pay, 6));
+	pkt_free(udp_poll(pcb, &ip, &port));
+	CHECK_EQ(port, 2201);
+	h_inject(f, h_udp_frame(f, 2203, 53, pay, 6));
+	for (uint16_t want = 2202; want <= 2203; want++) {
+		p = udp_poll(pcb, &ip, &port);
+		CHECK(p != NULL && port == want);
+		if (p)
+			pkt_free(p);
+	}
 	/* removing a PCB frees what it still holds */
 	h_inject(f, h_udp_frame(f, 2000, 53, pay, 5));
 	udp_remove(pcb);
