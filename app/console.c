@@ -117,7 +117,7 @@ static void run(const char *cmd)
 		printf("unknown command '%s' (try help)\n", cmd);
 }
 
-void console_poll(void)
+__attribute__((noinline)) void console_poll(void)
 {
 	int c;
 	waiting = 0;

@@ -37,7 +37,7 @@ static void echo_recv(struct udp_pcb *u, struct pkt *p, uint32_t src, uint16_t s
 		pkt_free(p);
 		return;
 	}
-	if (udp_sendto(u, p, src, sport) == NET_OK)
+	if (udp_reply(u, p) == NET_OK)
 		STAT(echo, replied);
 	else
 		STAT(echo, drop_tx);

@@ -472,107 +472,270 @@ def section_boot(args):
 
 # ---------------------------------------------------------------- 4. size
 
-def parse_map(path):
-    """The linker map: {output section: size} and a list of input sections
-    (output section, input section name, size, object file)."""
-    lines = open(path).read().split("\n")
-    try:
-        lines = lines[lines.index("Linker script and memory map") + 1:]
-    except ValueError:
-        pass
-    sections, items = {}, []
-    out = None
-    sec_re = re.compile(r"^(\.\S+|/DISCARD/)(?:\s+0x([0-9a-f]+)\s+0x([0-9a-f]+))?")
-    in_re = re.compile(r"^ (\S+)(?:\s+0x([0-9a-f]+)\s+0x([0-9a-f]+)\s+(\S.*))?$")
-    cont_re = re.compile(r"^\s+0x([0-9a-f]+)\s+0x([0-9a-f]+)\s+(\S.*)$")
-    pending = None
-    for ln in lines:
-        if pending is not None:
-            m = cont_re.match(ln)
-            if m:
-                items.append((out, pending, int(m.group(2), 16), m.group(3)))
-            pending = None
-            continue
-        m = sec_re.match(ln)
-        if m:
-            out = m.group(1)
-            if m.group(3):
-                sections[out] = int(m.group(3), 16)
-            continue
-        m = in_re.match(ln)
-        if m and out and out != "/DISCARD/" and not m.group(1).startswith("*("):
-            if m.group(4):
-                items.append((out, m.group(1), int(m.group(3), 16), m.group(4)))
-            elif m.group(2) is None and not m.group(1).startswith(("*", "0x")):
-                pending = m.group(1)  # a long name: address, size and file follow
-    return sections, items
+# Output sections (riscv64-unknown-elf-size -A) and what they count as.
+# .tbss_space only reserves the room of .tbss again (linker.ld): not counted.
+SECTION_KIND = {".text": "text", ".rodata": "rodata", ".data": "data", ".sdata": "data",
+                ".tdata": "data", ".tbss": "bss", ".bss": "bss", ".sbss": "bss",
+                ".noinit": "noinit", ".stack": "stack"}
+KINDS = ("text", "rodata", "data", "bss", "noinit")  # attributed to files; the stack is not
+NO_DEBUG = "(no debug info)"
 
 
-def origin(f):
-    f = f.strip()
-    m = re.search(r"build/obj/[^/]+/(.+)\.o$", f)
-    if m:
-        return m.group(1)
-    if "libgcc" in f:
-        return "libgcc"
-    if "libc.a" in f:
+def source_file(path, comp_dir=""):
+    """A source path from the debug info as the tables show it: repo-relative
+    (net/udp.c, boot/start.S), 'libc' (picolibc), 'libgcc', or '' for none."""
+    if not path:
+        return ""
+    full = os.path.normpath(os.path.join(comp_dir, path)) if comp_dir else path
+    if os.path.isabs(full) and full.startswith(ROOT + os.sep):
+        return os.path.relpath(full, ROOT)
+    if "newlib/libc" in path or "picolibc" in path or "picolibc" in comp_dir:
         return "libc"
-    return f
+    if "libgcc" in path or "libgcc" in comp_dir:
+        return "libgcc"
+    if not os.path.isabs(full) and os.path.exists(os.path.join(ROOT, full)):
+        return full
+    return full
+
+
+def output_sections(elf):
+    """[(name, address, size)] of the ELF's allocated output sections (size -A)."""
+    out = subprocess.run([CROSS + "size", "-A", elf], capture_output=True, text=True,
+                         check=True).stdout
+    secs = []
+    for ln in out.splitlines():
+        p = ln.split()
+        if len(p) == 3 and p[0].startswith(".") and p[1].isdigit() and p[2].isdigit():
+            secs.append((p[0], int(p[2]), int(p[1])))
+    return secs
+
+
+def dwarf_index(elf):
+    """What the DWARF (readelf --debug-dump=info) knows that `nm -l` does
+    not find: {variable address: source file}, following the LTO units'
+    DW_AT_abstract_origin back to the compilation unit of the source file,
+    and [(low, high, source file)] of the compilation units with one
+    address range (assembler files: boot/start.S, libgcc's save-restore.S)."""
+    out = subprocess.run([CROSS + "readelf", "--debug-dump=info", elf], capture_output=True,
+                         text=True).stdout
+    die_re = re.compile(r"^\s*<(\d+)><([0-9a-f]+)>: Abbrev Number: \d+ \((DW_TAG_\w+)\)")
+    attr_re = re.compile(r"^\s+<[0-9a-f]+>\s+(DW_AT_\w+)\s*: (.*)$")
+    loc_re = re.compile(r"^\d+ byte block: [0-9a-f ]+\t?\s*\(DW_OP_addr: ([0-9a-f]+)\)$")
+    cus = []          # [{name, comp_dir, low, high}]
+    cu_of = {}        # variable DIE -> index in cus
+    origin = {}       # variable DIE -> its abstract origin / specification
+    addr_die = {}     # address -> variable DIE holding it
+    die = tag = None
+
+    def text(v):  # "(indirect string, offset: 0x1b3a): name" -> "name"
+        return v.split("): ", 1)[1] if v.startswith("(") and "): " in v else v.strip()
+
+    for ln in out.splitlines():
+        m = die_re.match(ln)
+        if m:
+            die, tag = int(m.group(2), 16), m.group(3)
+            if tag == "DW_TAG_compile_unit":
+                cus.append({"name": "", "comp_dir": "", "low": None, "high": None})
+            if tag == "DW_TAG_variable" and cus:
+                cu_of[die] = len(cus) - 1
+            continue
+        m = attr_re.match(ln)
+        if not m or die is None or not cus:
+            continue
+        at, val = m.group(1), m.group(2).strip()
+        if tag == "DW_TAG_compile_unit":
+            cu = cus[-1]
+            if at == "DW_AT_name":
+                cu["name"] = text(val)
+            elif at == "DW_AT_comp_dir":
+                cu["comp_dir"] = text(val)
+            elif at == "DW_AT_low_pc" and val.startswith("0x"):
+                cu["low"] = int(val, 16)
+            elif at == "DW_AT_high_pc":
+                cu["high"] = val
+        elif tag == "DW_TAG_variable":
+            if at in ("DW_AT_abstract_origin", "DW_AT_specification"):
+                r = re.search(r"<0x([0-9a-f]+)>", val)
+                if r:
+                    origin[die] = int(r.group(1), 16)
+            elif at == "DW_AT_location":
+                r = loc_re.match(val)
+                if r:
+                    addr_die[int(r.group(1), 16)] = die
+    files = [source_file(cu["name"], cu["comp_dir"]) if cu["name"] != "<artificial>" else ""
+             for cu in cus]
+    var_file = {}
+    for addr, d in addr_die.items():
+        seen = set()
+        while d in origin and d not in seen:
+            seen.add(d)
+            d = origin[d]
+        f = files[cu_of[d]] if d in cu_of else ""
+        if f:
+            var_file[addr] = f
+    ranges = []
+    for cu, f in zip(cus, files):
+        if f and cu["low"] and cu["high"]:
+            h = cu["high"]
+            high = int(h, 16) if h.startswith("0x") else cu["low"] + int(h) if h.isdigit() else None
+            if high and high > cu["low"]:
+                ranges.append((cu["low"], high, f))
+    return var_file, ranges
+
+
+def nm_symbols(elf):
+    """[(address, size or None, type, name, source file or '')] from
+    `nm -S -l` (file:line from the debug info)."""
+    out = subprocess.run([CROSS + "nm", "-S", "-l", "--defined-only", elf], capture_output=True,
+                         text=True, check=True).stdout
+    syms = []
+    for ln in out.splitlines():
+        head, _, loc = ln.partition("\t")
+        p = head.split()
+        if len(p) == 4:
+            addr, size, typ, name = int(p[0], 16), int(p[1], 16), p[2], p[3]
+        elif len(p) == 3:
+            addr, size, typ, name = int(p[0], 16), None, p[1], p[2]
+        else:
+            continue
+        if typ in "AaNnUu":  # absolute (__ram_base, __stack_size), debug, undefined
+            continue
+        src = loc.strip().rsplit(":", 1)[0] if loc.strip() else ""
+        syms.append((addr, size, typ, name, source_file(src)))
+    return syms
+
+
+def attribute(elf):
+    """Every byte of the output sections to the source file of the symbol
+    covering it. A symbol belongs to the section its address falls in; a
+    code label without a size (assembler) runs to the next symbol; bytes
+    that two symbols cover (aliases: vfprintf, __riscv_save_N) count once.
+    Returns (sections [(name, kind, address, size)], by_file
+    {file: {kind: bytes}}, attributed symbols [(bytes, name, file, kind)])."""
+    secs = [(n, SECTION_KIND[n], a, s) for n, a, s in output_sections(elf)
+            if n in SECTION_KIND and s > 0]
+    var_file, cu_ranges = dwarf_index(elf)
+    # TLS symbols (picolibc's errno) carry their offset in the TLS block,
+    # which starts at .tdata (or at .tbss when there is no .tdata).
+    tls = [(a, s) for n, _, a, s in secs if n in (".tdata", ".tbss")]
+    tls_base, tls_size = (min(a for a, _ in tls), sum(s for _, s in tls)) if tls else (0, 0)
+    inside = {n: [] for n, _, _, _ in secs}
+    for addr, size, typ, name, src in nm_symbols(elf):
+        home = [n for n, _, a, s in secs if a <= addr < a + s]
+        if not home and tls and typ in "bBdD" and addr < tls_size:
+            addr += tls_base
+            home = [n for n, _, a, s in secs if a <= addr < a + s]
+        if home:
+            inside[home[0]].append((addr, size, typ, name, src))
+    by, syms = {}, []
+    for sname, kind, start, ssize in secs:
+        if kind == "stack":
+            continue
+        end = start + ssize
+        lst = sorted(inside[sname], key=lambda s: (s[0], -(s[1] or 0)))
+        addrs = sorted({s[0] for s in lst})
+        cursor = start
+        for addr, size, typ, name, src in lst:
+            if size is None:
+                if typ not in "tT":
+                    continue  # linker-script markers (__bss_start, __global_pointer$)
+                nxt = [a for a in addrs if a > addr]
+                size = (nxt[0] if nxt else end) - addr
+            lo, hi = max(addr, cursor), min(addr + size, end)
+            if hi <= lo:
+                continue
+            cursor = hi
+            f = src or var_file.get(addr) or next(
+                (cf for cl, ch, cf in cu_ranges if cl <= addr < ch), "") or NO_DEBUG
+            d = by.setdefault(f, {k: 0 for k in KINDS})
+            d[kind] += hi - lo
+            syms.append((hi - lo, name, f, kind))
+    return secs, by, syms
+
+
+def net_objects(objdir):
+    """net/*.c compiled one by one without LTO (the image's own compiler
+    flags otherwise, as its build recorded them in flags.txt), then
+    `size -t`: what the stack's files weigh on their own, before linking,
+    --gc-sections and cross-file inlining."""
+    import glob
+    import shlex
+    import tempfile
+    flags = None
+    try:
+        flags = shlex.split(open(os.path.join(objdir, "flags.txt")).read().split(" | ")[0])
+    except (OSError, ValueError):
+        pass
+    if not flags:
+        flags = ["--specs=picolibc.specs", "-std=c11", "-march=rv64imac_zicsr_zifencei",
+                 "-mabi=lp64", "-mcmodel=medany", "-O2", "-ffreestanding", "-fno-common",
+                 "-ffunction-sections", "-fdata-sections", "-DPICOLIBC_INTEGER_PRINTF_SCANF",
+                 "-DMODE_S=0", "-DAPP_echo=1", "-I.",
+                 '-DCFG_NOINIT=__attribute__((section(".noinit")))']
+    flags = [f for f in flags if not (f.startswith(("-flto", "-g", "-W")) or
+                                      f in ("-ffat-lto-objects", "-MMD", "-MP"))] + ["-w"]
+    srcs = sorted(os.path.relpath(p, ROOT) for p in glob.glob(os.path.join(ROOT, "net", "*.c")))
+    with tempfile.TemporaryDirectory(prefix="bench-size-") as tmp:
+        objs = [os.path.join(tmp, os.path.basename(s)[:-2] + ".o") for s in srcs]
+        procs = [subprocess.Popen([CROSS + "gcc"] + flags + ["-c", s, "-o", o], cwd=ROOT,
+                                  stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+                 for s, o in zip(srcs, objs)]
+        for s, p in zip(srcs, procs):
+            msg = p.communicate()[0]
+            if p.returncode:
+                raise RuntimeError(f"compiling {s} without LTO failed: {msg.strip()[-300:]}")
+        out = subprocess.run([CROSS + "size", "-t"] + objs, capture_output=True, text=True,
+                             check=True).stdout.strip().splitlines()
+    per = {}
+    for ln in out[1:-1]:
+        p = ln.split()
+        per["net/" + os.path.basename(p[5])[:-2] + ".c"] = int(p[0])
+    tot = out[-1].split()
+    return {"text": int(tot[0]), "data": int(tot[1]), "bss": int(tot[2]), "files": per,
+            "flags": " ".join(flags)}
 
 
 def section_size(args):
     log("== 4. image size and static RAM")
     elf = image()
     res = {"elf": os.path.relpath(elf, ROOT)}
-    out = subprocess.run([CROSS + "size", "-A", elf], capture_output=True, text=True).stdout
-    sec = {}
-    for ln in out.splitlines():
-        p = ln.split()
-        if len(p) >= 2 and p[0].startswith(".") and p[1].isdigit():
-            sec[p[0]] = int(p[1])
-    res["sections"] = sec
-    kind = {".text": "text", ".rodata": "rodata", ".data": "data", ".sdata": "data",
-            ".tdata": "data", ".tbss": "bss", ".bss": "bss", ".sbss": "bss", ".stack": "stack"}
-    totals = {}
-    for s, n in sec.items():
-        if s in kind:
-            totals[kind[s]] = totals.get(kind[s], 0) + n
+    secs, by, syms = attribute(elf)
+    res["sections"] = {n: s for n, _, _, s in secs}
+    totals = {k: 0 for k in KINDS + ("stack",)}
+    for _, kind, _, s in secs:
+        totals[kind] += s
     res["totals"] = totals
-    objdir = os.path.join(ROOT, "build", "obj", os.path.basename(elf)[:-4])
-    mapfile = os.path.join(objdir, "map.txt")
-    sections, items = parse_map(mapfile)
-    by = {}  # origin -> {text, rodata, data, bss}
-    ram_syms = []
-    for outsec, name, size, f in items:
-        k = kind.get(outsec)
-        if not k or not size:
-            continue
-        o = origin(f)
-        d = by.setdefault(o, {"text": 0, "rodata": 0, "data": 0, "bss": 0})
-        d[k] = d.get(k, 0) + size
-        if k in ("data", "bss"):
-            sym = re.sub(r"^\.s?(bss|data)\.", "", name)
-            ram_syms.append((size, sym, o))
-    stack = sections.get(".stack", 0)
+    # From the first section to the end of .stack, the gaps that the
+    # sections' alignment leaves between them included.
+    res["span"] = max(a + s for _, _, a, s in secs) - min(a for _, _, a, _ in secs) if secs else 0
     res["by_file"] = by
-    res["alignment"] = {k: totals.get(k, 0) - sum(v[k] for v in by.values())
-                        for k in ("text", "rodata", "data", "bss")}
-    res["stack"] = stack
-    ram_syms.sort(reverse=True)
-    res["ram_symbols"] = [{"symbol": s, "file": o, "bytes": n} for n, s, o in ram_syms[:25]]
-    res["static_ram"] = totals.get("data", 0) + totals.get("bss", 0) + stack
-    net = {k: sum(v[k] for o, v in by.items() if o.startswith("net/"))
-           for k in ("text", "rodata", "data", "bss")}
-    res["net"] = net
-    # The objects themselves, before --gc-sections drops what is unused.
-    objs = sorted(os.path.join(objdir, "net", f) for f in os.listdir(os.path.join(objdir, "net"))
-                  if f.endswith(".o"))
-    out = subprocess.run([CROSS + "size", "-t"] + objs, capture_output=True, text=True).stdout
-    tot = out.strip().splitlines()[-1].split()
-    res["net_objects_berkeley"] = {"text": int(tot[0]), "data": int(tot[1]), "bss": int(tot[2])}
-    log(f"  text {totals.get('text', 0)}  rodata {totals.get('rodata', 0)}  data "
-        f"{totals.get('data', 0)}  bss {totals.get('bss', 0)}  stack {stack}; net/ text "
-        f"{net['text']} rodata {net['rodata']} (linked)")
+    res["alignment"] = {k: totals[k] - sum(v[k] for v in by.values()) for k in KINDS}
+    res["stack"] = totals["stack"]
+    ram = sorted(((n, s, f, k) for n, s, f, k in syms if k in ("data", "bss", "noinit")),
+                 reverse=True)
+    res["ram_symbols"] = [{"symbol": s, "file": f, "section": k, "bytes": n}
+                          for n, s, f, k in ram[:25]]
+    res["static_ram"] = sum(totals[k] for k in ("data", "bss", "noinit", "stack"))
+    res["net"] = {k: sum(v[k] for o, v in by.items() if o.startswith("net/")) for k in KINDS}
+    objdir = os.path.join(ROOT, "build", "obj", os.path.basename(elf)[:-4])
+    try:
+        res["net_objects_berkeley"] = net_objects(objdir)
+    except (OSError, RuntimeError, subprocess.CalledProcessError, IndexError, ValueError) as e:
+        log(f"  net/ objects without LTO: {e}")
+        res["net_objects_berkeley"] = None
+    for k in KINDS:  # by construction; a failure here is a bug in attribute()
+        if sum(v[k] for v in by.values()) + res["alignment"][k] != totals[k] or \
+                res["alignment"][k] < 0:
+            problems.append(f"size: {k} does not add up")
+    net = res["net"]
+    log("  " + "  ".join(f"{k} {totals[k]}" for k in KINDS + ("stack",)) +
+        f"; static RAM {res['static_ram']}")
+    log("  unattributed (alignment, string literals, symbols without a size): " +
+        ", ".join(f"{k} {res['alignment'][k]}" for k in KINDS))
+    nob = res["net_objects_berkeley"]
+    log(f"  net/ (linked): " + "  ".join(f"{k} {net[k]}" for k in KINDS) +
+        (f"; net/*.c without LTO, size -t: text {nob['text']} data {nob['data']} "
+         f"bss {nob['bss']}" if nob else ""))
     return res
 
 

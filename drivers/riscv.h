@@ -7,10 +7,13 @@
 
 #include <stdint.h>
 
-#define csr_read(csr) ({ unsigned long _v; __asm__ volatile("csrr %0, " #csr : "=r"(_v)); _v; })
-#define csr_write(csr, v) __asm__ volatile("csrw " #csr ", %0" ::"rK"(v))
-#define csr_set(csr, v) __asm__ volatile("csrs " #csr ", %0" ::"rK"(v))
-#define csr_clear(csr, v) __asm__ volatile("csrc " #csr ", %0" ::"rK"(v))
+/* The link names plain rv64imac (multilib selection), so code generated at
+ * link time (-flto) must ask for the CSR instructions itself. */
+#define ZICSR(insn) ".option push\n.option arch, +zicsr\n" insn "\n.option pop"
+#define csr_read(csr) ({ unsigned long _v; __asm__ volatile(ZICSR("csrr %0, " #csr) : "=r"(_v)); _v; })
+#define csr_write(csr, v) __asm__ volatile(ZICSR("csrw " #csr ", %0") ::"rK"(v))
+#define csr_set(csr, v) __asm__ volatile(ZICSR("csrs " #csr ", %0") ::"rK"(v))
+#define csr_clear(csr, v) __asm__ volatile(ZICSR("csrc " #csr ", %0") ::"rK"(v))
 
 #if MODE_S
 #define CSR_STATUS sstatus
@@ -45,8 +48,8 @@
 static inline void intr_off(void) { xcsr_clear(CSR_STATUS, STATUS_IE); }
 static inline void intr_on(void) { xcsr_set(CSR_STATUS, STATUS_IE); }
 static inline void wfi(void) { __asm__ volatile("wfi"); }
-static inline uint64_t rdinstret(void) { uint64_t v; __asm__ volatile("rdinstret %0" : "=r"(v)); return v; }
-static inline uint64_t rdcycle(void) { uint64_t v; __asm__ volatile("rdcycle %0" : "=r"(v)); return v; }
+static inline uint64_t rdinstret(void) { uint64_t v; __asm__ volatile(ZICSR("rdinstret %0") : "=r"(v)); return v; }
+static inline uint64_t rdcycle(void) { uint64_t v; __asm__ volatile(ZICSR("rdcycle %0") : "=r"(v)); return v; }
 
 static inline uint32_t mmio_read32(uintptr_t a) { return *(volatile uint32_t *)a; }
 static inline void mmio_write32(uintptr_t a, uint32_t v) { *(volatile uint32_t *)a = v; }

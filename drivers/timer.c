@@ -25,7 +25,7 @@ uint64_t timer_ticks(void)
 {
 #if MODE_S
 	uint64_t t;
-	__asm__ volatile("rdtime %0" : "=r"(t));
+	__asm__ volatile(ZICSR("rdtime %0") : "=r"(t));
 	return t;
 #else
 	return *(volatile uint64_t *)(clint + 0xbff8);

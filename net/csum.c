@@ -15,17 +15,9 @@ typedef uint16_t __attribute__((may_alias)) u16a;
 #error "csum.c assumes a little-endian machine"
 #endif
 
-uint32_t csum_add(uint32_t sum, const void *data, size_t len)
+/* Words of an even-aligned buffer as they lie in memory, into acc. */
+static uint64_t sum_even(uint64_t acc, const uint8_t *p, size_t len)
 {
-	const uint8_t *p = data;
-	uint64_t acc = 0;
-	int odd = (uintptr_t)p & 1;
-
-	if (odd && len) {
-		acc = (uint64_t)p[0] << 8;
-		p++;
-		len--;
-	}
 	if (((uintptr_t)p & 2) && len >= 2) {
 		acc += *(const u16a *)p;
 		p += 2;
@@ -43,11 +35,35 @@ uint32_t csum_add(uint32_t sum, const void *data, size_t len)
 	}
 	if (len & 1)
 		acc += p[0];
+	return acc;
+}
 
+/* 64-bit memory-order accumulator to a 16-bit sum, still in memory order. */
+static uint16_t fold64(uint64_t acc)
+{
 	acc = (acc & 0xffffffff) + (acc >> 32);
 	acc = (acc & 0xffffffff) + (acc >> 32);
-	uint32_t s = csum_fold((uint32_t)acc);
+	return csum_fold((uint32_t)acc);
+}
+
+uint32_t csum_add(uint32_t sum, const void *data, size_t len)
+{
+	const uint8_t *p = data;
+	uint64_t acc = 0;
+	int odd = (uintptr_t)p & 1;
+
+	if (odd && len) {
+		acc = (uint64_t)p[0] << 8;
+		p++;
+		len--;
+	}
+	uint32_t s = fold64(sum_even(acc, p, len));
 	if (!odd)
 		s = ((s & 0xff) << 8) | (s >> 8);
 	return csum_fold(sum) + s;
+}
+
+uint16_t csum_mem(uint64_t acc, const void *data, size_t len)
+{
+	return fold64(sum_even(acc, data, len));
 }

@@ -13,6 +13,12 @@
  * last byte is padded with zero), added to 'sum'. Not folded, not inverted. */
 uint32_t csum_add(uint32_t sum, const void *data, size_t len);
 
+/* The same sum in memory order: acc holds words loaded as they lie in
+ * memory (little-endian loads), data is at an even address, and the
+ * folded result is byte-swapped against csum_add's. A sum that folds to
+ * 0xffff does so in either order, so checking needs no swap at all. */
+uint16_t csum_mem(uint64_t acc, const void *data, size_t len);
+
 /* Fold to 16 bits (still not inverted). */
 static inline uint16_t csum_fold(uint32_t sum)
 {

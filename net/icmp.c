@@ -34,11 +34,8 @@ void icmp_input(struct pkt *p)
 		STAT(icmp, drop_bcast_echo); /* RFC 1122 3.2.2.6: may be ignored (smurf) */
 		goto drop;
 	}
-	/* Only the type changes: the checksum is patched, never recomputed.
-	 * ip_output writes a fresh 20-byte header right before the ICMP
-	 * message, so any options of the request are left behind. The reply
-	 * comes from our address even when the request was broadcast. */
-	uint32_t peer = get32(pkt_iph(p) + IP_SRC);
+	/* Only the type changes: the checksum is patched, never recomputed,
+	 * and ip_reply turns the request's headers around in place. */
 	uint16_t tc = get16(m + ICMP_TYPE);
 	uint16_t tc2 = (uint16_t)(ICMP_ECHOREPLY << 8 | (tc & 0xff));
 	m[ICMP_TYPE] = ICMP_ECHOREPLY;
@@ -50,9 +47,8 @@ void icmp_input(struct pkt *p)
 		c = csum_finish(csum_add(0, m, p->len));
 	}
 	put16(m + ICMP_CSUM, c);
-	p->flags &= (uint8_t)~(PKT_F_BCAST | PKT_F_PSUM | PKT_F_CSUM_OK);
 	STAT(icmp, echo_replied);
-	ip_output(p, 0, peer, IPPROTO_ICMP);
+	ip_reply(p, IPPROTO_ICMP);
 	return;
 drop:
 	pkt_free(p);

@@ -196,7 +196,6 @@ static struct pkt *finish(struct reass *r)
 	p->l3 = (uint16_t)(h - p->head);
 	p->flags = PKT_F_REASM | r->bcast;
 	p->owner = PKT_STACK;
-	p->psum = 0;
 	p->index = (uint16_t)(r - slots);
 	p->next = NULL;
 	STAT(ip, reass_ok);

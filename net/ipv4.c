@@ -187,3 +187,58 @@ int ip_output(struct pkt *p, uint32_t src, uint32_t dst, uint8_t proto)
 		return ip_frag_output(p, nexthop);
 	return arp_output(p, nexthop);
 }
+
+/*
+ * Answer a datagram from its own buffer: the request's IP header (20
+ * bytes, at p->l3) and Ethernet header are still in front of the reply's
+ * transport header at p->data. Addresses are swapped in place at both
+ * layers, so the reply goes to the link address the request came from
+ * (its router, when the peer is off-link) without an ARP lookup, and
+ * speaks from the address the request was sent to. Anything unusual
+ * (options, a broadcast request, a reassembled datagram, a reply too big
+ * for one frame) takes the general path through ip_output.
+ */
+typedef uint16_t __attribute__((may_alias)) w16;
+
+int ip_reply(struct pkt *p, uint8_t proto)
+{
+	uint8_t *h = p->head + p->l3;
+	unsigned total = p->len + IP_HLEN;
+	if (p->data != h + IP_HLEN || h[IP_VHL] != 0x45 || total > netif.mtu ||
+	    (p->flags & (PKT_F_BCAST | PKT_F_REASM)) || p->l3 < ETH_HLEN || ((uintptr_t)h & 1)) {
+		p->flags &= PKT_F_REASM; /* the rest described the request */
+		return ip_output(p, 0, get32(h + IP_SRC), proto);
+	}
+	/* Halfwords as they lie in memory: the sum does not care about byte
+	 * order (RFC 1071 2(B)), and the ID only has to differ. */
+	w16 *w = (w16 *)h;
+	uint16_t s0 = w[6], s1 = w[7], d0 = w[8], d1 = w[9];
+	uint16_t tot = (uint16_t)(total >> 8 | total << 8), id = ip_id++;
+	uint16_t ttl = (uint16_t)(CFG_IP_TTL | proto << 8);
+	uint32_t s = 0x45u + tot + id + ttl + s0 + s1 + d0 + d1;
+	s = (s & 0xffff) + (s >> 16);
+	s += s >> 16;
+	w[0] = 0x45;
+	w[1] = tot;
+	w[2] = id;
+	w[3] = 0;
+	w[4] = ttl;
+	w[5] = (uint16_t)~s;
+	w[6] = d0, w[7] = d1, w[8] = s0, w[9] = s1;
+	p->l3 = (uint16_t)(h - p->head);
+	STAT(ip, tx);
+
+	w16 *e = (w16 *)(h - ETH_HLEN);
+	uint16_t a = e[0], b = e[1], c = e[2];
+	e[0] = e[3], e[1] = e[4], e[2] = e[5];
+	e[3] = a, e[4] = b, e[5] = c;
+	p->data = (uint8_t *)e;
+	p->len = (uint16_t)(total + ETH_HLEN);
+	p->flags = 0;
+	if (netif.output(p) != 0) {
+		STAT(eth, tx_err);
+		return NET_ERR_IF;
+	}
+	STAT(eth, tx);
+	return NET_OK;
+}

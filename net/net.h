@@ -48,6 +48,10 @@ void ip_input(struct pkt *p);
  * header, routes, fragments when larger than the MTU. Takes ownership.
  * src 0 means the interface address. */
 int ip_output(struct pkt *p, uint32_t src, uint32_t dst, uint8_t proto);
+/* Send p back to the sender of the datagram it arrived in: p->data at the
+ * reply's transport header, written in place over the request's. Takes
+ * ownership. */
+int ip_reply(struct pkt *p, uint8_t proto);
 void ip_tick(uint32_t now);               /* reassembly timeouts */
 /* Addresses as seen from our interface: limited or our subnet broadcast
  * (a /31 or /32 has none, RFC 3021), and multicast. Inline: they sit on
@@ -83,5 +87,8 @@ void icmp_error(const struct pkt *orig, uint8_t type, uint8_t code);
 /* udp.c: p->data at the UDP header, p->l3 set. */
 void udp_init(void);
 void udp_input(struct pkt *p);
+/* The sum of p's payload (p->data, p->len): from the received headers
+ * while PKT_F_PSUM says it is unchanged, else one pass over it. */
+uint16_t udp_payload_sum(const struct pkt *p);
 
 #endif

@@ -45,6 +45,7 @@ struct pkt *pkt_alloc(enum pkt_owner owner)
 	p->flags = 0;
 	p->data = p->head + PKT_TX_HEADROOM;
 	p->len = 0;
+	p->l3 = 0; /* no IP header yet: not a received datagram */
 	return p;
 }
 

@@ -24,7 +24,7 @@ enum pkt_owner {
 
 enum pkt_flags {
 	PKT_F_CSUM_OK = 1 << 0, /* NIC verified L4 checksum (virtio DATA_VALID) */
-	PKT_F_PSUM = 1 << 1,    /* psum = ones'-complement sum of data..data+len */
+	PKT_F_PSUM = 1 << 1,    /* UDP payload as verified: its sum follows from the headers */
 	PKT_F_BCAST = 1 << 2,   /* arrived to a broadcast/multicast address */
 	PKT_F_REASM = 1 << 3,   /* buffer is a reassembly slot, not a pool buffer */
 };
@@ -35,7 +35,6 @@ struct pkt {
 	uint8_t owner;    /* enum pkt_owner */
 	uint8_t flags;    /* enum pkt_flags */
 	uint16_t l3;      /* offset of the IPv4 header from head (set by ip input) */
-	uint16_t psum;    /* see PKT_F_PSUM */
 	uint8_t *head;    /* buffer start */
 	uint16_t cap;     /* buffer size */
 	uint16_t index;   /* pool slot, or reassembly slot with PKT_F_REASM */

@@ -43,7 +43,7 @@ const char *net_stats_check(void)
 	return NULL;
 }
 
-void net_stats_reset(void)
+__attribute__((noinline)) void net_stats_reset(void)
 {
 	memset(&net_stats, 0, sizeof net_stats);
 }

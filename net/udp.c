@@ -1,8 +1,9 @@
 /*
  * UDP (RFC 768) over a static PCB table, lwIP-style. Received datagrams
- * are handed to the application in their receive buffer; the payload's
- * checksum is kept (PKT_F_PSUM) so that sending the same payload back
- * costs no pass over it.
+ * are handed to the application in their receive buffer, marked
+ * PKT_F_PSUM: while the payload stays as it was, its sum follows from the
+ * checksum in the header still in front of it, so sending the same
+ * payload back costs no pass over it.
  */
 #include "net.h"
 #include "udp.h"
@@ -24,11 +25,11 @@ void udp_init(void)
  * our exact address beats bound to any address. One pass; a connected
  * match ends it. Free and unbound PCBs have port 0, which never matches.
  */
-static struct udp_pcb *udp_demux(uint32_t src, uint16_t sport, uint32_t dst, uint16_t dport)
+static struct udp_pcb *udp_demux(uint32_t src, uint16_t sport, const uint8_t *ih, uint16_t dport)
 {
 	struct udp_pcb *best = NULL;
 	for (struct udp_pcb *pcb = pcbs; pcb < pcbs + npcbs; pcb++) {
-		if (pcb->local_port != dport || (pcb->local_ip && pcb->local_ip != dst))
+		if (pcb->local_port != dport || (pcb->local_ip && pcb->local_ip != get32(ih + IP_DST)))
 			continue;
 		if (pcb->connected) {
 			if (pcb->remote_ip == src && pcb->remote_port == sport)
@@ -71,21 +72,15 @@ static __attribute__((noinline)) void udp_enqueue(struct udp_pcb *pcb, struct pk
 static __attribute__((noinline)) void udp_deliver(struct pkt *p)
 {
 	const uint8_t *u = p->data, *ih = pkt_iph(p);
-	uint32_t src = get32(ih + IP_SRC), dst = get32(ih + IP_DST);
-	uint16_t sport = get16(u + UDP_SPORT), dport = get16(u + UDP_DPORT);
-	uint16_t ulen = p->len, csum = get16(u + UDP_CSUM);
+	uint16_t dport = get16(u + UDP_DPORT);
 
 	p->flags &= (uint8_t)~PKT_F_PSUM;
-	if (csum) {
-		/* A valid sum is pseudo + header + payload = -0, so the payload
-		 * sums to -(pseudo + header), with the checksum field itself
-		 * among the header words: the reply needs no pass over it. */
-		p->psum = (uint16_t)~csum_fold(csum_pseudo(src, dst, IPPROTO_UDP, ulen) + sport +
-					       dport + ulen + csum);
+	if (get16(u + UDP_CSUM))
 		p->flags |= PKT_F_PSUM;
-	}
 	/* port 0 is nobody's, not even an unbound PCB's */
-	struct udp_pcb *pcb = dport ? udp_demux(src, sport, dst, dport) : NULL;
+	uint32_t src = get32(ih + IP_SRC);
+	uint16_t sport = get16(u + UDP_SPORT);
+	struct udp_pcb *pcb = dport ? udp_demux(src, sport, ih, dport) : NULL;
 	if (!pcb) {
 		udp_no_port(p);
 		return;
@@ -100,12 +95,25 @@ static __attribute__((noinline)) void udp_deliver(struct pkt *p)
 	pcb->recv(pcb, p, src, sport, pcb->arg);
 }
 
-/* The one pass over the payload, when the NIC has not done it. */
+/* The one pass over the payload, when the NIC has not done it. The
+ * pseudo-header joins the sum in memory order, as the words lie in the
+ * IP header, when that header is aligned (it is, for the driver's
+ * frames); the general form otherwise. */
 static __attribute__((noinline)) void udp_verify(struct pkt *p)
 {
 	const uint8_t *ih = pkt_iph(p);
-	uint32_t pseudo = csum_pseudo(get32(ih + IP_SRC), get32(ih + IP_DST), IPPROTO_UDP, p->len);
-	if (csum_fold(csum_add(pseudo, p->data, p->len)) != 0xffff) {
+	uint16_t len = p->len;
+	int ok;
+	if (((uintptr_t)ih & 3) == 0 && ((uintptr_t)p->data & 1) == 0) {
+		typedef uint32_t __attribute__((may_alias)) w32;
+		uint64_t acc = (uint64_t)((const w32 *)ih)[3] + ((const w32 *)ih)[4] +
+			       (IPPROTO_UDP << 8) + (uint16_t)(len >> 8 | len << 8);
+		ok = csum_mem(acc, p->data, len) == 0xffff;
+	} else {
+		uint32_t pseudo = csum_pseudo(get32(ih + IP_SRC), get32(ih + IP_DST), IPPROTO_UDP, len);
+		ok = csum_fold(csum_add(pseudo, p->data, len)) == 0xffff;
+	}
+	if (!ok) {
 		STAT(udp, drop_csum);
 		pkt_free(p);
 		return;
@@ -167,13 +175,24 @@ static __attribute__((noinline)) int udp_sendto_unbound(struct udp_pcb *pcb, str
 	return udp_sendto(pcb, p, dst_ip, dst_port);
 }
 
-/* A payload the stack has not summed yet (new, or changed by the app). */
-static __attribute__((noinline)) int udp_sendto_sum(struct udp_pcb *pcb, struct pkt *p,
-						     uint32_t dst_ip, uint16_t dst_port)
+/*
+ * The payload's sum. Kept (PKT_F_PSUM, and the received headers still in
+ * front of it, telling the same length): a valid checksum makes pseudo +
+ * header + payload = -0, so the payload sums to -(pseudo + header), the
+ * checksum field among the header words. Otherwise one pass over it.
+ */
+uint16_t udp_payload_sum(const struct pkt *p)
 {
-	p->psum = csum_fold(csum_add(0, p->data, p->len));
-	p->flags |= PKT_F_PSUM;
-	return udp_sendto(pcb, p, dst_ip, dst_port);
+	const uint8_t *u = p->data - UDP_HLEN, *ih = pkt_iph(p);
+	if ((p->flags & PKT_F_PSUM) && p->l3 && u == ih + (ih[IP_VHL] & 0xf) * 4u &&
+	    get16(u + UDP_LEN) == p->len + UDP_HLEN) {
+		uint16_t ulen = get16(u + UDP_LEN);
+		return (uint16_t)~csum_fold(csum_pseudo(get32(ih + IP_SRC), get32(ih + IP_DST),
+							IPPROTO_UDP, ulen) +
+					    get16(u + UDP_SPORT) + get16(u + UDP_DPORT) + ulen +
+					    get16(u + UDP_CSUM));
+	}
+	return csum_fold(csum_add(0, p->data, p->len));
 }
 
 int udp_sendto(struct udp_pcb *pcb, struct pkt *p, uint32_t dst_ip, uint16_t dst_port)
@@ -183,8 +202,7 @@ int udp_sendto(struct udp_pcb *pcb, struct pkt *p, uint32_t dst_ip, uint16_t dst
 		return udp_tx_fail(p, NET_ERR_ARG);
 	if (!pcb->local_port)
 		return udp_sendto_unbound(pcb, p, dst_ip, dst_port);
-	if (!(p->flags & PKT_F_PSUM))
-		return udp_sendto_sum(pcb, p, dst_ip, dst_port);
+	uint16_t psum = udp_payload_sum(p);
 	uint8_t *u = pkt_push(p, UDP_HLEN);
 	if (!u)
 		return udp_tx_fail(p, NET_ERR_ARG);
@@ -198,12 +216,38 @@ int udp_sendto(struct udp_pcb *pcb, struct pkt *p, uint32_t dst_ip, uint16_t dst
 	put16(u + UDP_DPORT, dst_port);
 	put16(u + UDP_LEN, ulen);
 	/* O(1): the payload's sum is known, the header is a few words */
-	uint16_t c = csum_finish(csum_pseudo(src, dst_ip, IPPROTO_UDP, ulen) + p->psum + sport +
+	uint16_t c = csum_finish(csum_pseudo(src, dst_ip, IPPROTO_UDP, ulen) + psum + sport +
 				 dst_port + ulen);
 	put16(u + UDP_CSUM, c ? c : 0xffff); /* 0 would mean "no checksum" */
 	p->flags &= (uint8_t)~(PKT_F_PSUM | PKT_F_CSUM_OK | PKT_F_BCAST);
 	STAT(udp, tx);
 	return ip_output(p, src, dst_ip, IPPROTO_UDP);
+}
+
+/*
+ * Back to the sender, from the same buffer: the request's UDP header is
+ * still in front of the payload. With the payload unchanged in length and
+ * its sum known, the checksum stays valid as it is: the reply swaps the
+ * ports and, in the pseudo-header, the addresses, and a sum does not
+ * depend on the order of its terms.
+ */
+int udp_reply(struct udp_pcb *pcb, struct pkt *p)
+{
+	pkt_own(p, PKT_STACK);
+	uint8_t *u = p->data - UDP_HLEN;
+	const uint8_t *ih = pkt_iph(p);
+	if (!p->l3 || u < p->head + p->l3 + IP_HLEN)
+		return udp_tx_fail(p, NET_ERR_ARG); /* not a received datagram */
+	if (u != ih + IP_HLEN || !(p->flags & PKT_F_PSUM) || get16(u + UDP_LEN) != p->len + UDP_HLEN ||
+	    !get16(u + UDP_SPORT))
+		return udp_sendto(pcb, p, get32(ih + IP_SRC), get16(u + UDP_SPORT));
+	typedef uint32_t __attribute__((may_alias)) w32;
+	uint32_t ports = *(w32 *)u;
+	*(w32 *)u = ports >> 16 | ports << 16;
+	p->data = u;
+	p->len = (uint16_t)(p->len + UDP_HLEN);
+	STAT(udp, tx);
+	return ip_reply(p, IPPROTO_UDP);
 }
 
 /* Unconnected, the remote is 0: udp_sendto refuses it. */

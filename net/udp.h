@@ -44,6 +44,12 @@ void udp_recv(struct udp_pcb *pcb, udp_recv_fn fn, void *arg);
 /* Takes ownership of p in every case. 0 or a negative enum net_err. */
 int udp_sendto(struct udp_pcb *pcb, struct pkt *p, uint32_t dst_ip, uint16_t dst_port);
 int udp_send(struct udp_pcb *pcb, struct pkt *p); /* to the connected peer */
+/* Send a received datagram (from the callback or udp_poll, payload
+ * edited in place or not) back to its sender from the same buffer: the
+ * request's headers are turned around where they lie. The reply goes to
+ * the link address the request came from, without an ARP lookup. Takes
+ * ownership of p. */
+int udp_reply(struct udp_pcb *pcb, struct pkt *p);
 /* Next queued datagram (p->data at the payload) or NULL. */
 struct pkt *udp_poll(struct udp_pcb *pcb, uint32_t *src_ip, uint16_t *src_port);
 

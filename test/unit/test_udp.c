@@ -7,7 +7,8 @@ static uint8_t pay[CFG_MTU];
 
 /* What the receive callback saw, and whether it echoes. */
 static struct {
-	int calls, echo;
+	int calls, echo; /* echo: 1 udp_sendto, 2 udp_reply */
+	int edit, err;   /* udp_reply: shorten by edit-1 bytes and change them */
 	struct udp_pcb *pcb;
 	uint16_t len, sport;
 	uint32_t src;
@@ -25,9 +26,17 @@ static void on_recv(struct udp_pcb *pcb, struct pkt *p, uint32_t src, uint16_t s
 	rx.src = src;
 	rx.sport = sport;
 	rx.flags = p->flags;
-	rx.psum = p->psum;
+	rx.psum = udp_payload_sum(p);
 	memcpy(rx.data, p->data, p->len < 64 ? p->len : 64);
-	if (rx.echo)
+	if (rx.echo == 2) {
+		if (rx.edit) { /* change the payload, as an app may */
+			p->len = (uint16_t)(p->len - (rx.edit - 1));
+			if (p->len)
+				p->data[0] ^= 0x5a;
+			p->flags &= (uint8_t)~PKT_F_PSUM;
+		}
+		rx.err = udp_reply(pcb, p);
+	} else if (rx.echo)
 		udp_sendto(pcb, p, src, sport);
 	else
 		pkt_free(p);
@@ -246,6 +255,119 @@ static void test_udp_csum_ffff(void)
 	CHECK_EQ(h_nsent, 1);
 	CHECK_EQ(get16(h_sent_ip(0) + IP_HLEN + UDP_CSUM), 0xffff);
 	CHECK(h_udp_ok(h_sent_ip(0)));
+	h_idle();
+}
+
+/* udp_reply turns the request around in its buffer: no ARP (the peer is
+ * not in the cache), the link address it came from, the checksum kept. */
+static void test_udp_reply_in_place(void)
+{
+	fresh();
+	listen_on(0, 7, 2);
+	uint32_t arp0 = h_stat("arp", "tx_request"), eth0 = h_stat("eth", "tx");
+	int sent = 0;
+	uint16_t last_id = 0;
+	for (uint16_t len = 0; len <= CFG_MTU - IP_HLEN - UDP_HLEN; len += len < 70 ? 1 : 197) {
+		h_reset_sent();
+		size_t n = h_udp_frame(f, (uint16_t)(40000 + len), 7, pay + len % 7, len);
+		h_inject(f, n);
+		CHECK_EQ(rx.err, NET_OK);
+		CHECK_EQ(h_nsent, 1);
+		CHECK_EQ(h_lens[0], n);
+		const uint8_t *fr = h_frames[0], *ip = h_sent_ip(0), *u = ip + IP_HLEN;
+		const uint8_t *ru = f + ETH_HLEN + IP_HLEN;
+		CHECK(!memcmp(fr + ETH_DST, PEER_MAC, 6));
+		CHECK(!memcmp(fr + ETH_SRC, H_MAC, 6));
+		CHECK_EQ(get16(fr + ETH_TYPE), ETHTYPE_IP);
+		CHECK(h_ip_ok(ip));
+		CHECK_EQ(ip[IP_VHL], 0x45);
+		CHECK_EQ(ip[IP_TOS], 0);
+		CHECK_EQ(get16(ip + IP_LEN), IP_HLEN + UDP_HLEN + len);
+		CHECK_EQ(get16(ip + IP_FRAG), 0);
+		CHECK_EQ(ip[IP_TTL], CFG_IP_TTL);
+		CHECK_EQ(ip[IP_PROTO], IPPROTO_UDP);
+		CHECK_EQ(get32(ip + IP_SRC), H_IP);
+		CHECK_EQ(get32(ip + IP_DST), PEER_IP);
+		if (sent)
+			CHECK(get16(ip + IP_ID) != last_id);
+		last_id = get16(ip + IP_ID);
+		CHECK_EQ(get16(u + UDP_SPORT), 7);
+		CHECK_EQ(get16(u + UDP_DPORT), 40000 + len);
+		CHECK_EQ(get16(u + UDP_LEN), UDP_HLEN + len);
+		CHECK_EQ(get16(u + UDP_CSUM), get16(ru + UDP_CSUM));
+		CHECK(!memcmp(u + UDP_HLEN, ru + UDP_HLEN, len));
+		CHECK(h_udp_ok(ip));
+		sent++;
+	}
+	CHECK_EQ(h_stat("udp", "tx"), sent);
+	CHECK_EQ(h_stat("ip", "tx"), sent);
+	CHECK_EQ(h_stat("eth", "tx") - eth0, sent);
+	CHECK_EQ(h_stat("arp", "tx_request"), arp0);
+	h_idle();
+}
+
+/* What the in-place path cannot keep goes the general way: a request
+ * without a checksum, an edited payload, IP options; and a buffer that
+ * was never received is refused. */
+static void test_udp_reply_general(void)
+{
+	fresh();
+	h_learn_peer();
+	struct udp_pcb *pcb = listen_on(0, 7, 2);
+	size_t n = h_udp_frame(f, 4000, 7, pay, 100);
+	put16(f + ETH_HLEN + IP_HLEN + UDP_CSUM, 0);
+	h_inject(f, n);
+	CHECK_EQ(rx.err, NET_OK);
+	CHECK_EQ(h_nsent, 1);
+	CHECK(get16(h_sent_ip(0) + IP_HLEN + UDP_CSUM) != 0); /* we always send one */
+	CHECK(h_udp_ok(h_sent_ip(0)));
+
+	for (int edit = 1; edit <= 3; edit++) { /* same length, then shorter */
+		h_reset_sent();
+		rx.edit = edit;
+		h_inject(f, h_udp_frame(f, 4000, 7, pay, 100));
+		CHECK_EQ(rx.err, NET_OK);
+		CHECK_EQ(h_nsent, 1);
+		const uint8_t *ip = h_sent_ip(0), *u = ip + IP_HLEN;
+		CHECK_EQ(get16(u + UDP_LEN), UDP_HLEN + 100 - (edit - 1));
+		CHECK_EQ(u[UDP_HLEN], pay[0] ^ 0x5a);
+		CHECK(h_udp_ok(ip));
+	}
+	rx.edit = 0;
+
+	/* options: a 24-byte header in, a 20-byte one out */
+	h_reset_sent();
+	n = h_eth(f, H_MAC, PEER_MAC, ETHTYPE_IP);
+	uint8_t *ip = f + n;
+	h_ip(ip, PEER_IP, H_IP, IPPROTO_UDP, IP_HLEN + 4 + UDP_HLEN + 10, 1, 0);
+	ip[IP_VHL] = 0x46;
+	put32(ip + IP_HLEN, 0x01010100); /* NOPs and an end-of-list */
+	put16(ip + IP_CSUM, 0);
+	put16(ip + IP_CSUM, csum_finish(csum_add(0, ip, IP_HLEN + 4)));
+	uint8_t *u = ip + IP_HLEN + 4;
+	put16(u + UDP_SPORT, 4001);
+	put16(u + UDP_DPORT, 7);
+	put16(u + UDP_LEN, UDP_HLEN + 10);
+	put16(u + UDP_CSUM, 0);
+	memcpy(u + UDP_HLEN, pay, 10);
+	put16(u + UDP_CSUM, csum_finish(csum_add(csum_pseudo(PEER_IP, H_IP, IPPROTO_UDP,
+							     UDP_HLEN + 10), u, UDP_HLEN + 10)));
+	h_inject(f, (size_t)(u + UDP_HLEN + 10 - f));
+	CHECK_EQ(rx.err, NET_OK);
+	CHECK_EQ(h_nsent, 1);
+	CHECK_EQ(h_sent_ip(0)[IP_VHL], 0x45);
+	CHECK(h_ip_ok(h_sent_ip(0)));
+	CHECK_EQ(get16(h_sent_ip(0) + IP_HLEN + UDP_DPORT), 4001);
+	CHECK(!memcmp(h_sent_ip(0) + IP_HLEN + UDP_HLEN, pay, 10));
+	CHECK(h_udp_ok(h_sent_ip(0)));
+
+	/* never received: no headers to turn around */
+	h_reset_sent();
+	struct pkt *p = pkt_alloc(PKT_APP);
+	p->len = 4;
+	CHECK_EQ(udp_reply(pcb, p), NET_ERR_ARG);
+	CHECK_EQ(h_nsent, 0);
+	CHECK_EQ(h_stat("udp", "tx_err"), 1);
 	h_idle();
 }
 
@@ -520,6 +642,8 @@ int main(void)
 	TEST(test_udp_psum);
 	TEST(test_udp_echo_round_trip);
 	TEST(test_udp_csum_ffff);
+	TEST(test_udp_reply_in_place);
+	TEST(test_udp_reply_general);
 	TEST(test_udp_sendto_fresh);
 	TEST(test_udp_demux);
 	TEST(test_udp_port_unreach);
