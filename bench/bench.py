@@ -9,7 +9,8 @@
      the very same frames (the reflector is the ceiling);
   3. boot: instructions and ms to ready, wall time from starting QEMU to
      the first echoed datagram;
-  4. image size and static RAM by subsystem, from the linker map;
+  4. image size and static RAM by source file, from the image's symbols
+     and debug info;
   5. where the instructions of one datagram go, by function, from a QEMU
      execution trace (the echo firmware and the reflector).
 Prints a table (Markdown), writes build/bench/results.json, results.md
@@ -493,8 +494,6 @@ def source_file(path, comp_dir=""):
         return "libc"
     if "libgcc" in path or "libgcc" in comp_dir:
         return "libgcc"
-    if not os.path.isabs(full) and os.path.exists(os.path.join(ROOT, full)):
-        return full
     return full
 
 
@@ -733,7 +732,7 @@ def section_size(args):
     log("  unattributed (alignment, string literals, symbols without a size): " +
         ", ".join(f"{k} {res['alignment'][k]}" for k in KINDS))
     nob = res["net_objects_berkeley"]
-    log(f"  net/ (linked): " + "  ".join(f"{k} {net[k]}" for k in KINDS) +
+    log("  net/ (linked): " + "  ".join(f"{k} {net[k]}" for k in KINDS) +
         (f"; net/*.c without LTO, size -t: text {nob['text']} data {nob['data']} "
          f"bss {nob['bss']}" if nob else ""))
     return res
@@ -748,13 +747,7 @@ def symbols(elf):
     for ln in nm.splitlines():
         p = ln.split()
         if len(p) >= 3 and p[1] in "tTwW":
-            src = p[3].rsplit(":", 1)[0] if len(p) > 3 else ""
-            if src.startswith(ROOT):
-                src = os.path.relpath(src, ROOT)
-            elif "newlib/libc" in src or "picolibc" in src:
-                src = "libc"
-            elif "libgcc" in src:
-                src = "libgcc"
+            src = source_file(p[3].rsplit(":", 1)[0] if len(p) > 3 else "")
             syms.append((int(p[0], 16), p[2], src))
     return sorted(syms)
 
@@ -828,7 +821,7 @@ def profile_run(app, net, target, raw_tap, n, label):
         g.command("reset")
         loadgen(target + ["--size", 64, "--count", n, "--seconds", 120, "--timeout", 1000], 200)
         st = g.stats() or {}
-    counts, tb = exec_counts(logf, pc_of.get("net_stats_reset"), pc_of.get("app_input"),
+    counts, tb = exec_counts(logf, pc_of.get("net_stats_reset"), pc_of.get("virtio_net_tx"),
                              pc_of.get("console_poll"))
     try:
         os.unlink(logf)  # large; the table is what matters
@@ -1011,25 +1004,50 @@ def table(res):
     z = res.get("size")
     if z:
         t = z["totals"]
-        L.append(f"Image `build/firmware.elf` (as built for the benchmark: `{z['elf']}`): text {t.get('text', 0)}, rodata {t.get('rodata', 0)}, "
-                 f"data {t.get('data', 0)}, bss {t.get('bss', 0)}, stack {z['stack']} bytes; "
-                 f"static RAM (data + bss + stack) {z['static_ram']} bytes. net/ alone: text "
-                 f"{z['net']['text']}, rodata {z['net']['rodata']}, data {z['net']['data']}, "
-                 f"bss {z['net']['bss']} (linked; the objects before --gc-sections: text+rodata "
-                 f"{z['net_objects_berkeley']['text']}).")
+        net = z["net"]
+        noinit_syms = [x for x in z["ram_symbols"] if x.get("section") == "noinit"]
+        L.append(f"Image `build/firmware.elf` (as built for the benchmark: `{z['elf']}`): "
+                 f"text {t.get('text', 0)}, rodata {t.get('rodata', 0)}, data {t.get('data', 0)}, "
+                 f"bss {t.get('bss', 0)}, noinit {t.get('noinit', 0)}, stack {z['stack']} bytes; "
+                 f"static RAM (data + bss + noinit + stack) {z['static_ram']} bytes. noinit is "
+                 f"RAM that start-up does not clear" +
+                 (" (" + ", ".join(f"{x['symbol']} ({x['file']}) {x['bytes']}"
+                                   for x in noinit_syms[:4]) + ")" if noinit_syms else "") +
+                 f". net/ alone: text {net['text']}, rodata {net['rodata']}, data {net['data']}, "
+                 f"bss {net['bss']}, noinit {net.get('noinit', 0)} (linked).")
         L.append("")
-        L.append("| file | text | rodata | data+bss |")
-        L.append("|---|---:|---:|---:|")
-        rows = sorted(z["by_file"].items(), key=lambda kv: -(kv[1]["text"] + kv[1]["rodata"] +
-                                                               kv[1]["data"] + kv[1]["bss"]))
+        L.append("By source file, from the symbols of the linked image (`nm -S -l` and the "
+                 "DWARF): a function or variable counts for the file that defines it; with "
+                 "LTO, code inlined from another file counts where it was inlined. "
+                 "Unattributed: string literals and constants without a symbol, and the "
+                 "alignment padding between symbols.")
+        L.append("")
+        L.append("| file | text | rodata | data+bss | noinit |")
+        L.append("|---|---:|---:|---:|---:|")
+
+        def tot(v):
+            return sum(v.get(k, 0) for k in ("text", "rodata", "data", "bss", "noinit"))
+        rows = sorted(z["by_file"].items(), key=lambda kv: (-tot(kv[1]), kv[0]))
         for o, v in rows:
-            L.append(f"| {o} | {v['text']} | {v['rodata']} | {v['data'] + v['bss']} |")
+            L.append(f"| {o} | {v['text']} | {v['rodata']} | {v['data'] + v['bss']} | "
+                     f"{v.get('noinit', 0)} |")
         a = z["alignment"]
-        L.append(f"| (alignment padding) | {a['text']} | {a['rodata']} | {a['data'] + a['bss']} |")
-        L.append(f"| (stack) | | | {z['stack']} |")
+        L.append(f"| (alignment/unattributed) | {a['text']} | {a['rodata']} | "
+                 f"{a['data'] + a['bss']} | {a.get('noinit', 0)} |")
+        L.append(f"| total | {t.get('text', 0)} | {t.get('rodata', 0)} | "
+                 f"{t.get('data', 0) + t.get('bss', 0)} | {t.get('noinit', 0)} |")
         L.append("")
+        nob = z.get("net_objects_berkeley")
+        if nob:
+            L.append(f"net/*.c compiled one by one without LTO (the firmware's flags otherwise; "
+                     f"`size -t` of the objects, before linking and --gc-sections): text "
+                     f"(code + rodata) {nob['text']}, data {nob['data']}, bss (+ noinit) "
+                     f"{nob['bss']}; linked in the image, net/ text + rodata is "
+                     f"{net['text'] + net['rodata']}.")
+            L.append("")
         L.append("Largest RAM symbols: " + ", ".join(
-            f"{s['symbol']} ({s['file']}) {s['bytes']}" for s in z["ram_symbols"][:10]) + ".")
+            f"{s['symbol']} ({s['file']}" + (f", {s['section']}" if s.get("section") else "") +
+            f") {s['bytes']}" for s in z["ram_symbols"][:10]) + ".")
         L.append("")
     for p in res.get("profile") or []:
         if not p.get("functions"):

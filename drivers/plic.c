@@ -11,6 +11,7 @@
 
 static uintptr_t plic;
 static unsigned ctx;
+static volatile uint32_t *claim_reg; /* this hart's claim/complete register */
 static struct {
 	void (*fn)(void *);
 	void *arg;
@@ -22,6 +23,7 @@ void plic_init(uintptr_t base, unsigned long hartid)
 	/* QEMU virt: each hart has an M context then an S context. */
 	ctx = (unsigned)(2 * hartid + (MODE_S ? 1 : 0));
 	mmio_write32(THRESHOLD(ctx), 0);
+	claim_reg = (volatile uint32_t *)CLAIM(ctx);
 }
 
 void plic_enable(uint32_t irq, void (*fn)(void *), void *arg)
@@ -38,10 +40,13 @@ void plic_enable(uint32_t irq, void (*fn)(void *), void *arg)
 
 void plic_dispatch(void)
 {
+	volatile uint32_t *c = claim_reg;
 	uint32_t irq;
-	while ((irq = mmio_read32(CLAIM(ctx))) != 0) {
+	if (!c)
+		return;
+	while ((irq = *c) != 0) {
 		if (irq < PLIC_MAX_IRQ && handlers[irq].fn)
 			handlers[irq].fn(handlers[irq].arg);
-		mmio_write32(CLAIM(ctx), irq);
+		*c = irq;
 	}
 }

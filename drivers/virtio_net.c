@@ -119,6 +119,18 @@ static void vq_irq(struct vq *q, int on)
 		q->avail->flags = on ? 0 : VRING_AVAIL_F_NO_INTERRUPT;
 }
 
+/* Give a buffer to the device for one received frame. */
+static void rx_post(struct pkt *p)
+{
+	uint16_t id = rxq.ids[--rxq.nids];
+	struct vring_desc *d = &rxq.desc[id];
+	rxq.slot[id] = p;
+	d->addr = (uintptr_t)(p->head + CFG_PKT_LINK_OFF - nic.hdrlen);
+	d->len = nic.hdrlen + FRAME_MAX;
+	d->flags = VRING_DESC_F_WRITE;
+	rxq.avail->ring[rxq.avail_idx++ & rxq.mask] = id;
+}
+
 static void rx_refill(void)
 {
 	while (rxq.nids) {
@@ -127,30 +139,33 @@ static void rx_refill(void)
 			nic_stats.rx_nobuf++; /* retried on the next poll */
 			break;
 		}
-		uint16_t id = rxq.ids[--rxq.nids];
-		struct vring_desc *d = &rxq.desc[id];
-		rxq.slot[id] = p;
-		d->addr = (uintptr_t)(p->head + CFG_PKT_LINK_OFF - nic.hdrlen);
-		d->len = nic.hdrlen + FRAME_MAX;
-		d->flags = VRING_DESC_F_WRITE;
-		rxq.avail->ring[rxq.avail_idx++ & rxq.mask] = id;
+		rx_post(p);
 	}
 	vq_kick(&rxq, RXQ);
 }
 
+/* A sent buffer goes straight back to the RX ring while that has a free
+ * slot (it usually has: the frame being answered left one), skipping a
+ * trip through the pool. */
 static void tx_reclaim(void)
 {
 	uint16_t end = used_idx(&txq);
 	while (txq.last_used != end) {
 		fence();
 		uint32_t id = txq.used->ring[txq.last_used++ & txq.mask].id;
-		if (id >= txq.size || !txq.slot[id]) {
+		struct pkt *p = id < txq.size ? txq.slot[id] : NULL;
+		if (!p) {
 			nic_stats.rx_bad++;
 			continue;
 		}
-		pkt_free(txq.slot[id]);
 		txq.slot[id] = NULL;
 		txq.ids[txq.nids++] = (uint16_t)id;
+		if (rxq.nids && !(p->flags & PKT_F_REASM)) {
+			p->owner = PKT_RXRING;
+			rx_post(p);
+		} else {
+			pkt_free(p);
+		}
 	}
 }
 
@@ -226,7 +241,6 @@ unsigned virtio_net_poll(void (*deliver)(struct pkt *p), unsigned budget)
 		link_update();
 		printf("virtio-net: link %s\n", nic.link_up ? "up" : "down");
 	}
-	tx_reclaim();
 	uint16_t end = used_idx(&rxq);
 	while (rxq.last_used != end && n < budget) {
 		fence();
@@ -258,6 +272,7 @@ unsigned virtio_net_poll(void (*deliver)(struct pkt *p), unsigned budget)
 		n++;
 		deliver(p);
 	}
+	tx_reclaim(); /* after RX, so sent buffers can fill the slots it freed */
 	rx_refill();
 	vq_kick(&txq, TXQ);
 	return n;
