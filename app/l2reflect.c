@@ -37,7 +37,8 @@ void app_tick(uint32_t now)
 	(void)now;
 }
 
-void app_ready(void)
+/* Out of line: make bench's boot profile ends where it is first called. */
+__attribute__((noinline)) void app_ready(void)
 {
 	printf("l2reflect: every frame goes back with its MAC addresses swapped\n");
 }
