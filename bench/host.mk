@@ -21,13 +21,13 @@ RVOBJS := $(patsubst %.c,$(RVOUT)/obj/%.o,$(SRCS))
 BIN := $(OUT)/host_bench
 RVELF := $(RVOUT)/host_bench.elf
 WARN := -Wall -Wextra -Werror -Wshadow -Wno-missing-prototypes
-CFLAGS := -std=c11 -O2 -g -I. -D_DEFAULT_SOURCE $(WARN) -fno-omit-frame-pointer
+CFLAGS := -std=c11 -O2 -flto -g -I. -D_DEFAULT_SOURCE $(WARN) -fno-omit-frame-pointer
 # As the firmware's Makefile: compile with the CSR extension spelled out,
 # link with the plain ISA name (multilib selection).
 RVCC := $(CROSS_COMPILE)gcc
 RVCFLAGS := --specs=picolibc.specs -std=c11 -march=rv64imac_zicsr_zifencei -mabi=lp64 \
-	-mcmodel=medany -O2 -g -ffunction-sections -fdata-sections -I. $(WARN)
-RVLDFLAGS := --specs=picolibc.specs --crt0=semihost --oslib=semihost -march=rv64imac \
+	-mcmodel=medany -O2 -flto -g -ffunction-sections -fdata-sections -I. $(WARN)
+RVLDFLAGS := -O2 -flto --specs=picolibc.specs --crt0=semihost --oslib=semihost -march=rv64imac \
 	-mabi=lp64 -mcmodel=medany -Wl,--gc-sections \
 	-Wl,--defsym=__flash=0x80000000 -Wl,--defsym=__flash_size=0x200000 \
 	-Wl,--defsym=__ram=0x80200000 -Wl,--defsym=__ram_size=0x1000000

@@ -208,4 +208,18 @@ static inline const uint8_t *h_sent_ip(int i)
 	return get16(h_frames[i] + ETH_TYPE) == ETHTYPE_IP ? h_frames[i] + ETH_HLEN : NULL;
 }
 
+/* A reply's 20-byte IP header from us to PEER: every field we write. */
+static inline void h_check_reply_ip(const uint8_t *ip, uint8_t proto, unsigned total)
+{
+	CHECK(h_ip_ok(ip));
+	CHECK_EQ(ip[IP_VHL], 0x45);
+	CHECK_EQ(ip[IP_TOS], 0);
+	CHECK_EQ(get16(ip + IP_LEN), total);
+	CHECK_EQ(get16(ip + IP_FRAG), 0);
+	CHECK_EQ(ip[IP_TTL], CFG_IP_TTL);
+	CHECK_EQ(ip[IP_PROTO], proto);
+	CHECK_EQ(get32(ip + IP_SRC), H_IP);
+	CHECK_EQ(get32(ip + IP_DST), PEER_IP);
+}
+
 #endif

@@ -52,15 +52,7 @@ static void check_echo_reply(int i, const uint8_t *req, size_t nopt, size_t n)
 	CHECK_EQ(h_lens[i], ETH_HLEN + IP_HLEN + ICMP_HLEN + n);
 	CHECK(!memcmp(h_frames[i], PEER_MAC, 6));
 	CHECK(!memcmp(h_frames[i] + ETH_SRC, H_MAC, 6));
-	CHECK_EQ(ip[IP_VHL], 0x45);
-	CHECK_EQ(ip[IP_TOS], 0);
-	CHECK_EQ(get16(ip + IP_LEN), IP_HLEN + ICMP_HLEN + n);
-	CHECK_EQ(get16(ip + IP_FRAG), 0);
-	CHECK_EQ(ip[IP_TTL], CFG_IP_TTL);
-	CHECK_EQ(ip[IP_PROTO], IPPROTO_ICMP);
-	CHECK_EQ(get32(ip + IP_SRC), H_IP);
-	CHECK_EQ(get32(ip + IP_DST), PEER_IP);
-	CHECK(h_ip_ok(ip));
+	h_check_reply_ip(ip, IPPROTO_ICMP, IP_HLEN + ICMP_HLEN + n);
 	CHECK_EQ(m[ICMP_TYPE], ICMP_ECHOREPLY);
 	CHECK_EQ(m[ICMP_CODE], 0);
 	CHECK(!memcmp(m + 4, rq + 4, 4 + n)); /* id, seq, data */
