@@ -37,7 +37,7 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(ROOT, "test"))
 import guest  # noqa: E402
 import netns  # noqa: E402
-from guest import Guest  # noqa: E402
+from guest import Guest, free_port, user_net  # noqa: E402
 
 # bench/run.sh builds its own copies of the images (VARIANT=bench, own
 # object directories), so that a `make` run elsewhere while the benchmark
@@ -72,19 +72,6 @@ problems = []  # things that are broken (not slow): they set the exit status
 
 def log(*a):
     print(*a, flush=True)
-
-
-def free_port():
-    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-    s.bind(("127.0.0.1", 0))
-    p = s.getsockname()[1]
-    s.close()
-    return p
-
-
-def user_net(port):
-    return ["-netdev", f"user,id=n0,hostfwd=udp:127.0.0.1:{port}-:7",
-            "-device", "virtio-net-device,netdev=n0"]
 
 
 def loadgen(args, timeout):

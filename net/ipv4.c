@@ -225,7 +225,6 @@ int ip_reply(struct pkt *p, uint8_t proto)
 	w[4] = ttl;
 	w[5] = (uint16_t)~s;
 	w[6] = d0, w[7] = d1, w[8] = s0, w[9] = s1;
-	p->l3 = (uint16_t)(h - p->head);
 	STAT(ip, tx);
 
 	w16 *e = (w16 *)(h - ETH_HLEN);

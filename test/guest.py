@@ -4,10 +4,26 @@ import os
 import re
 import select
 import signal
+import socket
 import subprocess
 import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def free_port():
+    """A UDP port on 127.0.0.1 free right now, for a hostfwd rule."""
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    s.bind(("127.0.0.1", 0))
+    p = s.getsockname()[1]
+    s.close()
+    return p
+
+
+def user_net(port):
+    """QEMU user networking forwarding 127.0.0.1:port to the guest's UDP 7."""
+    return ["-netdev", f"user,id=n0,hostfwd=udp:127.0.0.1:{port}-:7",
+            "-device", "virtio-net-device,netdev=n0"]
 
 
 def image(mode="m", app="echo", variant=""):

@@ -4,21 +4,8 @@ import os
 import random
 import socket
 import sys
-from guest import Guest, Runner
+from guest import Guest, Runner, free_port, user_net
 
-
-
-def free_port():
-    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-    s.bind(("127.0.0.1", 0))
-    p = s.getsockname()[1]
-    s.close()
-    return p
-
-
-def user_net(port):
-    return ["-netdev", f"user,id=n0,hostfwd=udp:127.0.0.1:{port}-:7",
-            "-device", "virtio-net-device,netdev=n0"]
 
 
 def echo(sock, port, payload, tries=1):
