@@ -3,8 +3,9 @@
 #   make MODE=s       build/firmware-s.elf (S-mode OpenSBI payload)
 #   make APP=l2reflect  L2 reflector (driver test / rate ceiling)
 #   make run | debug | size | test | bench | fuzz
-# Variables: CROSS_COMPILE, MODE (m|s), APP (echo|l2reflect), VARIANT (a
-# name for an extra build flavour), CFLAGS_EXTRA, V=1 (show commands).
+# Variables: CROSS_COMPILE, MODE (m|s), APP (echo|l2reflect: app/app_$(APP).c),
+# VARIANT (a name for an extra build flavour), CFLAGS_EXTRA (e.g. -DCFG_MTU=576,
+# or -DRVNET_OPTS='"myopts.h"' for a header of overrides), V=1 (show commands).
 
 CROSS_COMPILE ?= riscv64-unknown-elf-
 MODE ?= m
@@ -47,15 +48,21 @@ WARN := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes
 # per-packet path inline across files; printf is picolibc's integer-only one.
 CFLAGS := --specs=picolibc.specs -std=c11 -march=rv64imac_zicsr_zifencei -mabi=lp64 \
 	-mcmodel=medany -O2 -flto -g -ffreestanding -fno-common -ffunction-sections \
-	-fdata-sections -DPICOLIBC_INTEGER_PRINTF_SCANF $(WARN) $(MODE_DEF) -DAPP_$(APP)=1 -I. -MMD -MP $(CFLAGS_EXTRA) \
+	-fdata-sections -DPICOLIBC_INTEGER_PRINTF_SCANF $(WARN) $(MODE_DEF) -I. -MMD -MP $(CFLAGS_EXTRA) \
 	'-DCFG_NOINIT=__attribute__((section(".noinit")))'
 LDFLAGS := -flto -O2 $(WARN) -DPICOLIBC_INTEGER_PRINTF_SCANF --specs=picolibc.specs -march=rv64imac -mabi=lp64 -nostartfiles \
 	-T linker.ld -Wl,--defsym=__ram_base=$(RAM_BASE) -Wl,--gc-sections -Wl,--no-warn-rwx-segments -Wl,-Map=$(OBJDIR)/map.txt
 
-PLAT_SRCS := drivers/uart.c drivers/plic.c drivers/timer.c drivers/trap.c drivers/fdt.c \
-	drivers/virtio_net.c app/console.c app/bootargs.c app/main.c
+DRV_SRCS := drivers/board.c drivers/fdt.c drivers/uart.c drivers/plic.c drivers/timer.c \
+	drivers/trap.c drivers/nic.c drivers/port.c drivers/virtio_net.c
+PLAT_SRCS := $(DRV_SRCS) app/console.c app/bootargs.c app/main.c
 NET_SRCS := $(sort $(wildcard net/*.c))
-APP_SRCS := $(if $(filter l2reflect,$(APP)),app/l2reflect.c,app/echo.c)
+# The application (app/app_$(APP).c) and the services it may use.
+SVC_SRCS := app/echo.c
+ifeq ($(wildcard app/app_$(APP).c),)
+$(error APP=$(APP): no app/app_$(APP).c)
+endif
+APP_SRCS := app/app_$(APP).c $(SVC_SRCS)
 SRCS := boot/start.S $(PLAT_SRCS) $(APP_SRCS) $(NET_SRCS)
 OBJS := $(patsubst %,$(OBJDIR)/%.o,$(SRCS))
 
@@ -114,19 +121,20 @@ size: $(ELF)
 	$(Q)$(SIZE) $(ELF)
 
 # ---- host build of the portable parts (unit tests, fuzzing, bench) ----
-HOST_SRCS := $(NET_SRCS) drivers/fdt.c app/bootargs.c
+HOSTDIR ?= build/host
+HOST_SRCS := $(NET_SRCS) $(SVC_SRCS) drivers/fdt.c app/bootargs.c
 HOST_CFLAGS := -std=c11 -g -O1 $(WARN) -Wno-missing-prototypes -I. -D_DEFAULT_SOURCE \
 	-fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer $(CFLAGS_EXTRA)
-HOST_OBJS := $(patsubst %.c,build/host/%.o,$(HOST_SRCS))
+HOST_OBJS := $(patsubst %.c,$(HOSTDIR)/%.o,$(HOST_SRCS))
 UNIT_SRCS := $(sort $(wildcard test/unit/test_*.c))
-UNIT_BINS := $(patsubst test/unit/%.c,build/host/%,$(UNIT_SRCS))
+UNIT_BINS := $(patsubst test/unit/%.c,$(HOSTDIR)/%,$(UNIT_SRCS))
 
-build/host/%.o: %.c
+$(HOSTDIR)/%.o: %.c
 	@mkdir -p $(dir $@)
 	@echo "  HOSTCC  $<"
 	$(Q)$(HOSTCC) $(HOST_CFLAGS) -MMD -MP -c -o $@ $<
 
-build/host/test_%: test/unit/test_%.c $(HOST_OBJS)
+$(HOSTDIR)/test_%: test/unit/test_%.c $(HOST_OBJS)
 	@echo "  HOSTLD  $@"
 	$(Q)$(HOSTCC) $(HOST_CFLAGS) -MMD -MP -o $@ $< $(HOST_OBJS)
 

@@ -4,13 +4,18 @@
 
 #include <stdint.h>
 #include "bootargs.h"
-#include "net/pkt.h"
 
-extern const char app_name[];
-void app_init(const struct bootcfg *cfg); /* after the NIC is up */
-void app_input(struct pkt *p);            /* one received frame; owns p */
-void app_tick(uint32_t now_ms);           /* every CFG_TICK_MS */
-void app_ready(void);                     /* print how to reach the service */
+struct app {
+	const char *name;
+	int stack;         /* start the stack and give it the received frames */
+	void (*start)(const struct bootcfg *cfg); /* after the NIC and the stack */
+	void (*ready)(void);                      /* how to reach it, on the console */
+	void (*stats)(void);                      /* its counters, for `stats` */
+	int (*stats_ok)(void);                    /* do its counters add up? (NULL: nothing to add) */
+	void (*reset)(void);                      /* zero its counters */
+};
+
+extern const struct app app;
 
 /* main.c: the superloop's own accounting, for `stats` and benchmarks. */
 struct loop_stats {
@@ -22,7 +27,7 @@ struct loop_stats {
 extern struct loop_stats loop_stats;
 
 /* console.c */
-void console_init(void);
+void console_start(void);
 int console_pending(void);
 void console_poll(void);
 

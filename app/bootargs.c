@@ -1,6 +1,7 @@
 #include <string.h>
 #include "bootargs.h"
-#include "net/config.h"
+#include "config.h"
+#include "net/netif.h"
 
 /* A decimal number of 1..digits digits, exactly the n characters at s. */
 static int num_parse(const char *s, size_t n, unsigned digits, uint32_t *out)
@@ -45,25 +46,39 @@ static uint32_t prefix_mask(uint32_t prefix)
 	return prefix >= 32 ? 0xffffffffu : ~(0xffffffffu >> prefix);
 }
 
-/* A host address we can use as our own or as a gateway. */
-static int unicast(uint32_t a)
+/* A host of the subnet: not its network address nor its broadcast
+ * (a /31 has neither, RFC 3021). */
+static int in_subnet(uint32_t a, uint32_t net, uint32_t mask)
 {
-	return a != 0 && a != 0xffffffffu && (a >> 24) != 127 && (a >> 28) < 0xe;
+	uint32_t host = a & ~mask;
+	return (a & mask) == (net & mask) && (~mask == 1 || (host != 0 && host != ~mask));
 }
 
+/* Our address: a unicast host, and a host of its own subnet, which must
+ * have room for two (no /32: every peer would be off-link, with the
+ * gateway among them). */
 static int set_ip(const char *v, size_t n, struct bootcfg *c)
 {
 	const char *slash = memchr(v, '/', n);
 	size_t alen = slash ? (size_t)(slash - v) : n;
-	uint32_t a, prefix = 0;
-	if (ip_parse(v, alen, &a) || !unicast(a))
+	uint32_t a, prefix = 0, mask = c->mask;
+	if (ip_parse(v, alen, &a) || !ip_is_host(a))
 		return -1;
-	if (slash && (num_parse(slash + 1, n - alen - 1, 2, &prefix) || prefix < 1 || prefix > 32))
+	if (slash && (num_parse(slash + 1, n - alen - 1, 2, &prefix) || prefix < 1 || prefix > 31))
+		return -1;
+	if (slash)
+		mask = prefix_mask(prefix);
+	if (!in_subnet(a, a, mask))
 		return -1;
 	c->ip = a;
-	if (slash)
-		c->mask = prefix_mask(prefix);
+	c->mask = mask;
 	return 0;
+}
+
+/* A gateway: another host of our subnet. */
+static int gw_ok(uint32_t gw, const struct bootcfg *c)
+{
+	return ip_is_host(gw) && gw != c->ip && in_subnet(gw, c->ip, c->mask);
 }
 
 static int setting(const char *w, size_t n, struct bootcfg *c)
@@ -72,9 +87,9 @@ static int setting(const char *w, size_t n, struct bootcfg *c)
 	if (n >= 3 && !memcmp(w, "ip=", 3))
 		return set_ip(w + 3, n - 3, c);
 	if (n >= 3 && !memcmp(w, "gw=", 3)) {
-		if (ip_parse(w + 3, n - 3, &v) || !unicast(v))
+		if (ip_parse(w + 3, n - 3, &v) || !ip_is_host(v))
 			return -1;
-		c->gw = v;
+		c->gw = v; /* checked against the subnet once every word is read */
 		return 0;
 	}
 	if (n >= 5 && !memcmp(w, "port=", 5)) {
@@ -86,9 +101,23 @@ static int setting(const char *w, size_t n, struct bootcfg *c)
 	return 0; /* not ours */
 }
 
+static void report(void (*warn)(const char *word), const char *w, size_t n)
+{
+	char word[64];
+	size_t l = n < sizeof word - 1 ? n : sizeof word - 1;
+	if (!warn)
+		return;
+	memcpy(word, w, l);
+	word[l] = 0;
+	warn(word);
+}
+
 int bootargs_parse(const char *args, struct bootcfg *c, void (*warn)(const char *word))
 {
 	int bad = 0;
+	uint32_t gw0 = c->gw;
+	const char *gw_word = NULL;
+	size_t gw_len = 0;
 	while (args && *args) {
 		while (*args == ' ' || *args == '\t')
 			args++;
@@ -97,16 +126,23 @@ int bootargs_parse(const char *args, struct bootcfg *c, void (*warn)(const char 
 			n++;
 		if (n && setting(args, n, c)) {
 			bad++;
-			if (warn) {
-				char word[64];
-				size_t l = n < sizeof word - 1 ? n : sizeof word - 1;
-				memcpy(word, args, l);
-				word[l] = 0;
-				warn(word);
-			}
+			report(warn, args, n);
+		} else if (n >= 3 && !memcmp(args, "gw=", 3)) {
+			gw_word = args;
+			gw_len = n;
 		}
 		args += n;
 	}
+	/* The gateway must be another host of the subnet we ended up in. A
+	 * bad one keeps the earlier gateway if that fits, else there is none
+	 * (only on-link peers are reachable). */
+	if (gw_word && !gw_ok(c->gw, c)) {
+		bad++;
+		report(warn, gw_word, gw_len);
+		c->gw = gw0;
+	}
+	if (!gw_ok(c->gw, c))
+		c->gw = 0;
 	return bad;
 }
 

@@ -6,7 +6,7 @@
 #include <string.h>
 #include "app.h"
 #include "drivers/platform.h"
-#include "drivers/virtio_net.h"
+#include "drivers/port.h"
 #include "net/net.h"
 
 static char line[80];
@@ -19,9 +19,9 @@ static void uart_ready(void *arg)
 	waiting = 1;
 }
 
-void console_init(void)
+void console_start(void)
 {
-	plic_enable(board.uart_irq, uart_ready, NULL);
+	uart_rx_irq(uart_ready, NULL);
 }
 
 int console_pending(void)
@@ -47,25 +47,37 @@ static void cmd_stats(void)
 		}
 		printf(" %s=%lu", d->name, (unsigned long)v);
 	}
-	printf("\nnic   rx=%lu rx_bytes=%lu tx=%lu tx_bytes=%lu rx_nobuf=%lu rx_bad=%lu "
-	       "tx_full=%lu tx_bad=%lu irqs=%lu notifies=%lu csum_fixed=%lu\n",
-	       (unsigned long)nic_stats.rx_frames, (unsigned long)nic_stats.rx_bytes,
-	       (unsigned long)nic_stats.tx_frames, (unsigned long)nic_stats.tx_bytes,
-	       (unsigned long)nic_stats.rx_nobuf, (unsigned long)nic_stats.rx_bad,
-	       (unsigned long)nic_stats.tx_full, (unsigned long)nic_stats.tx_bad,
-	       (unsigned long)nic_stats.irqs, (unsigned long)nic_stats.notifies,
-	       (unsigned long)nic_stats.csum_fixed);
+	printf("\n");
+	if (app.stats)
+		app.stats();
+	struct nic *n = port_nic();
+	static const struct nic_stats none;
+	const struct nic_stats *s = n ? n->stats : &none;
+	unsigned rx_posted = 0, tx_inflight = 0;
+	if (n)
+		n->rings(&rx_posted, &tx_inflight);
+	printf("nic   rx=%lu rx_bytes=%lu tx=%lu tx_bytes=%lu rx_nobuf=%lu rx_bad=%lu "
+	       "tx_full=%lu tx_bad=%lu irqs=%lu notifies=%lu link_changes=%lu csum_fixed=%lu "
+	       "dev_errors=%lu\n",
+	       (unsigned long)s->rx_frames, (unsigned long)s->rx_bytes,
+	       (unsigned long)s->tx_frames, (unsigned long)s->tx_bytes,
+	       (unsigned long)s->rx_nobuf, (unsigned long)s->rx_bad,
+	       (unsigned long)s->tx_full, (unsigned long)s->tx_bad,
+	       (unsigned long)s->irqs, (unsigned long)s->notifies,
+	       (unsigned long)s->link_changes, (unsigned long)s->csum_fixed,
+	       (unsigned long)s->dev_errors);
 	printf("pool  free=%u/%u low=%lu alloc_fail=%lu bad_free=%lu bad_use=%lu rx_posted=%u "
 	       "tx_inflight=%u\n",
 	       pkt_free_count(), CFG_PKT_COUNT, (unsigned long)pkt_stats.low_water,
 	       (unsigned long)pkt_stats.alloc_fail, (unsigned long)pkt_stats.bad_free,
-	       (unsigned long)pkt_stats.bad_use,
-	       virtio_net_rx_posted(), virtio_net_tx_inflight());
+	       (unsigned long)pkt_stats.bad_use, rx_posted, tx_inflight);
 	printf("loop  busy_instret=%llu wakeups=%lu passes=%lu boot_ms=%lu boot_instret=%llu\n",
 	       (unsigned long long)loop_stats.busy_instret, (unsigned long)loop_stats.wakeups,
 	       (unsigned long)loop_stats.passes, (unsigned long)loop_stats.boot_ms,
 	       (unsigned long long)loop_stats.boot_instret);
 	const char *bad = net_stats_check();
+	if (!bad && app.stats_ok && !app.stats_ok())
+		bad = app.name;
 	printf("check %s%s\n", bad ? "FAILED in layer " : "ok", bad ? bad : "");
 }
 
@@ -73,7 +85,7 @@ static void cmd_ifconfig(void)
 {
 	printf("mac %02x:%02x:%02x:%02x:%02x:%02x link %s mtu %u\n", netif.mac[0], netif.mac[1],
 	       netif.mac[2], netif.mac[3], netif.mac[4], netif.mac[5],
-	       nic.link_up ? "up" : "down", netif.mtu);
+	       netif.link_up ? "up" : "down", netif.mtu);
 	print_ip("inet ", netif.ip);
 	print_ip(" mask ", netif.mask);
 	print_ip(" gw ", netif.gw);
@@ -105,7 +117,10 @@ static void run(const char *cmd)
 		cmd_arp();
 	else if (!strcmp(cmd, "reset")) {
 		net_stats_reset();
-		memset(&nic_stats, 0, sizeof nic_stats);
+		if (app.reset)
+			app.reset();
+		if (port_nic())
+			memset(port_nic()->stats, 0, sizeof *port_nic()->stats);
 		loop_stats.busy_instret = 0;
 		loop_stats.wakeups = loop_stats.passes = 0;
 		printf("counters reset\n");

@@ -396,7 +396,7 @@ def boot_profile():
     pc_of = {name: a for a, name, _ in syms}
     logf = os.path.join(OUT, "qemu-exec-boot.log")
     boot_icount(elf, trace=logf)
-    counts, tb = exec_counts(logf, pc_of.get("_start"), None, pc_of.get("app_ready"))
+    counts, tb = exec_counts(logf, pc_of.get("_start"), None, sym_pc(pc_of, "boot_done"))
     try:
         os.unlink(logf)
     except OSError:
@@ -727,6 +727,14 @@ def section_size(args):
 
 # ---------------------------------------------------------------- 5. profile
 
+def sym_pc(pc_of, name):
+    """The address of function NAME, also under a name LTO gave it
+    (NAME.lto_priv.0, NAME.constprop.0, ...)."""
+    if name in pc_of:
+        return pc_of[name]
+    return next((a for n, a in pc_of.items() if n.startswith(name + ".")), None)
+
+
 def symbols(elf):
     """Function symbols of ELF, sorted: [(address, name, source file)]."""
     syms = []
@@ -808,8 +816,8 @@ def profile_run(app, net, target, raw_tap, n, label):
         g.command("reset")
         loadgen(target + ["--size", 64, "--count", n, "--seconds", 120, "--timeout", 1000], 200)
         st = g.stats() or {}
-    counts, tb = exec_counts(logf, pc_of.get("net_stats_reset"), pc_of.get("virtio_net_tx"),
-                             pc_of.get("console_poll"))
+    counts, tb = exec_counts(logf, sym_pc(pc_of, "net_stats_reset"), sym_pc(pc_of, "vnet_tx"),
+                             sym_pc(pc_of, "console_poll"))
     try:
         os.unlink(logf)  # large; the table is what matters
     except OSError:

@@ -18,10 +18,10 @@
 
 struct node {
 	const uint8_t *name, *compat, *type;
-	uint32_t name_len, compat_len, type_len;
+	uint32_t name_len, compat_len, type_len, off;
 	uint64_t reg_addr, reg_size;
-	uint32_t irq, timebase, ndev;
-	uint8_t has_reg, has_irq;
+	uint32_t irq, timebase, phandle;
+	uint8_t has_reg, disabled;
 	uint32_t addr_cells, size_cells; /* for this node's children */
 };
 
@@ -32,10 +32,11 @@ struct walk {
 	uint32_t strlen;
 };
 
-static uint32_t be32(const uint8_t *p)
+uint32_t fdt_be32(const uint8_t *p)
 {
 	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
 }
+#define be32 fdt_be32
 
 static int take32(struct walk *w, uint32_t *v)
 {
@@ -93,6 +94,14 @@ static uint64_t cells(const uint8_t *p, uint32_t n)
 	return v;
 }
 
+/* A property value copied as a C string into a fixed buffer, truncated. */
+static void copy_str(char *dst, size_t cap, const uint8_t *v, uint32_t len)
+{
+	uint32_t l = len < cap ? len : (uint32_t)cap - 1;
+	memcpy(dst, v, l);
+	dst[l] = 0;
+}
+
 static void property(struct node *n, const struct node *parent, const char *name,
 		     const uint8_t *v, uint32_t len, struct fdt_info *out, int depth)
 {
@@ -111,60 +120,64 @@ static void property(struct node *n, const struct node *parent, const char *name
 		}
 	} else if (!strcmp(name, "interrupts") && len >= 4) {
 		n->irq = be32(v);
-		n->has_irq = 1;
+	} else if (!strcmp(name, "phandle") && len == 4) {
+		n->phandle = be32(v);
+	} else if (!strcmp(name, "status")) {
+		n->disabled = !(len >= 4 && !memcmp(v, "okay", 4) && (len == 4 || !v[4])) &&
+			      !(len >= 2 && !memcmp(v, "ok", 2) && (len == 2 || !v[2]));
 	} else if (!strcmp(name, "#address-cells") && len == 4) {
 		n->addr_cells = be32(v);
 	} else if (!strcmp(name, "#size-cells") && len == 4) {
 		n->size_cells = be32(v);
 	} else if (!strcmp(name, "timebase-frequency") && len == 4) {
 		n->timebase = be32(v);
-	} else if (!strcmp(name, "riscv,ndev") && len == 4) {
-		n->ndev = be32(v);
-	} else if (!strcmp(name, "bootargs") && depth == 1 && name_is(n, "chosen")) {
-		uint32_t l = len < sizeof out->bootargs ? len : sizeof out->bootargs - 1;
-		memcpy(out->bootargs, v, l);
-		out->bootargs[l] = 0;
+	} else if (depth == 1 && name_is(n, "chosen")) {
+		if (!strcmp(name, "bootargs"))
+			copy_str(out->bootargs, sizeof out->bootargs, v, len);
+		else if (!strcmp(name, "stdout-path"))
+			copy_str(out->stdout_path, sizeof out->stdout_path, v, len);
 	}
 }
 
-static void classify(const struct node *n, const struct node *parent, int depth,
-		     struct fdt_info *out)
+/* At a node's end, when all of its properties have been seen. */
+static void classify(const struct node *stack, int depth, struct fdt_info *out)
 {
-	int c;
-#define COMPAT(s) has_string(n->compat, n->compat_len, s)
-	c = n->compat != NULL;
+	const struct node *n = &stack[depth];
+	const struct node *parent = depth ? &stack[depth - 1] : NULL;
+	int in_cpus = depth == 2 && name_is(parent, "cpus");
 	if (depth == 1 && name_is(n, "cpus") && n->timebase)
 		out->timebase_hz = n->timebase;
-	if (depth == 2 && parent && name_is(parent, "cpus") && name_is(n, "cpu"))
-		out->ncpus++;
-	if (depth == 2 && parent && name_is(parent, "cpus") && n->timebase && !out->timebase_hz)
+	if (in_cpus && n->timebase && !out->timebase_hz)
 		out->timebase_hz = n->timebase;
+	/* A hart's interrupt controller closes before the hart does. */
+	if (depth == 3 && name_is(&stack[1], "cpus") && name_is(parent, "cpu") &&
+	    n->compat && has_string(n->compat, n->compat_len, "riscv,cpu-intc") &&
+	    out->ncpus < FDT_MAX_CPUS)
+		out->cpu[out->ncpus].intc = n->phandle;
+	if (in_cpus && name_is(n, "cpu")) {
+		if (out->ncpus < FDT_MAX_CPUS)
+			out->cpu[out->ncpus].hartid = (uint32_t)n->reg_addr;
+		out->ncpus++;
+	}
 	if (depth == 1 && !out->mem_size && n->has_reg &&
 	    (name_is(n, "memory") || (n->type && has_string(n->type, n->type_len, "memory")))) {
 		out->mem_base = n->reg_addr;
 		out->mem_size = n->reg_size;
 	}
-	if (!c || !n->has_reg)
+	if (depth == 1 && name_is(n, "aliases"))
+		out->aliases = n->off + 1;
+	if (!n->compat || in_cpus || (depth == 3 && name_is(&stack[1], "cpus")))
 		return;
-	/* The first node of each kind wins: a multi-socket board lists one
-	 * PLIC/CLINT per socket, and socket 0 is the one we run on. */
-	if (COMPAT("ns16550a") && !out->uart_base) {
-		out->uart_base = n->reg_addr;
-		out->uart_irq = n->irq;
-	} else if ((COMPAT("riscv,plic0") || COMPAT("sifive,plic-1.0.0")) && !out->plic_base) {
-		out->plic_base = n->reg_addr;
-		out->plic_ndev = n->ndev;
-	} else if ((COMPAT("riscv,clint0") || COMPAT("sifive,clint0")) && !out->clint_base) {
-		out->clint_base = n->reg_addr;
-	} else if ((COMPAT("sifive,test0") || COMPAT("sifive,test1") || COMPAT("syscon")) &&
-		   !out->test_base) {
-		out->test_base = n->reg_addr;
-	} else if (COMPAT("virtio,mmio") && n->has_irq && out->nvirtio < FDT_MAX_VIRTIO) {
-		out->virtio[out->nvirtio].base = n->reg_addr;
-		out->virtio[out->nvirtio].irq = n->irq;
-		out->nvirtio++;
+	if (out->ndev >= FDT_MAX_DEVS) {
+		out->ndev_dropped++;
+		return;
 	}
-#undef COMPAT
+	out->dev[out->ndev++] = (struct fdt_dev){
+		.compat = n->compat, .compat_len = n->compat_len, .name = n->name,
+		.name_len = n->name_len, .node = n->off, .phandle = n->phandle,
+		.base = n->reg_addr, .size = n->reg_size, .irq = n->irq,
+		.has_reg = n->has_reg, .disabled = n->disabled,
+	};
 }
 
 static int walk(struct walk *w, struct fdt_info *out)
@@ -185,13 +198,14 @@ static int walk(struct walk *w, struct fdt_info *out)
 			memset(n, 0, sizeof *n);
 			n->addr_cells = 2;
 			n->size_cells = 1;
+			n->off = w->pos - 4;
 			n->name = w->s + w->pos;
 			if (str_len(n->name, w->s + w->slen, &n->name_len) || skip(w, n->name_len + 1))
 				return FDT_E_STRUCT;
 		} else if (tok == TOK_END) {
 			if (depth < 0)
 				return FDT_E_STRUCT;
-			classify(&stack[depth], depth ? &stack[depth - 1] : NULL, depth, out);
+			classify(stack, depth, out);
 			depth--;
 		} else if (tok == TOK_PROP) {
 			uint32_t len, nameoff, nlen;
@@ -235,9 +249,15 @@ int fdt_parse(const void *blob, size_t limit, struct fdt_info *out)
 		return FDT_E_HEADER;
 	struct walk w = {b + off_struct, size_struct, 0, b + off_str, size_str};
 	int err = walk(&w, out);
-	if (err)
+	if (err) {
 		memset(out, 0, sizeof *out);
-	return err;
+		return err;
+	}
+	out->st = w.s;
+	out->st_len = w.slen;
+	out->str = w.str;
+	out->str_len = w.strlen;
+	return 0;
 }
 
 const char *fdt_strerror(int err)
@@ -251,4 +271,99 @@ const char *fdt_strerror(int err)
 	case FDT_E_STRINGS: return "corrupt strings block";
 	default: return "unknown error";
 	}
+}
+
+int fdt_is_compatible(const struct fdt_dev *d, const char *compat)
+{
+	return d && d->compat && has_string(d->compat, d->compat_len, compat);
+}
+
+const struct fdt_dev *fdt_find(const struct fdt_info *fi, const char *compat,
+			       const struct fdt_dev *after)
+{
+	unsigned i = after ? (unsigned)(after - fi->dev) + 1 : 0;
+	for (; i < fi->ndev; i++)
+		if (!fi->dev[i].disabled && fdt_is_compatible(&fi->dev[i], compat))
+			return &fi->dev[i];
+	return NULL;
+}
+
+/* The walk that fdt_parse checked, again, over one node's properties. */
+static const uint8_t *node_prop(const struct fdt_info *fi, uint32_t node, const char *name,
+				uint32_t *len)
+{
+	if (!fi->st)
+		return NULL;
+	struct walk w = {fi->st, fi->st_len, node, fi->str, fi->str_len};
+	uint32_t tok, nlen;
+	if (take32(&w, &tok) || tok != TOK_BEGIN ||
+	    str_len(w.s + w.pos, w.s + w.slen, &nlen) || skip(&w, nlen + 1))
+		return NULL;
+	while (!take32(&w, &tok)) {
+		if (tok == TOK_NOP)
+			continue;
+		uint32_t l, nameoff;
+		if (tok != TOK_PROP || take32(&w, &l) || take32(&w, &nameoff))
+			return NULL;
+		const uint8_t *v = w.s + w.pos;
+		if (skip(&w, l) || nameoff >= w.strlen ||
+		    str_len(w.str + nameoff, w.str + w.strlen, &nlen))
+			return NULL;
+		if (!strcmp((const char *)w.str + nameoff, name)) {
+			*len = l;
+			return v;
+		}
+	}
+	return NULL;
+}
+
+const uint8_t *fdt_prop(const struct fdt_info *fi, const struct fdt_dev *d, const char *name,
+			uint32_t *len)
+{
+	return d ? node_prop(fi, d->node, name, len) : NULL;
+}
+
+int fdt_irq_context(const struct fdt_info *fi, const struct fdt_dev *d, uint32_t hartid,
+		    uint32_t cause)
+{
+	uint32_t len, intc = 0;
+	const uint8_t *v = fdt_prop(fi, d, "interrupts-extended", &len);
+	unsigned ncpu = fi->ncpus < FDT_MAX_CPUS ? fi->ncpus : FDT_MAX_CPUS;
+	for (unsigned i = 0; i < ncpu; i++)
+		if (fi->cpu[i].hartid == hartid)
+			intc = fi->cpu[i].intc;
+	if (!v || !intc)
+		return -1;
+	/* A riscv,cpu-intc has one interrupt cell: (phandle, cause) pairs. */
+	for (uint32_t i = 0; i + 8 <= len; i += 8)
+		if (be32(v + i) == intc && be32(v + i + 4) == cause)
+			return (int)(i / 8);
+	return -1;
+}
+
+/* A full path, or an alias (stdout-path = "serial0:115200n8", as real
+ * boards' trees say) looked up in /aliases. */
+const struct fdt_dev *fdt_by_path(const struct fdt_info *fi, const char *path)
+{
+	char alias[32];
+	size_t an = strcspn(path, ":");
+	uint32_t len;
+	const uint8_t *v;
+	if (path[0] != '/' && an && an < sizeof alias && fi->aliases) {
+		memcpy(alias, path, an);
+		alias[an] = 0;
+		v = node_prop(fi, fi->aliases - 1, alias, &len);
+		if (!v || !len || v[len - 1] || v[0] != '/')
+			return NULL;
+		path = (const char *)v;
+	}
+	const char *last = strrchr(path, '/');
+	if (!last || !last[1])
+		return NULL;
+	last++;
+	size_t n = strcspn(last, ":");
+	for (unsigned i = 0; i < fi->ndev; i++)
+		if (fi->dev[i].name_len == n && !memcmp(fi->dev[i].name, last, n))
+			return &fi->dev[i];
+	return NULL;
 }

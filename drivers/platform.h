@@ -1,27 +1,29 @@
-/* What the board offers the app: devices found in the device tree, the
- * interrupt controller, the clock, and a way to stop the machine. */
+/* What the platform drivers offer: the console UART, the interrupt
+ * controller, the clock and software timers, and a way to stop the
+ * machine. Where each device is comes from board.h. */
 #ifndef DRIVERS_PLATFORM_H
 #define DRIVERS_PLATFORM_H
 
 #include <stdint.h>
 #include "fdt.h"
 
-extern struct fdt_info board;
-extern unsigned long boot_hartid;
-
-/* uart.c: 16550 */
-void uart_init(uintptr_t base);
+/* uart.c: the console, chosen by /chosen/stdout-path or the first UART a
+ * driver in its table knows. 0, or -1 when there is none (output is
+ * then dropped). */
+int uart_probe(const struct fdt_info *fi);
+const char *uart_describe(void);     /* "ns16550a at 0x10000000 irq 10" */
 void uart_putc(char c);
 int uart_getc(void);                 /* -1 when nothing is waiting */
-void uart_enable_rx_irq(void);
+/* Interrupt on received bytes: fn runs from plic_dispatch. */
+void uart_rx_irq(void (*fn)(void *arg), void *arg);
 
-/* plic.c */
-void plic_init(uintptr_t base, unsigned long hartid);
+/* plic.c: ctx is this hart's context in our privilege mode */
+void plic_init(uintptr_t base, unsigned ctx);
 void plic_enable(uint32_t irq, void (*fn)(void *arg), void *arg);
 void plic_dispatch(void);            /* claim, run, complete until none pending */
 
 /* timer.c: a monotonic clock and software timers */
-void timer_init(uintptr_t clint_base, uint32_t timebase_hz);
+void timer_init(uintptr_t clint_base, uint32_t timebase_hz, unsigned long hartid);
 uint64_t timer_ticks(void);
 uint32_t timer_ms(void);
 void timer_arm(uint64_t deadline_ticks); /* next wake-up, (uint64_t)-1 for none */

@@ -17,11 +17,12 @@ static struct {
 	void *arg;
 } handlers[PLIC_MAX_IRQ];
 
-void plic_init(uintptr_t base, unsigned long hartid)
+void plic_init(uintptr_t base, unsigned context)
 {
 	plic = base;
-	/* QEMU virt: each hart has an M context then an S context. */
-	ctx = (unsigned)(2 * hartid + (MODE_S ? 1 : 0));
+	ctx = context;
+	if (!plic)
+		return;
 	mmio_write32(THRESHOLD(ctx), 0);
 	claim_reg = (volatile uint32_t *)CLAIM(ctx);
 }

@@ -2,18 +2,21 @@
  * The clock and software timers. M-mode reads and programs the CLINT
  * directly; S-mode reads the time CSR and asks the SBI for a timer.
  */
-#include "net/config.h"
+#include "config.h"
+#include "memlayout.h"
 #include "platform.h"
 #include "riscv.h"
 
-static uintptr_t clint;
-static uint64_t ticks_per_ms = 10000; /* QEMU virt: 10 MHz */
+static uintptr_t clint, mtimecmp;
+static uint64_t ticks_per_ms = VIRT_TIMEBASE_HZ / 1000;
 static uint64_t armed = ~0ull;
 static struct swtimer *timers[CFG_SWTIMERS];
 
-void timer_init(uintptr_t clint_base, uint32_t timebase_hz)
+/* M-mode needs the CLINT; a tree without one gets virt's, named. */
+void timer_init(uintptr_t clint_base, uint32_t timebase_hz, unsigned long hartid)
 {
-	clint = clint_base;
+	clint = clint_base ? clint_base : VIRT_CLINT;
+	mtimecmp = clint + CLINT_MTIMECMP(hartid);
 	if (timebase_hz >= 1000)
 		ticks_per_ms = timebase_hz / 1000;
 	armed = 0;
@@ -28,7 +31,7 @@ uint64_t timer_ticks(void)
 	__asm__ volatile(ZICSR("rdtime %0") : "=r"(t));
 	return t;
 #else
-	return *(volatile uint64_t *)(clint + 0xbff8);
+	return *(volatile uint64_t *)(clint + CLINT_MTIME);
 #endif
 }
 
@@ -54,7 +57,7 @@ void timer_arm(uint64_t deadline)
 	register unsigned long a7 __asm__("a7") = 0x54494D45; /* SBI TIME extension */
 	__asm__ volatile("ecall" : "+r"(a0) : "r"(a6), "r"(a7) : "a1", "memory");
 #else
-	*(volatile uint64_t *)(clint + 0x4000 + 8 * boot_hartid) = deadline;
+	*(volatile uint64_t *)mtimecmp = deadline;
 #endif
 }
 

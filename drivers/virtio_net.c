@@ -7,13 +7,14 @@
  * written into the buffer's headroom. No copies either way.
  *
  * The interrupt handler only acknowledges and records; the superloop
- * calls virtio_net_poll. Interrupts are suppressed while there is work
+ * polls it through the NIC interface (nic.h). Interrupts are suppressed while there is work
  * (event index where offered, ring flags otherwise), so a burst costs one
  * interrupt, and the TX side is kicked once per poll, not once per frame.
  */
 #include <stdio.h>
 #include <string.h>
 #include "net/csum.h"
+#include "config.h"
 #include "platform.h"
 #include "riscv.h"
 #include "virtio_mmio.h"
@@ -46,11 +47,17 @@ static struct vq txq = {.slot = tx_slot, .ids = tx_ids};
 static volatile uint32_t events; /* interrupt causes not yet handled */
 static int event_idx;
 
-struct nic_stats nic_stats;
-struct nic_info nic;
+/* The device, as probed. */
+static struct {
+	uintptr_t base;
+	uint32_t irq, version, hdrlen;
+	uint64_t features;
+} dev;
+static struct nic *self;      /* what the port sees: link state */
+static struct nic_stats stats; /* self->stats points here */
 
-static uint32_t rd(unsigned off) { return mmio_read32(nic.base + off); }
-static void wr(unsigned off, uint32_t v) { mmio_write32(nic.base + off, v); }
+static uint32_t rd(unsigned off) { return mmio_read32(dev.base + off); }
+static void wr(unsigned off, uint32_t v) { mmio_write32(dev.base + off, v); }
 static volatile uint16_t *used_event(struct vq *q) { return &q->avail->ring[q->size]; }
 static volatile uint16_t *avail_event(struct vq *q)
 {
@@ -62,7 +69,7 @@ static int vq_setup(struct vq *q, unsigned sel, uint8_t *mem, unsigned want)
 {
 	wr(VMMIO_QUEUE_SEL, sel);
 	unsigned max = rd(VMMIO_QUEUE_NUM_MAX);
-	if (max == 0 || (nic.version == 2 && rd(VMMIO_QUEUE_READY)))
+	if (max == 0 || (dev.version == 2 && rd(VMMIO_QUEUE_READY)))
 		return -1;
 	unsigned n = want; /* a power of two, for index masking */
 	while (n > max)
@@ -77,7 +84,7 @@ static int vq_setup(struct vq *q, unsigned sel, uint8_t *mem, unsigned want)
 	for (unsigned i = n; i-- > 0;)
 		q->ids[q->nids++] = (uint16_t)i;
 	wr(VMMIO_QUEUE_NUM, n);
-	if (nic.version == 1) {
+	if (dev.version == 1) {
 		wr(VMMIO_QUEUE_ALIGN, VQ_ALIGN);
 		wr(VMMIO_QUEUE_PFN, (uint32_t)((uintptr_t)mem / VQ_ALIGN));
 	} else {
@@ -106,7 +113,7 @@ static void vq_kick(struct vq *q, unsigned sel)
 	q->kicked = q->avail_idx;
 	if (need) {
 		wr(VMMIO_QUEUE_NOTIFY, sel);
-		nic_stats.notifies++;
+		stats.notifies++;
 	}
 }
 
@@ -125,8 +132,8 @@ static void rx_post(struct pkt *p)
 	uint16_t id = rxq.ids[--rxq.nids];
 	struct vring_desc *d = &rxq.desc[id];
 	rxq.slot[id] = p;
-	d->addr = (uintptr_t)(p->head + CFG_PKT_LINK_OFF - nic.hdrlen);
-	d->len = nic.hdrlen + FRAME_MAX;
+	d->addr = (uintptr_t)(p->head + CFG_PKT_LINK_OFF - dev.hdrlen);
+	d->len = dev.hdrlen + FRAME_MAX;
 	d->flags = VRING_DESC_F_WRITE;
 	rxq.avail->ring[rxq.avail_idx++ & rxq.mask] = id;
 }
@@ -136,7 +143,7 @@ static void rx_refill(void)
 	while (rxq.nids) {
 		struct pkt *p = pkt_alloc(PKT_RXRING);
 		if (!p) {
-			nic_stats.rx_nobuf++; /* retried on the next poll */
+			stats.rx_nobuf++; /* retried on the next poll */
 			break;
 		}
 		rx_post(p);
@@ -155,13 +162,12 @@ static void tx_reclaim(void)
 		uint32_t id = txq.used->ring[txq.last_used++ & txq.mask].id;
 		struct pkt *p = id < txq.size ? txq.slot[id] : NULL;
 		if (!p) {
-			nic_stats.rx_bad++;
+			stats.rx_bad++;
 			continue;
 		}
 		txq.slot[id] = NULL;
 		txq.ids[txq.nids++] = (uint16_t)id;
-		if (rxq.nids && !(p->flags & PKT_F_REASM)) {
-			p->owner = PKT_RXRING;
+		if (rxq.nids && !(p->flags & PKT_F_REASM) && pkt_own(p, PKT_RXRING) == 0) {
 			rx_post(p);
 		} else {
 			pkt_free(p);
@@ -169,27 +175,27 @@ static void tx_reclaim(void)
 	}
 }
 
-int virtio_net_tx(struct pkt *p)
+static int vnet_tx(struct pkt *p)
 {
 	if (pkt_own(p, PKT_TXRING)) {
-		nic_stats.tx_bad++; /* a freed buffer: never put it on the ring */
+		stats.tx_bad++; /* a freed buffer: never put it on the ring */
 		return -1;
 	}
-	if (!nic.base || p->len > FRAME_MAX || pkt_headroom(p) < HDR_MAX) {
-		nic_stats.tx_bad++;
+	if (!dev.base || p->len > FRAME_MAX || pkt_headroom(p) < HDR_MAX) {
+		stats.tx_bad++;
 		pkt_free(p);
 		return -1;
 	}
 	if (!txq.nids)
 		tx_reclaim();
 	if (!txq.nids) {
-		nic_stats.tx_full++;
+		stats.tx_full++;
 		pkt_free(p);
 		return -1;
 	}
 	/* A zero NIC header: no offloads asked for. Frames start at an even
 	 * address in practice, so six halfword stores do it. */
-	uint8_t *h = p->data - nic.hdrlen, *z = p->data - HDR_MAX;
+	uint8_t *h = p->data - dev.hdrlen, *z = p->data - HDR_MAX;
 	if (((uintptr_t)z & 1) == 0) {
 		uint16_t *w = (uint16_t *)(void *)z;
 		w[0] = w[1] = w[2] = w[3] = w[4] = w[5] = 0;
@@ -199,12 +205,12 @@ int virtio_net_tx(struct pkt *p)
 	uint16_t id = txq.ids[--txq.nids];
 	struct vring_desc *d = &txq.desc[id];
 	d->addr = (uintptr_t)h;
-	d->len = nic.hdrlen + p->len;
+	d->len = dev.hdrlen + p->len;
 	d->flags = 0;
 	txq.slot[id] = p;
 	txq.avail->ring[txq.avail_idx++ & txq.mask] = id;
-	nic_stats.tx_frames++;
-	nic_stats.tx_bytes += p->len;
+	stats.tx_frames++;
+	stats.tx_bytes += p->len;
 	return 0;
 }
 
@@ -221,25 +227,24 @@ static void finish_csum(struct pkt *p, const uint8_t *hdr)
 	field[0] = (uint8_t)(c >> 8);
 	field[1] = (uint8_t)c;
 	p->flags |= PKT_F_CSUM_OK;
-	nic_stats.csum_fixed++;
+	stats.csum_fixed++;
 }
 
 static void link_update(void)
 {
-	if (nic.features & (1ull << VIRTIO_NET_F_STATUS))
-		nic.link_up = mmio_read8(nic.base + VMMIO_CONFIG + 6) & VIRTIO_NET_S_LINK_UP;
+	if (dev.features & (1ull << VIRTIO_NET_F_STATUS))
+		self->link_up = mmio_read8(dev.base + VMMIO_CONFIG + 6) & VIRTIO_NET_S_LINK_UP;
 }
 
-unsigned virtio_net_poll(void (*deliver)(struct pkt *p), unsigned budget)
+unsigned virtio_net_poll(nic_deliver_fn deliver, unsigned budget)
 {
 	unsigned n = 0;
-	if (!nic.base)
+	if (!dev.base)
 		return 0;
 	if (events & VIRTIO_IRQ_CONFIG) {
 		events &= ~VIRTIO_IRQ_CONFIG;
-		nic_stats.config_changes++;
+		stats.link_changes++;
 		link_update();
-		printf("virtio-net: link %s\n", nic.link_up ? "up" : "down");
 	}
 	uint16_t end = used_idx(&rxq);
 	while (rxq.last_used != end && n < budget) {
@@ -248,27 +253,27 @@ unsigned virtio_net_poll(void (*deliver)(struct pkt *p), unsigned budget)
 		uint32_t id = e->id, len = e->len;
 		struct pkt *p = id < rxq.size ? rxq.slot[id] : NULL;
 		if (!p) {
-			nic_stats.rx_bad++;
+			stats.rx_bad++;
 			continue;
 		}
 		rxq.slot[id] = NULL;
 		rxq.ids[rxq.nids++] = (uint16_t)id;
-		if (len < nic.hdrlen || len > nic.hdrlen + FRAME_MAX) {
-			nic_stats.rx_bad++;
+		if (len < dev.hdrlen || len > dev.hdrlen + FRAME_MAX) {
+			stats.rx_bad++;
 			pkt_free(p);
 			continue;
 		}
-		const uint8_t *hdr = p->head + CFG_PKT_LINK_OFF - nic.hdrlen;
+		const uint8_t *hdr = p->head + CFG_PKT_LINK_OFF - dev.hdrlen;
 		p->data = p->head + CFG_PKT_LINK_OFF;
-		p->len = (uint16_t)(len - nic.hdrlen);
+		p->len = (uint16_t)(len - dev.hdrlen);
 		p->flags = 0;
 		if (hdr[0] & VIRTIO_NET_HDR_F_DATA_VALID)
 			p->flags = PKT_F_CSUM_OK;
 		else if (hdr[0] & VIRTIO_NET_HDR_F_NEEDS_CSUM)
 			finish_csum(p, hdr);
 		pkt_own(p, PKT_STACK);
-		nic_stats.rx_frames++;
-		nic_stats.rx_bytes += p->len;
+		stats.rx_frames++;
+		stats.rx_bytes += p->len;
 		n++;
 		deliver(p);
 	}
@@ -278,9 +283,9 @@ unsigned virtio_net_poll(void (*deliver)(struct pkt *p), unsigned budget)
 	return n;
 }
 
-int virtio_net_idle_check(void)
+int virtio_net_idle(void)
 {
-	if (!nic.base)
+	if (!dev.base)
 		return 0;
 	vq_kick(&txq, TXQ);
 	vq_irq(&rxq, 1);
@@ -296,8 +301,11 @@ int virtio_net_idle_check(void)
 	return rxq.nids > 0 && pkt_free_count() > 0; /* a refill can make progress */
 }
 
-unsigned virtio_net_rx_posted(void) { return (unsigned)(rxq.size - rxq.nids); }
-unsigned virtio_net_tx_inflight(void) { return (unsigned)(txq.size - txq.nids); }
+static void vnet_rings(unsigned *rx_posted, unsigned *tx_inflight)
+{
+	*rx_posted = (unsigned)(rxq.size - rxq.nids);
+	*tx_inflight = (unsigned)(txq.size - txq.nids);
+}
 
 static void isr(void *arg)
 {
@@ -305,31 +313,14 @@ static void isr(void *arg)
 	uint32_t s = rd(VMMIO_IRQ_STATUS);
 	wr(VMMIO_IRQ_ACK, s);
 	events |= s;
-	nic_stats.irqs++;
+	stats.irqs++;
 }
 
 static int fail(const char *why)
 {
 	wr(VMMIO_STATUS, rd(VMMIO_STATUS) | VSTAT_FAILED);
-	printf("virtio-net: %s; continuing without a NIC\n", why);
-	nic.base = 0;
-	return -1;
-}
-
-static int find_device(const struct fdt_info *b)
-{
-	for (unsigned i = 0; i < b->nvirtio; i++) {
-		uintptr_t base = (uintptr_t)b->virtio[i].base;
-		uint32_t ver = mmio_read32(base + VMMIO_VERSION);
-		if (mmio_read32(base + VMMIO_MAGIC) != VIRTIO_MAGIC || (ver != 1 && ver != 2))
-			continue;
-		if (mmio_read32(base + VMMIO_DEVICE_ID) == VIRTIO_DEV_NET) {
-			nic.base = base;
-			nic.irq = b->virtio[i].irq;
-			nic.version = ver;
-			return 0;
-		}
-	}
+	printf("virtio-net: %s; device %#lx left alone\n", why, (unsigned long)dev.base);
+	dev.base = 0;
 	return -1;
 }
 
@@ -339,37 +330,47 @@ static uint64_t negotiate(void)
 			1ull << VIRTIO_RING_F_EVENT_IDX;
 	if (CFG_GUEST_CSUM)
 		want |= 1ull << VIRTIO_NET_F_GUEST_CSUM;
-	if (nic.version == 2)
+	if (dev.version == 2)
 		want |= 1ull << VIRTIO_F_VERSION_1;
-	uint64_t dev = 0;
-	for (unsigned sel = 0; sel < nic.version; sel++) {
+	uint64_t offered = 0;
+	for (unsigned sel = 0; sel < dev.version; sel++) {
 		wr(VMMIO_DEV_FEATURES_SEL, sel);
-		dev |= (uint64_t)rd(VMMIO_DEV_FEATURES) << (32 * sel);
+		offered |= (uint64_t)rd(VMMIO_DEV_FEATURES) << (32 * sel);
 	}
-	uint64_t got = dev & want;
-	for (unsigned sel = 0; sel < nic.version; sel++) {
+	uint64_t got = offered & want;
+	for (unsigned sel = 0; sel < dev.version; sel++) {
 		wr(VMMIO_DRV_FEATURES_SEL, sel);
 		wr(VMMIO_DRV_FEATURES, (uint32_t)(got >> (32 * sel)));
 	}
 	return got;
 }
 
-int virtio_net_init(const struct fdt_info *b)
+/* A virtio-mmio slot: ours if a network device sits in it. */
+static int is_net(uintptr_t base)
+{
+	uint32_t ver = mmio_read32(base + VMMIO_VERSION);
+	return mmio_read32(base + VMMIO_MAGIC) == VIRTIO_MAGIC && (ver == 1 || ver == 2) &&
+	       mmio_read32(base + VMMIO_DEVICE_ID) == VIRTIO_DEV_NET;
+}
+
+int virtio_net_probe(const struct fdt_info *fi, const struct fdt_dev *d, struct nic *n)
 {
 	static const uint8_t fallback_mac[6] = CFG_DEFAULT_MAC;
-	if (find_device(b)) {
-		printf("virtio-net: no device found\n");
-		return -1;
-	}
+	(void)fi;
+	if (dev.base || !d->has_reg || d->size < VMMIO_CONFIG + 8 || !is_net((uintptr_t)d->base))
+		return -1; /* one device is driven; empty slots are not ours */
+	dev.base = (uintptr_t)d->base;
+	dev.irq = d->irq;
+	dev.version = rd(VMMIO_VERSION);
 	wr(VMMIO_STATUS, 0); /* reset */
 	while (rd(VMMIO_STATUS) != 0)
 		;
 	wr(VMMIO_STATUS, VSTAT_ACK);
 	wr(VMMIO_STATUS, VSTAT_ACK | VSTAT_DRIVER);
-	nic.features = negotiate();
+	dev.features = negotiate();
 	uint32_t status = VSTAT_ACK | VSTAT_DRIVER;
-	if (nic.version == 2) {
-		if (!(nic.features & (1ull << VIRTIO_F_VERSION_1)))
+	if (dev.version == 2) {
+		if (!(dev.features & (1ull << VIRTIO_F_VERSION_1)))
 			return fail("modern device without VERSION_1");
 		status |= VSTAT_FEATURES_OK;
 		wr(VMMIO_STATUS, status);
@@ -378,20 +379,27 @@ int virtio_net_init(const struct fdt_info *b)
 	} else {
 		wr(VMMIO_GUEST_PAGE_SIZE, VQ_ALIGN);
 	}
-	event_idx = !!(nic.features & (1ull << VIRTIO_RING_F_EVENT_IDX));
-	nic.hdrlen = nic.version == 2 ? 12 : 10;
+	event_idx = !!(dev.features & (1ull << VIRTIO_RING_F_EVENT_IDX));
+	dev.hdrlen = dev.version == 2 ? 12 : 10;
 	if (vq_setup(&rxq, RXQ, rx_mem, CFG_RXQ_SIZE) || vq_setup(&txq, TXQ, tx_mem, CFG_TXQ_SIZE))
 		return fail("queue setup failed");
-	nic.rxq = rxq.size;
-	nic.txq = txq.size;
+	self = n;
 	for (int i = 0; i < 6; i++)
-		nic.mac[i] = nic.features & (1ull << VIRTIO_NET_F_MAC)
-				     ? mmio_read8(nic.base + VMMIO_CONFIG + i)
-				     : fallback_mac[i];
-	nic.link_up = 1;
+		n->mac[i] = dev.features & (1ull << VIRTIO_NET_F_MAC)
+				    ? mmio_read8(dev.base + VMMIO_CONFIG + i)
+				    : fallback_mac[i];
+	n->link_up = 1;
 	link_update();
+	n->mtu = FRAME_MAX - 14;
+	n->caps = dev.features & (1ull << VIRTIO_NET_F_GUEST_CSUM) ? NIC_CAP_RX_CSUM : 0;
+	n->tx = vnet_tx;
+	n->rings = vnet_rings;
+	n->stats = &stats;
+	snprintf(n->info, sizeof n->info, "virtio-mmio %s at %#lx irq %u, rx %u tx %u, features %#llx",
+		 dev.version == 1 ? "legacy" : "modern", (unsigned long)dev.base, dev.irq, rxq.size,
+		 txq.size, (unsigned long long)dev.features);
 	vq_irq(&txq, 0);
-	plic_enable(nic.irq, isr, NULL);
+	plic_enable(dev.irq, isr, NULL);
 	rx_refill();
 	wr(VMMIO_STATUS, status | VSTAT_DRIVER_OK);
 	rxq.kicked = 0; /* the device may have ignored a notify before DRIVER_OK */

@@ -16,11 +16,10 @@ struct arp_entry {
 	uint32_t ip;
 	uint32_t stamp;  /* stable: when confirmed; pending: last request sent */
 	uint32_t asked;  /* stable: last refresh request sent */
-	struct pkt *q;   /* pending: held IP packets, oldest first */
+	struct pktq q;   /* pending: held IP packets, oldest first */
 	uint8_t mac[6];
 	uint8_t state;
 	uint8_t tries;   /* pending: requests sent; stable: refreshes sent */
-	uint8_t qlen;
 };
 
 static struct arp_entry cache[CFG_ARP_ENTRIES];
@@ -85,14 +84,7 @@ static struct arp_entry *arp_find(uint32_t ip)
 
 static void arp_drop_queue(struct arp_entry *e)
 {
-	while (e->q) {
-		struct pkt *p = e->q;
-		e->q = p->next;
-		p->next = NULL;
-		pkt_free(p);
-		STAT(arp, queue_drop);
-	}
-	e->qlen = 0;
+	net_stats.arp_queue_drop += pktq_purge(&e->q);
 }
 
 /*
@@ -107,7 +99,7 @@ static struct arp_entry *arp_slot(void)
 		struct arp_entry *e = &cache[i];
 		if (e->state == ARP_FREE)
 			return e;
-		int rank = e->state == ARP_STABLE ? 2 : e->qlen == 0;
+		int rank = e->state == ARP_STABLE ? 2 : e->q.len == 0;
 		if (rank > best_rank ||
 		    (rank == best_rank && (int32_t)(e->stamp - best->stamp) < 0)) {
 			best = e;
@@ -122,14 +114,11 @@ static struct arp_entry *arp_slot(void)
 
 static void arp_flush(struct arp_entry *e)
 {
-	while (e->q) {
-		struct pkt *p = e->q;
-		e->q = p->next;
-		p->next = NULL;
+	struct pkt *p;
+	while ((p = pktq_pop(&e->q)) != NULL) {
 		pkt_own(p, PKT_STACK);
 		eth_output(p, e->mac, ETHTYPE_IP);
 	}
-	e->qlen = 0;
 }
 
 static void arp_learn(struct arp_entry *e, const uint8_t *mac)
@@ -158,17 +147,7 @@ static int mac_is_zero(const uint8_t *m)
 	return (m[0] | m[1] | m[2] | m[3] | m[4] | m[5]) == 0;
 }
 
-static int mac_is_ours(const uint8_t *m)
-{
-	for (int i = 0; i < 6; i++)
-		if (m[i] != netif.mac[i])
-			return 0;
-	return 1;
-}
-
-/* Out of line: rare next to IP, and it would cost every frame's call
- * into eth_input the registers it saves. */
-__attribute__((noinline)) void arp_input(struct pkt *p)
+OUT_OF_LINE void arp_input(struct pkt *p)
 {
 	uint8_t *a = p->data;
 
@@ -190,8 +169,8 @@ __attribute__((noinline)) void arp_input(struct pkt *p)
 	uint32_t tpa = get32(a + ARP_TPA);
 	int for_us = netif.ip && tpa == netif.ip;
 
-	if (mac_is_mcast(sha) || mac_is_zero(sha) || mac_is_ours(sha) ||
-	    (spa == 0 && op != ARP_OP_REQUEST) || (spa && (ip_is_bcast(spa) || ip_is_mcast(spa)))) {
+	if (mac_is_mcast(sha) || mac_is_zero(sha) || eth_is_ours(sha) ||
+	    (spa == 0 && op != ARP_OP_REQUEST) || (spa && !ip_is_unicast(spa))) {
 		STAT(arp, drop_bad_sender);
 		goto drop;
 	}
@@ -206,8 +185,7 @@ __attribute__((noinline)) void arp_input(struct pkt *p)
 	if (!e && for_us && op == ARP_OP_REQUEST && spa) {
 		e = arp_slot();
 		e->ip = spa;
-		e->qlen = 0;
-		e->q = NULL;
+		e->q = (struct pktq){0};
 	}
 	if (e)
 		arp_learn(e, sha);
@@ -238,7 +216,7 @@ static int arp_group(struct pkt *p, uint32_t ip)
 }
 
 /* Everything but the common case: other entries, refresh, resolution. */
-static __attribute__((noinline)) int arp_resolve(struct pkt *p, uint32_t nexthop)
+static OUT_OF_LINE int arp_resolve(struct pkt *p, uint32_t nexthop)
 {
 	if (ip_is_bcast(nexthop) || ip_is_mcast(nexthop))
 		return arp_group(p, nexthop);
@@ -265,8 +243,7 @@ static __attribute__((noinline)) int arp_resolve(struct pkt *p, uint32_t nexthop
 		e = arp_slot();
 		e->ip = nexthop;
 		e->state = ARP_PENDING;
-		e->q = NULL;
-		e->qlen = 0;
+		e->q = (struct pktq){0};
 		e->tries = 1;
 		e->stamp = net_clock;
 		hint = e;
@@ -274,21 +251,12 @@ static __attribute__((noinline)) int arp_resolve(struct pkt *p, uint32_t nexthop
 	}
 	/* Hold the packet. A full queue loses its oldest packet: the newest
 	 * is the one the application most likely still cares about. */
-	if (e->qlen >= CFG_ARP_QUEUE) {
-		struct pkt *old = e->q;
-		e->q = old->next;
-		e->qlen--;
-		old->next = NULL;
-		pkt_free(old);
+	if (e->q.len >= CFG_ARP_QUEUE) {
+		pkt_free(pktq_pop(&e->q));
 		STAT(arp, queue_drop);
 	}
-	struct pkt **tail = &e->q;
-	while (*tail)
-		tail = &(*tail)->next;
-	p->next = NULL;
-	*tail = p;
-	e->qlen++;
 	pkt_own(p, PKT_QUEUED);
+	pktq_push(&e->q, p);
 	STAT(arp, queued);
 	return NET_OK;
 }

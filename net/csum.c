@@ -8,8 +8,7 @@
  * independent, RFC 1071 section 2(B)). An odd start address shifts every
  * word by one byte, which is the same as one more swap.
  */
-typedef uint32_t __attribute__((may_alias)) u32a;
-typedef uint16_t __attribute__((may_alias)) u16a;
+
 
 #if __BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__
 #error "csum.c assumes a little-endian machine"

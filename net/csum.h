@@ -8,6 +8,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include "tune.h"
 
 /* Ones'-complement sum of len bytes, as 16-bit big-endian words (an odd
  * last byte is padded with zero), added to 'sum'. Not folded, not inverted. */
@@ -49,8 +50,7 @@ static inline uint16_t csum_update32(uint16_t hc, uint32_t m, uint32_t m2)
  * 0xffff does so in either byte order, so no swap is needed. */
 static inline int csum_ok20(const void *hdr)
 {
-	typedef uint32_t __attribute__((may_alias)) w32;
-	const w32 *w = (const w32 *)hdr;
+	const u32a *w = (const u32a *)hdr;
 	uint64_t s = (uint64_t)w[0] + w[1] + w[2] + w[3] + w[4];
 	s = (s & 0xffffffff) + (s >> 32);
 	return csum_fold((uint32_t)s + (uint32_t)(s >> 32)) == 0xffff;

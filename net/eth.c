@@ -5,21 +5,6 @@
 #include <stddef.h>
 #include "net.h"
 
-typedef uint16_t __attribute__((may_alias)) u16a;
-_Static_assert(offsetof(struct netif, mac) % 2 == 0, "netif.mac is read as halfwords");
-
-/* Frames sit at an even address (the driver's link offset) and netif.mac
- * starts its struct, so the compare is three halfword loads a side; a
- * caller with an odd frame gets the bytewise one. */
-static int mac_is_ours(const uint8_t *a)
-{
-	const uint8_t *m = netif.mac;
-	if ((uintptr_t)a & 1)
-		return ((a[0] ^ m[0]) | (a[1] ^ m[1]) | (a[2] ^ m[2]) | (a[3] ^ m[3]) |
-			(a[4] ^ m[4]) | (a[5] ^ m[5])) == 0;
-	const u16a *x = (const u16a *)a, *y = (const u16a *)m;
-	return ((x[0] ^ y[0]) | (x[1] ^ y[1]) | (x[2] ^ y[2])) == 0;
-}
 
 void eth_input(struct pkt *p)
 {
@@ -34,7 +19,7 @@ void eth_input(struct pkt *p)
 		STAT(eth, drop_oversize);
 		goto drop;
 	}
-	if (!mac_is_ours(h + ETH_DST)) {
+	if (!eth_is_ours(h + ETH_DST)) {
 		if (!mac_is_bcast(h + ETH_DST)) {
 			/* includes every multicast group: we join none */
 			STAT(eth, drop_not_ours);
@@ -44,6 +29,10 @@ void eth_input(struct pkt *p)
 	}
 	if (mac_is_mcast(h + ETH_SRC)) {
 		STAT(eth, drop_src_mcast);
+		goto drop;
+	}
+	if (eth_is_ours(h + ETH_SRC)) {
+		STAT(eth, drop_src_ours); /* looped back or spoofed: a reply would come to us */
 		goto drop;
 	}
 	uint16_t type = get16(h + ETH_TYPE);
@@ -80,6 +69,20 @@ int eth_output(struct pkt *p, const uint8_t dst[6], uint16_t type)
 	h[0] = dst[0], h[1] = dst[1], h[2] = dst[2], h[3] = dst[3], h[4] = dst[4], h[5] = dst[5];
 	h[6] = m[0], h[7] = m[1], h[8] = m[2], h[9] = m[3], h[10] = m[4], h[11] = m[5];
 	put16(h + ETH_TYPE, type);
+	if (netif.output(p) != 0) {
+		STAT(eth, tx_err);
+		return NET_ERR_IF;
+	}
+	STAT(eth, tx);
+	return NET_OK;
+}
+
+int eth_reply(struct pkt *p)
+{
+	u16a *e = (u16a *)p->data;
+	uint16_t a = e[0], b = e[1], c = e[2];
+	e[0] = e[3], e[1] = e[4], e[2] = e[5];
+	e[3] = a, e[4] = b, e[5] = c;
 	if (netif.output(p) != 0) {
 		STAT(eth, tx_err);
 		return NET_ERR_IF;

@@ -87,8 +87,7 @@ void icmp_error(const struct pkt *orig, uint8_t type, uint8_t code)
 	/* RFC 1122 3.2.2: never about a broadcast, a non-initial fragment, a
 	 * source that names no single host, or another error message. */
 	if ((orig->flags & PKT_F_BCAST) || ip_is_bcast(dst) || ip_is_mcast(dst) ||
-	    (get16(ih + IP_FRAG) & IP_OFFMASK) || src == 0 || (src >> 24) == 127 ||
-	    ip_is_bcast(src) || ip_is_mcast(src) || hlen < IP_HLEN)
+	    (get16(ih + IP_FRAG) & IP_OFFMASK) || !ip_is_unicast(src) || hlen < IP_HLEN)
 		return;
 	if (ih[IP_PROTO] == IPPROTO_ICMP && (avail <= hlen || icmp_is_error(ih[hlen])))
 		return;

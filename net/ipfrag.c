@@ -76,10 +76,13 @@ static void slot_free(struct reass *r)
 	r->pkt.owner = PKT_FREE;
 }
 
+static void reass_release(struct pkt *p);
+
 void ip_reass_init(void)
 {
 	for (int i = 0; i < CFG_REASS_SLOTS; i++)
 		slot_free(&slots[i]);
+	pkt_set_foreign_free(reass_release);
 }
 
 /* Only slots still collecting match: a late duplicate of a datagram that
@@ -185,8 +188,7 @@ static struct pkt *finish(struct reass *r)
 
 	put16(h + IP_LEN, (uint16_t)(r->hlen + r->total));
 	put16(h + IP_FRAG, get16(h + IP_FRAG) & ~(IP_MF | IP_OFFMASK));
-	put16(h + IP_CSUM, 0);
-	put16(h + IP_CSUM, csum_finish(csum_add(0, h, r->hlen)));
+	ip_hdr_csum(h, r->hlen);
 
 	r->state = R_DONE;
 	p->head = slot_buf[r - slots];
@@ -264,6 +266,7 @@ static void time_exceeded(struct reass *r)
 		.cap = REASS_BUFSZ,
 		.l3 = (uint16_t)(h - slot_buf[r - slots]),
 		.index = (uint16_t)(r - slots),
+		.flags = r->bcast, /* RFC 1122 3.2.2: no error about a link broadcast */
 	};
 	icmp_error(&v, ICMP_TIMXCEED, ICMP_TIMXCEED_REASS);
 }
@@ -282,7 +285,7 @@ void ip_reass_tick(uint32_t now)
 	}
 }
 
-void ip_reass_release(struct pkt *p)
+static void reass_release(struct pkt *p)
 {
 	unsigned i = p->index;
 
@@ -339,8 +342,7 @@ static struct pkt *frag_build(const uint8_t *fh, unsigned fhl, const uint8_t *d,
 	memcpy(q->data + fhl, d, n);
 	put16(q->data + IP_LEN, q->len);
 	put16(q->data + IP_FRAG, frag);
-	put16(q->data + IP_CSUM, 0);
-	put16(q->data + IP_CSUM, csum_finish(csum_add(0, q->data, fhl)));
+	ip_hdr_csum(q->data, fhl);
 	return q;
 }
 

@@ -18,23 +18,17 @@ void ip_tick(uint32_t now)
 	ip_reass_tick(now);
 }
 
-/* Not a unicast host (RFC 1122 3.2.1.3; the class D/E test covers
- * 255.255.255.255 too), or ourselves: a spoof, and answering it would
+/* Not a unicast host, or ourselves: a spoof, and answering it would
  * send to our own address. */
 static int ip_bad_src(uint32_t a)
 {
-	return a == 0 || (a >> 24) == 127 || (a >> 28) >= 0xe || a == netif.ip ||
-	       (~netif.mask > 1 && a == (netif.ip | ~netif.mask));
+	return !ip_is_unicast(a) || a == netif.ip;
 }
 
-/*
- * Input is split where a call would otherwise sit in the middle of the
- * common path: the helpers below are reached by tail calls, so the checks
- * of an ordinary datagram run without saving registers.
- */
+/* Input is split into OUT_OF_LINE steps reached by tail calls (tune.h). */
 
 /* An unknown transport: protocol unreachable (RFC 1122 3.2.2.1). */
-static __attribute__((noinline)) void ip_no_proto(struct pkt *p)
+static OUT_OF_LINE void ip_no_proto(struct pkt *p)
 {
 	STAT(ip, drop_proto);
 	icmp_error(p, ICMP_UNREACH, ICMP_UNREACH_PROTO);
@@ -58,7 +52,7 @@ static void ip_deliver(struct pkt *p)
 		icmp_input(p);
 }
 
-static __attribute__((noinline)) void ip_fragment(struct pkt *p)
+static OUT_OF_LINE void ip_fragment(struct pkt *p)
 {
 	p = ip_reass(p); /* counts what it holds or drops */
 	if (!p)
@@ -68,7 +62,7 @@ static __attribute__((noinline)) void ip_fragment(struct pkt *p)
 }
 
 /* Checksum valid: addresses, then fragments or delivery. */
-static __attribute__((noinline)) void ip_accept(struct pkt *p)
+static OUT_OF_LINE void ip_accept(struct pkt *p)
 {
 	const uint8_t *h = p->data;
 	uint32_t src = get32(h + IP_SRC), dst = get32(h + IP_DST);
@@ -93,7 +87,7 @@ static __attribute__((noinline)) void ip_accept(struct pkt *p)
 }
 
 /* A header with options, or not 4-byte aligned: the general sum. */
-static __attribute__((noinline)) void ip_check_long(struct pkt *p)
+static OUT_OF_LINE void ip_check_long(struct pkt *p)
 {
 	if (csum_fold(csum_add(0, p->data, (p->data[IP_VHL] & 0xf) * 4u)) != 0xffff) {
 		STAT(ip, drop_csum);
@@ -141,8 +135,7 @@ drop:
 	pkt_free(p);
 }
 
-/* Out of line, so the send path needs no saved registers. */
-static __attribute__((noinline)) int ip_tx_fail(struct pkt *p, int err)
+static OUT_OF_LINE int ip_tx_fail(struct pkt *p, int err)
 {
 	STAT(ip, tx_err);
 	pkt_free(p);
@@ -165,21 +158,16 @@ int ip_output(struct pkt *p, uint32_t src, uint32_t dst, uint8_t proto)
 	uint8_t *h = pkt_push(p, IP_HLEN);
 	if (!h)
 		return ip_tx_fail(p, NET_ERR_ARG);
-	uint16_t total = p->len, id = ip_id++;
-	uint16_t ttl_proto = (uint16_t)(CFG_IP_TTL << 8 | proto);
-	/* Plain stores, and the checksum from the values themselves rather
-	 * than a pass over the bytes just written. */
+	uint16_t total = p->len;
 	h[IP_VHL] = 0x45;
 	h[IP_TOS] = 0;
 	put16(h + IP_LEN, total);
-	put16(h + IP_ID, id);
+	put16(h + IP_ID, ip_id++);
 	put16(h + IP_FRAG, 0);
-	put16(h + IP_TTL, ttl_proto);
+	put16(h + IP_TTL, (uint16_t)(CFG_IP_TTL << 8 | proto));
 	put32(h + IP_SRC, src);
 	put32(h + IP_DST, dst);
-	uint32_t sum = 0x4500u + total + id + ttl_proto + (src >> 16) + (src & 0xffff) +
-		       (dst >> 16) + (dst & 0xffff);
-	put16(h + IP_CSUM, csum_finish(sum));
+	ip_hdr_csum(h, IP_HLEN);
 	p->l3 = (uint16_t)(h - p->head);
 
 	STAT(ip, tx);
@@ -187,6 +175,7 @@ int ip_output(struct pkt *p, uint32_t src, uint32_t dst, uint8_t proto)
 		return ip_frag_output(p, nexthop);
 	return arp_output(p, nexthop);
 }
+
 
 /*
  * Answer a datagram from its own buffer: the request's IP header (20
@@ -198,8 +187,6 @@ int ip_output(struct pkt *p, uint32_t src, uint32_t dst, uint8_t proto)
  * (options, a broadcast request, a reassembled datagram, a reply too big
  * for one frame) takes the general path through ip_output.
  */
-typedef uint16_t __attribute__((may_alias)) w16;
-
 int ip_reply(struct pkt *p, uint8_t proto)
 {
 	uint8_t *h = p->head + p->l3;
@@ -209,35 +196,19 @@ int ip_reply(struct pkt *p, uint8_t proto)
 		p->flags &= PKT_F_REASM; /* the rest described the request */
 		return ip_output(p, 0, get32(h + IP_SRC), proto);
 	}
-	/* Halfwords as they lie in memory: the sum does not care about byte
-	 * order (RFC 1071 2(B)), and the ID only has to differ. */
-	w16 *w = (w16 *)h;
-	uint16_t s0 = w[6], s1 = w[7], d0 = w[8], d1 = w[9];
-	uint16_t tot = (uint16_t)(total >> 8 | total << 8), id = ip_id++;
-	uint16_t ttl = (uint16_t)(CFG_IP_TTL | proto << 8);
-	uint32_t s = 0x45u + tot + id + ttl + s0 + s1 + d0 + d1;
-	s = (s & 0xffff) + (s >> 16);
-	s += s >> 16;
-	w[0] = 0x45;
-	w[1] = tot;
-	w[2] = id;
+	/* Halfwords as they lie in memory: the ID only has to differ. */
+	u16a *w = (u16a *)h;
+	uint16_t s0 = w[6], s1 = w[7];
+	w[0] = 0x45; /* and TOS 0 */
+	w[1] = (uint16_t)(total >> 8 | total << 8);
+	w[2] = ip_id++;
 	w[3] = 0;
-	w[4] = ttl;
-	w[5] = (uint16_t)~s;
-	w[6] = d0, w[7] = d1, w[8] = s0, w[9] = s1;
+	w[4] = (uint16_t)(CFG_IP_TTL | proto << 8);
+	w[6] = w[8], w[7] = w[9], w[8] = s0, w[9] = s1;
+	ip_hdr_csum(h, IP_HLEN);
 	STAT(ip, tx);
-
-	w16 *e = (w16 *)(h - ETH_HLEN);
-	uint16_t a = e[0], b = e[1], c = e[2];
-	e[0] = e[3], e[1] = e[4], e[2] = e[5];
-	e[3] = a, e[4] = b, e[5] = c;
-	p->data = (uint8_t *)e;
+	p->data = h - ETH_HLEN;
 	p->len = (uint16_t)(total + ETH_HLEN);
 	p->flags = 0;
-	if (netif.output(p) != 0) {
-		STAT(eth, tx_err);
-		return NET_ERR_IF;
-	}
-	STAT(eth, tx);
-	return NET_OK;
+	return eth_reply(p);
 }

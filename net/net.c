@@ -42,3 +42,13 @@ uint32_t net_now(void)
 {
 	return net_clock;
 }
+
+/* Back on a link, tell it who we are: a switch or a peer may have
+ * forgotten us, or someone took our address meanwhile (RFC 5227). */
+void net_set_link(int up)
+{
+	int was = netif.link_up;
+	netif.link_up = (uint8_t)!!up;
+	if (up && !was && netif.ip)
+		arp_announce();
+}

@@ -1,7 +1,8 @@
 /*
- * The one network interface the stack serves. The driver fills in the MAC
- * and the transmit hook; the app fills in the addresses (defaults from
- * config.h, overridden by bootargs). net/ sees nothing else of the NIC.
+ * The one network interface the stack serves, and what net/ exports
+ * besides the UDP API: addresses, the interface's state, the entry points
+ * the port calls. The port fills in the MAC, MTU, link state and the
+ * transmit hook from the NIC; the application sets the addresses.
  */
 #ifndef NET_NETIF_H
 #define NET_NETIF_H
@@ -22,10 +23,29 @@ struct netif {
 
 extern struct netif netif;
 
-/* Stack entry points, called from the superloop. */
+/* Stack entry points. */
 void net_init(void);              /* after netif is filled in */
 void net_input(struct pkt *p);    /* one received frame at p->data; takes ownership */
 void net_tick(uint32_t now_ms);   /* advance the clock, run ARP/reassembly timers */
 uint32_t net_now(void);           /* the clock as of the last net_tick */
+void net_set_link(int up);        /* the NIC's link went up or down */
+
+/*
+ * Address classes, the one definition each (RFC 1122 3.2.1.3, RFC 5735).
+ * ip_is_host: could name one host somewhere: not 0/8 ("this network"),
+ * not loopback, not multicast, not class E (nor so 255.255.255.255).
+ * ip_is_bcast: the limited or our subnet's broadcast (a /31 or /32 has
+ * none, RFC 3021). ip_is_unicast: a host as seen from our interface.
+ */
+static inline int ip_is_mcast(uint32_t a) { return (a >> 28) == 0xe; }
+static inline int ip_is_host(uint32_t a)
+{
+	return (a >> 24) != 0 && (a >> 24) != 127 && (a >> 28) < 0xe;
+}
+static inline int ip_is_bcast(uint32_t a)
+{
+	return a == 0xffffffffu || (~netif.mask > 1 && a == (netif.ip | ~netif.mask));
+}
+static inline int ip_is_unicast(uint32_t a) { return ip_is_host(a) && !ip_is_bcast(a); }
 
 #endif

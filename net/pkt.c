@@ -8,7 +8,13 @@ static uint8_t pool_mem[CFG_PKT_COUNT][CFG_PKT_BUFSZ] __attribute__((aligned(64)
 static struct pkt pool[CFG_PKT_COUNT];
 static struct pkt *free_list;
 static unsigned nfree;
+static void (*foreign_free)(struct pkt *p);
 struct pkt_stats pkt_stats;
+
+void pkt_set_foreign_free(void (*fn)(struct pkt *p))
+{
+	foreign_free = fn;
+}
 
 void pkt_pool_init(void)
 {
@@ -58,7 +64,10 @@ static inline int from_pool(const struct pkt *p)
 void pkt_free(struct pkt *p)
 {
 	if (p->flags & PKT_F_REASM) {
-		ip_reass_release(p);
+		if (foreign_free)
+			foreign_free(p);
+		else
+			pkt_stats.bad_free++;
 		return;
 	}
 #if CFG_PKT_DEBUG
@@ -77,4 +86,15 @@ void pkt_free(struct pkt *p)
 unsigned pkt_free_count(void)
 {
 	return nfree;
+}
+
+unsigned pktq_purge(struct pktq *q)
+{
+	unsigned n = 0;
+	struct pkt *p;
+	while ((p = pktq_pop(q)) != NULL) {
+		pkt_free(p);
+		n++;
+	}
+	return n;
 }

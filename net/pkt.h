@@ -107,8 +107,42 @@ static inline void pkt_reset_link(struct pkt *p)
 	p->flags = 0;
 }
 
-/* Reassembly slots hand out pkts that are not pool buffers; the IPv4
- * layer frees them through this hook (set by ipv4 reassembly). */
-void ip_reass_release(struct pkt *p);
+/* A buffer that is not the pool's (PKT_F_REASM: a reassembly slot) goes
+ * back through the hook its owner registered when pkt_free meets it. */
+void pkt_set_foreign_free(void (*fn)(struct pkt *p));
+
+/* A FIFO of buffers linked through p->next (OpenBSD's mbuf_list): the
+ * one queue type of the stack (ARP's held packets, a PCB's datagrams). */
+struct pktq {
+	struct pkt *head, *tail;
+	uint16_t len;
+};
+
+static inline void pktq_push(struct pktq *q, struct pkt *p)
+{
+	p->next = NULL;
+	if (q->tail)
+		q->tail->next = p;
+	else
+		q->head = p;
+	q->tail = p;
+	q->len++;
+}
+
+static inline struct pkt *pktq_pop(struct pktq *q)
+{
+	struct pkt *p = q->head;
+	if (!p)
+		return NULL;
+	q->head = p->next;
+	if (!q->head)
+		q->tail = NULL;
+	q->len--;
+	p->next = NULL;
+	return p;
+}
+
+/* Free every buffer on q; returns how many there were. */
+unsigned pktq_purge(struct pktq *q);
 
 #endif

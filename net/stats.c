@@ -1,6 +1,7 @@
 #include <stddef.h>
 #include <string.h>
 #include "stats.h"
+#include "tune.h"
 
 struct net_stats net_stats;
 
@@ -43,7 +44,7 @@ const char *net_stats_check(void)
 	return NULL;
 }
 
-__attribute__((noinline)) void net_stats_reset(void)
+OUT_OF_LINE void net_stats_reset(void)
 {
 	memset(&net_stats, 0, sizeof net_stats);
 }

@@ -22,6 +22,7 @@
 	X(eth, drop_oversize, DROP)   /* longer than MTU + header */ \
 	X(eth, drop_not_ours, DROP)   /* unicast to another MAC, unjoined multicast */ \
 	X(eth, drop_src_mcast, DROP)  /* source MAC is multicast/broadcast */ \
+	X(eth, drop_src_ours, DROP)   /* source MAC is ours: looped back or spoofed */ \
 	X(eth, drop_vlan, DROP)       /* 802.1Q tagged */ \
 	X(eth, drop_type, DROP)       /* unknown ethertype */ \
 	X(eth, tx, INFO) \
@@ -77,13 +78,8 @@
 	X(udp, drop_no_port, DROP)    /* no listener (port unreachable where allowed) */ \
 	X(udp, drop_queue_full, DROP) \
 	X(udp, tx, INFO) \
-	X(udp, tx_err, INFO) \
-	\
-	X(echo, rx, IN) \
-	X(echo, replied, OK) \
-	X(echo, drop_src, DROP)       /* from a deny-listed port or a non-unicast address */ \
-	X(echo, drop_bcast, DROP)     /* sent to a broadcast address */ \
-	X(echo, drop_tx, DROP)        /* the send failed (already counted below) */
+	X(udp, tx_err, INFO)
+
 
 #define NET_STATS_FIELD(layer, name, role) uint32_t layer##_##name;
 struct net_stats {

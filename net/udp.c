@@ -42,7 +42,7 @@ static struct udp_pcb *udp_demux(uint32_t src, uint16_t sport, const uint8_t *ih
 }
 
 /* No listener: port unreachable (icmp_error stays quiet for broadcasts). */
-static __attribute__((noinline)) void udp_no_port(struct pkt *p)
+static OUT_OF_LINE void udp_no_port(struct pkt *p)
 {
 	STAT(udp, drop_no_port);
 	icmp_error(p, ICMP_UNREACH, ICMP_UNREACH_PORT);
@@ -50,26 +50,20 @@ static __attribute__((noinline)) void udp_no_port(struct pkt *p)
 }
 
 /* A PCB without a callback keeps a few datagrams for udp_poll. */
-static __attribute__((noinline)) void udp_enqueue(struct udp_pcb *pcb, struct pkt *p)
+static OUT_OF_LINE void udp_enqueue(struct udp_pcb *pcb, struct pkt *p)
 {
-	if (pcb->qlen >= CFG_UDP_QUEUE) {
+	if (pcb->q.len >= CFG_UDP_QUEUE) {
 		STAT(udp, drop_queue_full);
 		pkt_free(p);
 		return;
 	}
 	STAT(udp, delivered);
 	pkt_own(p, PKT_QUEUED);
-	p->next = NULL;
-	if (pcb->qtail)
-		pcb->qtail->next = p;
-	else
-		pcb->qhead = p;
-	pcb->qtail = p;
-	pcb->qlen++;
+	pktq_push(&pcb->q, p);
 }
 
 /* A datagram with a valid (or no) checksum: find its PCB and hand it over. */
-static __attribute__((noinline)) void udp_deliver(struct pkt *p)
+static OUT_OF_LINE void udp_deliver(struct pkt *p)
 {
 	const uint8_t *u = p->data, *ih = pkt_iph(p);
 	uint16_t dport = get16(u + UDP_DPORT);
@@ -99,14 +93,13 @@ static __attribute__((noinline)) void udp_deliver(struct pkt *p)
  * pseudo-header joins the sum in memory order, as the words lie in the
  * IP header, when that header is aligned (it is, for the driver's
  * frames); the general form otherwise. */
-static __attribute__((noinline)) void udp_verify(struct pkt *p)
+static OUT_OF_LINE void udp_verify(struct pkt *p)
 {
 	const uint8_t *ih = pkt_iph(p);
 	uint16_t len = p->len;
 	int ok;
 	if (((uintptr_t)ih & 3) == 0 && ((uintptr_t)p->data & 1) == 0) {
-		typedef uint32_t __attribute__((may_alias)) w32;
-		uint64_t acc = (uint64_t)((const w32 *)ih)[3] + ((const w32 *)ih)[4] +
+		uint64_t acc = (uint64_t)((const u32a *)ih)[3] + ((const u32a *)ih)[4] +
 			       (IPPROTO_UDP << 8) + (uint16_t)(len >> 8 | len << 8);
 		ok = csum_mem(acc, p->data, len) == 0xffff;
 	} else {
@@ -140,14 +133,9 @@ void udp_input(struct pkt *p)
 
 struct pkt *udp_poll(struct udp_pcb *pcb, uint32_t *src_ip, uint16_t *src_port)
 {
-	struct pkt *p = pcb->qhead;
+	struct pkt *p = pktq_pop(&pcb->q);
 	if (!p)
 		return NULL;
-	pcb->qhead = p->next;
-	if (!pcb->qhead)
-		pcb->qtail = NULL;
-	pcb->qlen--;
-	p->next = NULL;
 	pkt_own(p, PKT_APP);
 	/* the headers are still in the buffer, in front of the payload */
 	if (src_ip)
@@ -157,8 +145,7 @@ struct pkt *udp_poll(struct udp_pcb *pcb, uint32_t *src_ip, uint16_t *src_port)
 	return p;
 }
 
-/* Out of line, so the send path below needs no saved registers. */
-static __attribute__((noinline)) int udp_tx_fail(struct pkt *p, int err)
+static OUT_OF_LINE int udp_tx_fail(struct pkt *p, int err)
 {
 	STAT(udp, tx_err);
 	pkt_free(p);
@@ -166,7 +153,7 @@ static __attribute__((noinline)) int udp_tx_fail(struct pkt *p, int err)
 }
 
 /* The first send from an unbound PCB binds it to an ephemeral port. */
-static __attribute__((noinline)) int udp_sendto_unbound(struct udp_pcb *pcb, struct pkt *p,
+static OUT_OF_LINE int udp_sendto_unbound(struct udp_pcb *pcb, struct pkt *p,
 							 uint32_t dst_ip, uint16_t dst_port)
 {
 	int err = udp_bind(pcb, pcb->local_ip, 0);
@@ -241,9 +228,8 @@ int udp_reply(struct udp_pcb *pcb, struct pkt *p)
 	if (u != ih + IP_HLEN || !(p->flags & PKT_F_PSUM) || get16(u + UDP_LEN) != p->len + UDP_HLEN ||
 	    !get16(u + UDP_SPORT))
 		return udp_sendto(pcb, p, get32(ih + IP_SRC), get16(u + UDP_SPORT));
-	typedef uint32_t __attribute__((may_alias)) w32;
-	uint32_t ports = *(w32 *)u;
-	*(w32 *)u = ports >> 16 | ports << 16;
+	uint32_t ports = *(u32a *)u;
+	*(u32a *)u = ports >> 16 | ports << 16;
 	p->data = u;
 	p->len = (uint16_t)(p->len + UDP_HLEN);
 	STAT(udp, tx);
@@ -334,12 +320,7 @@ struct udp_pcb *udp_new(void)
 
 void udp_remove(struct udp_pcb *pcb)
 {
-	while (pcb->qhead) {
-		struct pkt *p = pcb->qhead;
-		pcb->qhead = p->next;
-		p->next = NULL;
-		pkt_free(p);
-	}
+	pktq_purge(&pcb->q);
 	*pcb = (struct udp_pcb){0};
 	while (npcbs > 0 && !pcbs[npcbs - 1].used)
 		npcbs--;

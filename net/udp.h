@@ -29,10 +29,9 @@ struct udp_pcb {
 	uint32_t local_ip;   /* 0 = any */
 	uint32_t remote_ip;  /* valid when connected */
 	uint16_t remote_port;
-	uint8_t qlen;
 	udp_recv_fn recv;
 	void *arg;
-	struct pkt *qhead, *qtail;
+	struct pktq q;       /* datagrams for udp_poll (no callback) */
 };
 
 struct udp_pcb *udp_new(void);           /* NULL when the table is full */

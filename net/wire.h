@@ -8,10 +8,9 @@
 
 #include <stdint.h>
 #include <string.h>
+#include "tune.h"
 
-/* The empty asm keeps GCC from seeing a byte-swapped load in this: on a
- * core without Zbb it lowers that to a dozen shifts and masks instead of
- * the four plain instructions written here. */
+/* The empty asm: see tune.h. */
 static inline uint16_t get16(const uint8_t *b)
 {
 	uint32_t hi = b[0];

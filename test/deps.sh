@@ -11,6 +11,7 @@ have clang || need="$need clang"
 have python3 || need="$need python3"
 have tshark || need="$need tshark"
 have ip || need="$need iproute2"
+have nc || need="$need netcat-openbsd" # the README's next step after make run
 have ping || need="$need iputils-ping"
 have arping || need="$need iputils-arping"
 have gnuplot || need="$need gnuplot-nox"

@@ -33,10 +33,10 @@ def image(mode="m", app="echo", variant=""):
 
 class Guest:
     def __init__(self, mode="m", app="echo", net=None, append=None, smp=1, modern=False,
-                 extra=(), variant="", icount=False):
+                 extra=(), variant="", icount=False, machine="virt"):
         self.mode = mode
         self.elf = image(mode, app, variant)
-        cmd = ["qemu-system-riscv64", "-M", "virt", "-m", "128M", "-smp", str(smp),
+        cmd = ["qemu-system-riscv64", "-M", machine, "-m", "128M", "-smp", str(smp),
                "-nographic", "-bios", "default" if mode == "s" else "none",
                "-kernel", self.elf]
         if net is None:

@@ -46,9 +46,20 @@ build all APP=l2reflect
 build all MODE=s APP=l2reflect
 build all VARIANT=fault CFLAGS_EXTRA=-DFAULT_TEST
 build all VARIANT=nocsum CFLAGS_EXTRA=-DCFG_GUEST_CSUM=0
-build unit >/dev/null 2>&1 || true
+build all VARIANT=opts 'CFLAGS_EXTRA=-DRVNET_OPTS=\"test/fixtures/opts.h\"'
 
 echo "== unit tests (host, ASan + UBSan)"
+# A test that does not build fails here, by name; no stale binary from an
+# earlier build runs in its place.
+for src in test/unit/test_*.c; do
+	n=$(basename "$src" .c)
+	rm -f "build/host/$n"
+	if ! make -s "build/host/$n" >"$log/build-$n.txt" 2>&1; then
+		grep -E 'error|Error' "$log/build-$n.txt" | head -n 10
+		echo "FAIL $n: does not build (log $log/build-$n.txt)"
+		total_fail=$((total_fail + 1))
+	fi
+done
 for t in build/host/test_*; do
 	[ -x "$t" ] || continue
 	n=$(basename "$t")
@@ -62,6 +73,16 @@ if ! ls build/host/test_* >/dev/null 2>&1; then
 	echo "FAIL unit: no unit test binaries were built"
 	total_fail=$((total_fail + 1))
 fi
+
+echo "== layers and build-time options"
+bash test/check_layers.sh >"$log/layers.txt" 2>&1
+rc=$?
+grep -E '^(ok|FAIL|  )' "$log/layers.txt"
+tally layers "$log/layers.txt" "$rc"
+python3 test/check_config.py >"$log/config.txt" 2>&1
+rc=$?
+grep -E '^(ok|FAIL)' "$log/config.txt"
+tally config "$log/config.txt" "$rc"
 
 if [ -f test/fuzz/fuzz.mk ]; then
 	echo "== fuzz corpus replay and short run"

@@ -32,7 +32,7 @@ def run_echo(mode, modern):
     port = free_port()
     with Guest(mode=mode, modern=modern, net=user_net(port)) as g:
         assert g.boot(), "no ready line"
-        assert ("modern" if modern else "legacy") + " transport" in g.out
+        assert "virtio-mmio " + ("modern" if modern else "legacy") in g.out
         s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
         s.settimeout(2.0)
         # The first datagram also waits for ARP (the gateway's MAC).

@@ -354,6 +354,12 @@ def c_src_mac_broadcast():
     hostile([eth(good_echo_ip(), src=BMAC)], ["eth.drop_src_mcast"])
 
 
+def c_src_mac_ours():
+    """A looped or spoofed frame from our own MAC: its reply would be
+    addressed to ourselves."""
+    hostile([eth(good_echo_ip(), src=GMAC)], ["eth.drop_src_ours"])
+
+
 def c_dst_mac_other_host():
     hostile([eth(good_echo_ip(), dst=OTHER)], ["eth.drop_not_ours"])
 
@@ -628,7 +634,9 @@ def c_udp_closed_port_bcast_ip_unicast_mac():
 
 
 def sport_case(port):
-    return lambda: hostile([eth(udp_ip(ECHO, sport=port))], ["echo.drop_src"])
+    # From the service's own port: another echo service, a loop (drop_loop).
+    counter = "echo.drop_loop" if port == 7 else "echo.drop_src"
+    return lambda: hostile([eth(udp_ip(ECHO, sport=port))], [counter])
 
 
 def c_echo_to_subnet_bcast():
@@ -837,6 +845,7 @@ CASES = [
     ("qinq-tag", c_qinq_tag),
     ("src-mac-multicast", c_src_mac_multicast),
     ("src-mac-broadcast", c_src_mac_broadcast),
+    ("src-mac-ours", c_src_mac_ours),
     ("dst-mac-other-host", c_dst_mac_other_host),
     ("dst-mac-multicast", c_dst_mac_multicast),
     ("oversize-frame", c_oversize_frame),

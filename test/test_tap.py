@@ -275,7 +275,7 @@ def scenario(name, mode, modern, body, app="echo", variant=""):
         with Guest(mode=mode, modern=modern, app=app, net=netns.tap_net(tap), variant=variant,
                    extra=["-object", f"filter-dump,id=f0,netdev=n0,file={pcap}"]) as g:
             assert g.boot(), "no ready line: " + g.out[-500:]
-            transport = ("modern" if modern else "legacy") + " transport"
+            transport = "virtio-mmio " + ("modern" if modern else "legacy")
             assert app != "echo" or transport in g.out, f"not on the {transport}"
             body(g, tap, exp)
             check_idle(g)

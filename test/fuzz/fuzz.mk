@@ -20,7 +20,8 @@ FZ := test/fuzz
 Q := $(if $(filter 1,$(V)),,@)
 B ?= build/fuzz
 
-NET_SRCS := $(sort $(wildcard net/*.c))
+# The stack and the services the firmware ships, unchanged.
+NET_SRCS := $(sort $(wildcard net/*.c)) app/echo.c
 CFLAGS := -std=c11 -g -O1 -I. -D_DEFAULT_SOURCE -Wall -Wextra -fno-omit-frame-pointer $(FUZZ_CFLAGS)
 SAN := -fsanitize=address,undefined -fno-sanitize-recover=undefined
 COV := -fprofile-instr-generate -fcoverage-mapping

@@ -14,6 +14,7 @@
  *   10* ARP from 02::h/10.0.2.h: [oper][h][b0-1 target sel, b2 probe][b0 bcast]
  *   11 netif.mtu = 68 + len%1433 (first record only)
  *
+ * The echo service on port 7 is the firmware's own (app/echo.c).
  * Invariants (FAIL lines) are checked on every frame the stack sends,
  * after every record, and after the input once every timer has run out.
  * FUZZ_VERBOSE=1 traces frames and counters.
@@ -23,6 +24,7 @@
 #include <string.h>
 #include "net/net.h"
 #include "net/udp.h"
+#include "app/echo.h"
 
 #define OUR_IP 0x0a00020fu  /* 10.0.2.15/24 */
 #define PEER_IP 0x0a000202u /* 10.0.2.2, also the gateway */
@@ -43,8 +45,8 @@ static struct {
 	uint32_t dg_sum, dg_next;   /* the datagram being sent, in fragments */
 	uint16_t dg_id, dg_len;
 	struct pkt *held[CFG_PKT_COUNT];
-	struct udp_pcb *echo, *queue, *conn, *app;
-	uint64_t echo_in, echo_out; /* UDP bytes, header included */
+	struct udp_pcb *queue, *conn, *app;
+	uint64_t echo_out;          /* datagrams the echo service sent */
 	int app_group;              /* the app sent to a broadcast/multicast */
 	int quiet;                  /* handling an IPv4 broadcast: it draws no IPv4 */
 } S;
@@ -124,10 +126,10 @@ static void check_ip(const uint8_t *f, size_t n)
 		ulen = plen >= UDP_HLEN ? get16(l4 + UDP_LEN) : 0;
 		if (ulen < UDP_HLEN || ulen < plen || !get16(l4 + UDP_CSUM))
 			FAIL("(e) UDP length %u in an IP payload of %u, or no checksum", ulen, plen);
-		S.echo_out += get16(l4 + UDP_SPORT) == ECHO_PORT ? ulen : 0; /* at its first fragment */
-		if (S.echo_out > S.echo_in)
-			FAIL("(f) echo sent %llu bytes, received %llu", (unsigned long long)S.echo_out,
-			     (unsigned long long)S.echo_in);
+		S.echo_out += get16(l4 + UDP_SPORT) == ECHO_PORT; /* at its first fragment */
+		if (S.echo_out > echo_stats.rx)
+			FAIL("(f) echo sent %llu datagrams, received %u", (unsigned long long)S.echo_out,
+			     echo_stats.rx);
 	} else if (off == 0) {
 		if (plen < ICMP_HLEN)
 			FAIL("(e) ICMP message of %u bytes", plen);
@@ -190,31 +192,6 @@ static void check_app_pkt(const struct pkt *p)
 		FAIL("datagram to %08x handed to the app without PKT_F_BCAST", get32(pkt_iph(p) + IP_DST));
 }
 
-/* app/echo.c's policy, with its counters */
-static void echo_recv(struct udp_pcb *u, struct pkt *p, uint32_t src, uint16_t sport, void *arg)
-{
-	static const uint16_t deny[] = CFG_ECHO_DENY_PORTS;
-	(void)arg;
-	check_app_pkt(p);
-	STAT(echo, rx);
-	S.echo_in += p->len + UDP_HLEN;
-	int bad = src == 0 || (src >> 24) == 127 || ip_is_bcast(src) || ip_is_mcast(src);
-	for (unsigned i = 0; i < sizeof deny / sizeof deny[0]; i++)
-		bad |= sport == deny[i];
-	if (p->flags & PKT_F_BCAST) {
-		STAT(echo, drop_bcast);
-	} else if (bad) {
-		STAT(echo, drop_src);
-	} else {
-		if (udp_sendto(u, p, src, sport) == NET_OK)
-			STAT(echo, replied);
-		else
-			STAT(echo, drop_tx);
-		return;
-	}
-	pkt_free(p);
-}
-
 static struct udp_pcb *open_pcb(uint32_t ip, uint16_t port)
 {
 	struct udp_pcb *pcb = udp_new();
@@ -271,8 +248,8 @@ static void reset(void)
 	memcpy(netif.mac, OUR_MAC, 6);
 	net_tick(S.clock);
 	net_init(); /* resets ARP, reassembly, ICMP and the UDP PCB table */
-	S.echo = open_pcb(0, ECHO_PORT);
-	udp_recv(S.echo, echo_recv, NULL);
+	if (echo_start(ECHO_PORT)) /* the shipped service, app/echo.c */
+		FAIL("cannot start the echo service");
 	S.queue = open_pcb(0, QUEUE_PORT);
 	S.conn = open_pcb(OUR_IP, CONN_PORT);
 	udp_connect(S.conn, PEER_IP, 5000);
@@ -377,6 +354,8 @@ static void check_idle(const char *when)
 	const char *bad = net_stats_check();
 	if (bad)
 		FAIL("(b) counters of layer %s do not add up", bad);
+	if (!echo_stats_ok())
+		FAIL("(b) the echo service's counters do not add up");
 	if (pkt_stats.bad_free || pkt_free_count() + S.nheld > CFG_PKT_COUNT)
 		FAIL("%u double/foreign frees, %u free buffers", pkt_stats.bad_free, pkt_free_count());
 	if (when && pkt_free_count() != CFG_PKT_COUNT)

@@ -47,12 +47,17 @@ static void good(void)
 	c = parse("ip=192.168.1.2", &bad); /* no prefix: keep the mask */
 	CHECK_EQ(c.ip, 0xc0a80102);
 	CHECK_EQ(c.mask, 0xffffff00u);
-	c = parse("ip=1.2.3.4/32 port=65535", &bad);
-	CHECK_EQ(c.mask, 0xffffffffu);
+	c = parse("ip=1.2.3.4/31 port=65535", &bad);
+	CHECK_EQ(c.mask, 0xfffffffeu);
 	CHECK_EQ(c.port, 65535);
+	CHECK_EQ(c.gw, 0); /* 10.0.2.2 is not on 1.2.3.4/31: no gateway */
 	c = parse("ip=1.2.3.4/1", &bad);
 	CHECK_EQ(c.mask, 0x80000000u);
 	CHECK_EQ(bad, 0);
+	c = parse("ip=10.0.2.254/24 gw=10.0.2.1", &bad); /* the last host; a gateway at .1 */
+	CHECK_EQ(bad, 0);
+	CHECK_EQ(c.ip, 0x0a0002fe);
+	CHECK_EQ(c.gw, 0x0a000201);
 }
 
 static void bad_values(void)
@@ -111,10 +116,11 @@ static void edges(void)
 	CHECK_EQ(c.mask, 0xfffffffeu);
 	c = parse("ip=10.1.2.3/9", &bad);
 	CHECK_EQ(c.mask, 0xff800000u);
-	c = parse("ip=223.255.255.254/24 gw=99.1.1.1", &bad); /* gw off-subnet: accepted */
-	CHECK_EQ(bad, 0);
+	c = parse("ip=223.255.255.254/24 gw=99.1.1.1", &bad); /* gw off-subnet: refused */
+	CHECK_EQ(bad, 1);
+	CHECK(!strcmp(last, "gw=99.1.1.1"));
 	CHECK_EQ(c.ip, 0xdffffffe);
-	CHECK_EQ(c.gw, 0x63010101);
+	CHECK_EQ(c.gw, 0); /* nor does the default fit: no gateway */
 	c = parse("ip=10.1.2.3/20 ip=10.9.9.9/33 port=80 port=65536", &bad); /* bad ones keep the earlier good ones */
 	CHECK_EQ(bad, 2);
 	CHECK_EQ(warned, 2);
@@ -125,6 +131,45 @@ static void edges(void)
 	c = parse("IP=1.2.3.4 ip 1.2.3.4 xip=1.2.3.4 port", &bad); /* not ours */
 	CHECK_EQ(bad, 0);
 	CHECK_EQ(c.ip, 0x0a00020f);
+}
+
+/* Addresses that parse but cannot work: our subnet's network or
+ * broadcast address, an all-ones mask, a gateway that is us, outside the
+ * subnet, or the subnet's network or broadcast address. Each is reported
+ * by its whole word and the default kept. */
+static void unusable(void)
+{
+	static const char *words[] = {
+		"ip=10.0.2.255/24", "ip=10.0.2.0/24", "ip=10.0.2.255", "ip=10.0.0.0/16",
+		"ip=10.0.255.255/16", "ip=10.0.2.15/32", "gw=10.0.2.15", "gw=10.0.3.1",
+		"gw=10.0.2.255", "gw=10.0.2.0", "gw=192.168.1.1", "gw=127.0.0.1", "gw=224.0.0.1",
+		"gw=240.0.0.1", "ip=240.1.2.3/24", "ip=127.0.0.2/8",
+	};
+	for (unsigned k = 0; k < sizeof words / sizeof words[0]; k++) {
+		int bad;
+		struct bootcfg c = parse(words[k], &bad);
+		if (bad != 1 || warned != 1 || strcmp(last, words[k]))
+			printf("  word %s: bad=%d warned=%d last=%s\n", words[k], bad, warned, last);
+		CHECK_EQ(bad, 1);
+		CHECK(!strcmp(last, words[k]));
+		CHECK_EQ(c.ip, 0x0a00020f);
+		CHECK_EQ(c.mask, 0xffffff00u);
+		CHECK_EQ(c.gw, 0x0a000202);
+	}
+	/* The gateway is judged against the final address, in any order. */
+	int bad;
+	struct bootcfg c = parse("gw=10.9.0.1 ip=10.9.8.7/16", &bad);
+	CHECK_EQ(bad, 0);
+	CHECK_EQ(c.gw, 0x0a090001);
+	c = parse("ip=10.9.8.7/16 gw=10.9.8.7", &bad); /* us: refused, the default does not fit */
+	CHECK_EQ(bad, 1);
+	CHECK_EQ(c.gw, 0);
+	c = parse("ip=10.0.2.20/31", &bad); /* a /31: both addresses are hosts */
+	CHECK_EQ(bad, 0);
+	CHECK_EQ(c.mask, 0xfffffffeu);
+	c = parse("ip=10.0.2.21/31 gw=10.0.2.20", &bad);
+	CHECK_EQ(bad, 0);
+	CHECK_EQ(c.gw, 0x0a000214);
 }
 
 /* A long bad word reaches warn NUL-terminated and cut to the buffer. */
@@ -168,6 +213,7 @@ int main(void)
 	TEST(bad_values);
 	TEST(mixed);
 	TEST(edges);
+	TEST(unusable);
 	TEST(long_word);
 	TEST(dotted_quad);
 	DONE("bootargs");

@@ -1,5 +1,6 @@
 /* Ethernet filtering and ARP: frames in, exact frames and counters out. */
 #include "harness.h"
+#include "../../app/echo.h"
 
 static uint8_t f[CFG_PKT_BUFSZ];
 static const uint8_t MAC2[6] = {0x02, 0x00, 0x00, 0x00, 0x00, 0x03};
@@ -87,6 +88,52 @@ static void test_eth_src_mcast(void)
 	CHECK_EQ(h_stat("arp", "rx"), 1);
 	CHECK_EQ(h_nsent, 0);
 	h_idle();
+}
+
+/* A UDP echo request (to port 7) or an ICMP echo request from PEER_IP to
+ * us, in a frame from Ethernet source src. */
+static size_t udp_echo_req(const uint8_t *src)
+{
+	size_t n = h_udp_frame(f, 1000, 7, "ping", 4);
+	memcpy(f + ETH_SRC, src, 6);
+	return n;
+}
+
+static size_t icmp_echo_req(const uint8_t *src)
+{
+	size_t o = h_eth(f, H_MAC, src, ETHTYPE_IP);
+	o += h_ip(f + o, PEER_IP, H_IP, IPPROTO_ICMP, IP_HLEN + ICMP_HLEN + 4, 1, 0);
+	uint8_t *m = f + o;
+	memset(m, 0, ICMP_HLEN);
+	m[ICMP_TYPE] = ICMP_ECHO;
+	put16(m + 4, 0x1234);
+	memcpy(m + ICMP_HLEN, "ping", 4);
+	put16(m + ICMP_CSUM, csum_finish(csum_add(0, m, ICMP_HLEN + 4)));
+	return o + ICMP_HLEN + 4;
+}
+
+/* Regression: a request whose Ethernet source is our own MAC (looped
+ * back, or spoofed) was answered in place, i.e. to our own MAC. It must
+ * draw no frame at all. Each request is first sent from PEER_MAC, to
+ * show it is otherwise answered. */
+static void test_eth_src_ours(void)
+{
+	size_t (*const req[2])(const uint8_t *) = {udp_echo_req, icmp_echo_req};
+	for (int k = 0; k < 2; k++) {
+		h_init();
+		CHECK_EQ(echo_start(7), 0);
+		h_inject(f, req[k](PEER_MAC));
+		CHECK_EQ(h_nsent, 1);
+		CHECK(!memcmp(h_frames[0], PEER_MAC, 6));
+		h_reset_sent();
+		h_inject(f, req[k](H_MAC));
+		CHECK_EQ(h_nsent, 0);
+		CHECK_EQ(h_stat("eth", "drop_src_ours"), 1);
+		CHECK_EQ(h_stat("eth", "to_ip"), 1);
+		CHECK_EQ(echo_stats.rx, k == 0); /* the looped one never reached it */
+		CHECK(echo_stats_ok());
+		h_idle();
+	}
 }
 
 static void test_eth_vlan(void)
@@ -467,6 +514,7 @@ int main(void)
 	TEST(test_eth_oversize);
 	TEST(test_eth_not_ours);
 	TEST(test_eth_src_mcast);
+	TEST(test_eth_src_ours);
 	TEST(test_eth_vlan);
 	TEST(test_eth_type);
 	TEST(test_eth_tx_err);

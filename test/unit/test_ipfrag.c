@@ -1117,6 +1117,39 @@ static void test_stack_timeout(void)
 	idle_check();
 }
 
+/* Regression: RFC 1122 3.2.2 forbids an ICMP error about a datagram that
+ * came as a link-layer broadcast, even one to our unicast address. A
+ * first fragment (MF, offset 0) in a broadcast frame times out silently;
+ * the same fragment in a unicast frame draws one Time Exceeded quoting
+ * it. The clock moves a timer period at a time, as the superloop's does. */
+static void test_stack_timeout_link_bcast(void)
+{
+	static const uint8_t *const eth_dst[2] = {H_BCAST, H_MAC};
+	static uint8_t f[ETH_HLEN + IP_HLEN + 16];
+	for (int unicast = 0; unicast < 2; unicast++) {
+		setup();
+		size_t o = h_eth(f, eth_dst[unicast], PEER_MAC, ETHTYPE_IP);
+		o += h_ip(f + o, PEER_IP, H_IP, IPPROTO_UDP, IP_HLEN + 16, 700, IP_MF);
+		memcpy(f + o, pat, 16);
+		CHECK_EQ(h_inject(f, o + 16), 0);
+		CHECK_EQ(h_stat("ip", "frag_held"), 1);
+		for (uint32_t t = CFG_TICK_MS; t < TMO; t += CFG_TICK_MS)
+			h_advance(CFG_TICK_MS);
+		CHECK_EQ(h_stat("ip", "reass_timeout"), 0);
+		CHECK_EQ(h_nsent, 0);
+		h_advance(CFG_TICK_MS); /* the timeout itself */
+		CHECK_EQ(h_stat("ip", "reass_timeout"), 1);
+		CHECK_EQ(h_nsent, unicast);
+		CHECK_EQ(n_time_exceeded(700), unicast);
+		CHECK_EQ(h_stat("icmp", "tx_err_sent"), unicast);
+		if (unicast) {
+			CHECK(!memcmp(h_frames[0], PEER_MAC, 6));
+			CHECK(h_ip_ok(h_sent_ip(0)));
+		}
+		idle_check();
+	}
+}
+
 int main(void)
 {
 	TEST(test_in_order);
@@ -1149,5 +1182,6 @@ int main(void)
 	TEST(test_stack_closed_port);
 	TEST(test_stack_bcast_ping);
 	TEST(test_stack_timeout);
+	TEST(test_stack_timeout_link_bcast);
 	DONE("ipfrag");
 }

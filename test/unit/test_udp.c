@@ -531,7 +531,7 @@ static void test_udp_queue_poll(void)
 	for (int i = 0; i < CFG_UDP_QUEUE + 1; i++)
 		h_inject(f, h_udp_frame(f, (uint16_t)(2000 + i), 53, pay + i, (uint16_t)(5 + i)));
 	CHECK_EQ(h_stat("udp", "drop_queue_full"), 1);
-	CHECK_EQ(pcb->qlen, CFG_UDP_QUEUE);
+	CHECK_EQ(pcb->q.len, CFG_UDP_QUEUE);
 	for (int i = 0; i < CFG_UDP_QUEUE; i++) {
 		struct pkt *p = udp_poll(pcb, &ip, &port);
 		CHECK(p != NULL);

@@ -1,0 +1,30 @@
+/* The echo firmware: the service of echo.c on the port boot arguments
+ * choose. */
+#include <stdio.h>
+#include "app.h"
+#include "echo.h"
+
+static void start(const struct bootcfg *cfg)
+{
+	int err = echo_start(cfg->port);
+	if (err)
+		printf("echo: cannot bind UDP port %u (error %d)\n", cfg->port, err);
+}
+
+/* Out of line: make bench's boot profile ends where it is first called. */
+static __attribute__((noinline)) void ready(void)
+{
+	printf("echo: listening on UDP port %u\n", echo_port());
+	printf("echo: from the host (make run forwards 127.0.0.1:5555 to it): nc -u 127.0.0.1 5555\n");
+	printf("console: type 'help' for commands\n");
+}
+
+static void stats(void)
+{
+	const struct echo_stats *s = &echo_stats;
+	printf("echo  rx=%lu replied=%lu drop_src=%lu drop_loop=%lu drop_bcast=%lu drop_tx=%lu\n",
+	       (unsigned long)s->rx, (unsigned long)s->replied, (unsigned long)s->drop_src,
+	       (unsigned long)s->drop_loop, (unsigned long)s->drop_bcast, (unsigned long)s->drop_tx);
+}
+
+const struct app app = {"echo", 1, start, ready, stats, echo_stats_ok, echo_stats_reset};

@@ -1,0 +1,39 @@
+/*
+ * The application's and the superloop's options, #ifndef-guarded like
+ * net/config.h (override with -DNAME=value or the RVNET_OPTS header).
+ */
+#ifndef APP_CONFIG_H
+#define APP_CONFIG_H
+
+#ifdef RVNET_OPTS
+#include RVNET_OPTS
+#endif
+
+/* ---- addresses, until boot arguments (ip=, gw=) say otherwise ---- */
+#ifndef CFG_IP_ADDR
+#define CFG_IP_ADDR "10.0.2.15" /* QEMU user networking's guest address */
+#endif
+#ifndef CFG_IP_PREFIX
+#define CFG_IP_PREFIX 24
+#endif
+#ifndef CFG_IP_GW
+#define CFG_IP_GW "10.0.2.2"
+#endif
+
+/* ---- the echo service ---- */
+#ifndef CFG_ECHO_PORT
+#define CFG_ECHO_PORT 7 /* port= overrides */
+#endif
+/* Source ports never answered (below 256; the service's own port is
+ * always refused too): another echo, chargen, daytime, ... service would
+ * answer back and the two would loop forever. */
+#ifndef CFG_ECHO_DENY_PORTS
+#define CFG_ECHO_DENY_PORTS {0, 7, 13, 17, 19, 37, 53, 123, 161}
+#endif
+
+/* ---- the superloop ---- */
+#ifndef CFG_RX_BUDGET
+#define CFG_RX_BUDGET 32 /* frames handled per pass, so timers and console run under a flood */
+#endif
+
+#endif

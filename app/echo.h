@@ -1,0 +1,37 @@
+/*
+ * The UDP echo service (RFC 862) on the stack's UDP API alone: built
+ * into the firmware, and linked unchanged by the unit tests, the fuzzer
+ * and the host benchmark.
+ *
+ * It never answers a datagram that could start a loop or reach many
+ * hosts: one sent to a broadcast or multicast address, one from a
+ * source that is not a single unicast host, one from a deny-listed
+ * port (CFG_ECHO_DENY_PORTS), or one from its own port, whatever that
+ * is (two echo services on the same port would bounce forever).
+ */
+#ifndef APP_ECHO_H
+#define APP_ECHO_H
+
+#include <stdint.h>
+
+/* IN = rx; OK = replied; DROP = the rest. rx == replied + drops. */
+struct echo_stats {
+	uint32_t rx;
+	uint32_t replied;
+	uint32_t drop_src;   /* from a deny-listed port or a non-unicast source */
+	uint32_t drop_loop;  /* from our own port: another echo service */
+	uint32_t drop_bcast; /* sent to a broadcast or multicast address */
+	uint32_t drop_tx;    /* the reply could not be sent (the stack counts why) */
+};
+
+extern struct echo_stats echo_stats;
+
+/* Bind UDP 'port' on every address (after net_init). 0, or a negative
+ * enum net_err. Counters are zeroed. */
+int echo_start(uint16_t port);
+uint16_t echo_port(void);
+/* Does rx == replied + drops hold? */
+int echo_stats_ok(void);
+void echo_stats_reset(void);
+
+#endif

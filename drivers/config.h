@@ -1,0 +1,45 @@
+/*
+ * Driver, board and superloop options. Like net/config.h: every option
+ * is #ifndef-guarded, so -DNAME=value or the user options header named
+ * by RVNET_OPTS overrides it.
+ */
+#ifndef DRIVERS_CONFIG_H
+#define DRIVERS_CONFIG_H
+
+#ifdef RVNET_OPTS
+#include RVNET_OPTS
+#endif
+
+/* ---- NIC rings ---- */
+#ifndef CFG_RXQ_SIZE
+#define CFG_RXQ_SIZE 128 /* wanted RX ring size, a power of two (min with the device's max) */
+#endif
+#ifndef CFG_TXQ_SIZE
+#define CFG_TXQ_SIZE 128 /* the same for TX */
+#endif
+#ifndef CFG_GUEST_CSUM
+#define CFG_GUEST_CSUM 1 /* virtio: negotiate VIRTIO_NET_F_GUEST_CSUM (trust DATA_VALID) */
+#endif
+#ifndef CFG_DEFAULT_MAC
+#define CFG_DEFAULT_MAC {0x52, 0x54, 0x00, 0x12, 0x34, 0x56} /* when the NIC has no MAC */
+#endif
+
+/* ---- device tree ---- */
+#ifndef CFG_FDT_DEVS
+#define CFG_FDT_DEVS 48 /* nodes with a compatible kept; QEMU virt lists 22, sifive_u 21 */
+#endif
+#ifndef CFG_FDT_CPUS
+#define CFG_FDT_CPUS 16 /* harts whose interrupt controller is kept */
+#endif
+
+/* ---- clock ---- */
+#ifndef CFG_SWTIMERS
+#define CFG_SWTIMERS 8 /* software timers that can be active at once */
+#endif
+
+_Static_assert((CFG_RXQ_SIZE & (CFG_RXQ_SIZE - 1)) == 0 && CFG_RXQ_SIZE >= 2,
+	       "CFG_RXQ_SIZE must be a power of two");
+_Static_assert((CFG_TXQ_SIZE & (CFG_TXQ_SIZE - 1)) == 0 && CFG_TXQ_SIZE >= 2,
+	       "CFG_TXQ_SIZE must be a power of two");
+
+#endif

@@ -1,0 +1,59 @@
+/*
+ * The NIC drivers, the one probe over the device tree, and the calls
+ * into the driver that was probed.
+ *
+ * Those calls go through a switch on the driver's row, not through a
+ * pointer: with link-time optimisation the compiler then inlines the
+ * driver's poll and idle check into the superloop, as if it were the
+ * only driver, and a pass costs no call frames (about 100 instructions
+ * per echoed datagram, measured with make bench). Adding a driver: a
+ * row in the table and a case in each switch.
+ */
+#include <stddef.h>
+#include "nic.h"
+#include "virtio_net.h"
+
+enum { NIC_VIRTIO_MMIO };
+
+static const char *const virtio_mmio_compat[] = {"virtio,mmio", NULL};
+
+static const struct nic_driver drivers[] = {
+	[NIC_VIRTIO_MMIO] = {"virtio-net", virtio_mmio_compat, virtio_net_probe,
+			     virtio_net_poll, virtio_net_idle},
+};
+
+static struct nic the_nic;
+
+/* Devices in blob order, so a board's first NIC is the one that runs. */
+struct nic *nic_probe(const struct fdt_info *fi)
+{
+	for (unsigned i = 0; i < fi->ndev; i++) {
+		const struct fdt_dev *d = &fi->dev[i];
+		if (d->disabled)
+			continue;
+		for (unsigned k = 0; k < sizeof drivers / sizeof drivers[0]; k++)
+			for (const char *const *c = drivers[k].compat; *c; c++)
+				if (fdt_is_compatible(d, *c) && drivers[k].probe(fi, d, &the_nic) == 0) {
+					the_nic.driver = k;
+					the_nic.name = drivers[k].name;
+					return &the_nic;
+				}
+	}
+	return NULL;
+}
+
+unsigned nic_poll(struct nic *n, nic_deliver_fn deliver, unsigned budget)
+{
+	switch (n->driver) {
+	case NIC_VIRTIO_MMIO: return drivers[NIC_VIRTIO_MMIO].poll(deliver, budget);
+	}
+	return 0;
+}
+
+int nic_idle(struct nic *n)
+{
+	switch (n->driver) {
+	case NIC_VIRTIO_MMIO: return drivers[NIC_VIRTIO_MMIO].idle();
+	}
+	return 0;
+}

@@ -1,0 +1,75 @@
+/*
+ * The NIC interface: what a network driver fills in at probe time, and
+ * all that the rest of the firmware knows of it (lwIP's ethernetif and
+ * smoltcp's Device + DeviceCapabilities in one small struct). The port
+ * (port.c) connects the one probed NIC to the stack's netif.
+ *
+ * Adding a NIC: a driver file with a probe function, and one row in the
+ * table in nic.c listing the compatible strings it binds to.
+ */
+#ifndef DRIVERS_NIC_H
+#define DRIVERS_NIC_H
+
+#include <stdint.h>
+#include "fdt.h"
+#include "net/pkt.h"
+
+enum nic_caps {
+	NIC_CAP_RX_CSUM = 1 << 0, /* may mark frames PKT_F_CSUM_OK (verified L4 checksum) */
+	NIC_CAP_TX_CSUM = 1 << 1, /* can fill in L4 checksums on transmit */
+};
+
+struct nic_stats {
+	uint32_t rx_frames, rx_bytes, tx_frames, tx_bytes;
+	uint32_t rx_nobuf;   /* RX slot left empty: pool exhausted (refilled later) */
+	uint32_t rx_bad;     /* device returned a bad descriptor id or length */
+	uint32_t tx_full;    /* TX ring full: frame dropped */
+	uint32_t tx_bad;     /* frame too big, freed, or no headroom for the NIC header */
+	uint32_t irqs, notifies, link_changes;
+	uint32_t csum_fixed; /* frames whose checksum the driver completed in software */
+	uint32_t dev_errors; /* the device broke a rule: the driver reset it */
+};
+
+typedef void (*nic_deliver_fn)(struct pkt *p);
+
+struct nic {
+	unsigned driver;       /* index of its row in the driver table (nic.c) */
+	const char *name;      /* driver name */
+	char info[96];         /* transport, address, irq, features: for the banner */
+	uint8_t mac[6];
+	uint8_t link_up;       /* kept current by the driver */
+	uint16_t mtu;          /* largest IP packet the NIC carries */
+	uint32_t speed_mbps;   /* 0 if unknown */
+	uint32_t caps;         /* enum nic_caps */
+	/* Send one frame (p->data at the Ethernet header, p->len bytes).
+	 * Takes ownership in every case; 0, or -1 when dropped (counted).
+	 * It becomes netif.output. */
+	int (*tx)(struct pkt *p);
+	/* Buffers on the RX ring and on the TX ring now (for `stats`). */
+	void (*rings)(unsigned *rx_posted, unsigned *tx_inflight);
+	struct nic_stats *stats; /* the driver's counters */
+};
+
+/* A row of the driver table. */
+struct nic_driver {
+	const char *name;
+	const char *const *compat; /* NULL-terminated */
+	/* 0 and n filled in (interrupt registered, RX ring posted), or -1:
+	 * not this driver's device, or it failed (said why on the console). */
+	int (*probe)(const struct fdt_info *fi, const struct fdt_dev *d, struct nic *n);
+	/* Reclaim sent buffers, hand up to 'budget' received frames to
+	 * deliver (which owns them), refill and notify. Frames delivered. */
+	unsigned (*poll)(nic_deliver_fn deliver, unsigned budget);
+	/* Called with interrupts masked before the superloop sleeps: arm
+	 * the interrupts that must wake it. Nonzero: work is pending, do
+	 * not sleep. */
+	int (*idle)(void);
+};
+
+/* The first device in the tree that a driver in the table takes; NULL if
+ * there is none (the firmware runs without a network). */
+struct nic *nic_probe(const struct fdt_info *fi);
+unsigned nic_poll(struct nic *n, nic_deliver_fn deliver, unsigned budget);
+int nic_idle(struct nic *n);
+
+#endif

@@ -1,0 +1,24 @@
+/*
+ * The port: connects the one probed NIC to the stack. It fills netif
+ * from the NIC (MAC, MTU, transmit hook), keeps netif's link state
+ * following the NIC's, and pumps received frames and the clock into
+ * the stack. The only file of drivers/ that knows net/'s interface.
+ */
+#ifndef DRIVERS_PORT_H
+#define DRIVERS_PORT_H
+
+#include <stdint.h>
+#include "nic.h"
+
+void port_attach(struct nic *n);  /* NULL: no NIC, the port does nothing */
+struct nic *port_nic(void);
+/* Received frames go to fn instead of the stack (the L2 reflector). */
+void port_raw_input(nic_deliver_fn fn);
+/* Up to budget received frames into the stack; how many there were. */
+unsigned port_poll(unsigned budget);
+/* Before sleeping, interrupts masked: nonzero if there is work. */
+int port_idle(void);
+int port_tx(struct pkt *p);       /* a raw frame out; takes ownership */
+void port_tick(uint32_t now_ms);  /* the stack's clock and timers */
+
+#endif
