@@ -49,5 +49,5 @@ def available():
 
 
 def tap_net(ifname="tap0"):
-    return ["-netdev", f"tap,id=n0,ifname={ifname},script=no,downscript=no",
-            "-device", "virtio-net-device,netdev=n0"]
+    from guest import nic_device
+    return ["-netdev", f"tap,id=n0,ifname={ifname},script=no,downscript=no"] + nic_device()

@@ -4,7 +4,7 @@ import os
 import random
 import socket
 import sys
-from guest import Guest, Runner, free_port, user_net
+from guest import Guest, Runner, free_port, nic_banner, user_net
 
 
 
@@ -32,7 +32,7 @@ def run_echo(mode, modern):
     port = free_port()
     with Guest(mode=mode, modern=modern, net=user_net(port)) as g:
         assert g.boot(), "no ready line"
-        assert "virtio-mmio " + ("modern" if modern else "legacy") in g.out
+        assert nic_banner(modern) in g.out, g.out[-600:]
         s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
         s.settimeout(2.0)
         # The first datagram also waits for ARP (the gateway's MAC).

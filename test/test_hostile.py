@@ -29,7 +29,7 @@ import socket
 import struct
 import sys
 import time
-from guest import Guest, Runner
+from guest import Guest, Runner, nic_device
 import netns
 
 IMAGE_VARIANT = ""  # build/firmware.elf
@@ -944,7 +944,7 @@ def runt_case():
           f"sending runts through QEMU's socket backend")
     mine, qemu = free_udp_port(), free_udp_port()
     net = ["-netdev", f"socket,id=n0,udp=127.0.0.1:{mine},localaddr=127.0.0.1:{qemu}",
-           "-device", "virtio-net-device,netdev=n0"]
+           ] + nic_device()
     s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
     s.bind(("127.0.0.1", mine))
     with Guest(variant=IMAGE_VARIANT, net=net) as g:

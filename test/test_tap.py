@@ -29,7 +29,7 @@ import struct
 import subprocess
 import sys
 import time
-from guest import Guest, Runner, ROOT
+from guest import Guest, Runner, ROOT, nic_banner
 import netns
 
 GIP, HIP = "10.0.2.15", "10.0.2.2"
@@ -275,7 +275,7 @@ def scenario(name, mode, modern, body, app="echo", variant=""):
         with Guest(mode=mode, modern=modern, app=app, net=netns.tap_net(tap), variant=variant,
                    extra=["-object", f"filter-dump,id=f0,netdev=n0,file={pcap}"]) as g:
             assert g.boot(), "no ready line: " + g.out[-500:]
-            transport = "virtio-mmio " + ("modern" if modern else "legacy")
+            transport = nic_banner(modern)
             assert app != "echo" or transport in g.out, f"not on the {transport}"
             body(g, tap, exp)
             check_idle(g)
