@@ -138,6 +138,12 @@ $(HOSTDIR)/test_%: test/unit/test_%.c $(HOST_OBJS)
 	@echo "  HOSTLD  $@"
 	$(Q)$(HOSTCC) $(HOST_CFLAGS) -MMD -MP -o $@ $< $(HOST_OBJS)
 
+# Driver tests build the driver itself for the host, its MMIO turned into
+# calls to the test's model of the device (RVNET_HOST_MMIO, drivers/riscv.h).
+$(HOSTDIR)/test_pci: test/unit/test_pci.c drivers/pci.c $(HOST_OBJS)
+	@echo "  HOSTLD  $@"
+	$(Q)$(HOSTCC) $(HOST_CFLAGS) -DRVNET_HOST_MMIO -MMD -MP -o $@ $< drivers/pci.c $(HOST_OBJS)
+
 # keep the objects: as prerequisites of a pattern rule they would be intermediate
 .SECONDARY: $(HOST_OBJS)
 -include $(HOST_OBJS:.o=.d) $(UNIT_BINS:=.d)

@@ -177,6 +177,7 @@ static void classify(const struct node *stack, int depth, struct fdt_info *out)
 		.name_len = n->name_len, .node = n->off, .phandle = n->phandle,
 		.base = n->reg_addr, .size = n->reg_size, .irq = n->irq,
 		.has_reg = n->has_reg, .disabled = n->disabled,
+		.parent_ac = parent ? parent->addr_cells : 2,
 	};
 }
 

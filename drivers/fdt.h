@@ -22,6 +22,7 @@ struct fdt_dev {
 	uint32_t phandle;      /* 0 if none */
 	uint64_t base, size;   /* first reg entry; has_reg says whether there is one */
 	uint32_t irq;          /* first `interrupts` cell, 0 if none */
+	uint32_t parent_ac;    /* #address-cells of the parent: the width of an address in ranges */
 	uint8_t has_reg;
 	uint8_t disabled;      /* status = "disabled" (or anything but "okay") */
 };
