@@ -2,23 +2,56 @@
 # Integration tests: boot the real firmware images in QEMU and talk to
 # them (console, hostfwd, tap devices in test-made network namespaces).
 # Run `make test` (which builds the images first) or this script directly
-# after `make all MODE=s APP=l2reflect ...`. Groups: boot hostfwd l2 tap
-# hostile; pass names to run a subset.
+# after `make all MODE=s APP=l2reflect ...`.
+#
+# The groups run once per NIC (RVNET_NIC, see test/guest.py), each NIC a
+# lane; two lanes run side by side (the machine has two cores), the
+# groups inside a lane one after another. The main configuration
+# (virtio-mmio) runs every group with its exhaustive sweeps; the other
+# NICs run the groups that depend on the NIC.
+#   bash test/qemu_run.sh                      every lane
+#   bash test/qemu_run.sh virtio-mmio:boot,tap one lane, some groups
 set -u
 cd "$(dirname "$0")"
-groups=${*:-"boot hostfwd l2 tap hostile"}
+LANES_DEFAULT="virtio-mmio:boot,hostfwd,l2,tap,hostile"
+# Further lanes join as their NIC drivers land (virtio-pci, gem).
+for extra in ${RVNET_EXTRA_LANES:-}; do LANES_DEFAULT="$LANES_DEFAULT $extra"; done
+lanes=${*:-$LANES_DEFAULT}
+out=$(mktemp -d)
+trap 'rm -rf "$out"' EXIT
+
+# One lane: its groups in order; prints each group's lines as it ends.
+lane() {
+	local nic=${1%%:*} groups=${1#*:} g f log
+	for g in ${groups//,/ }; do
+		f="test_$g.py"
+		[ -f "$f" ] || { echo "FAIL $nic/$g: no $f"; continue; }
+		log="$out/$nic-$g.log"
+		RVNET_NIC=$nic timeout 1800 python3 -u "$f" >"$log" 2>&1
+		echo "rc=$?" >>"$log"
+		sed "s#^\(ok  \|FAIL\|SKIP\)#\1 [$nic]#" "$log"
+	done
+}
+
+running=0
+for l in $lanes; do
+	lane "$l" &
+	running=$((running + 1))
+	if [ "$running" -ge 2 ]; then
+		wait -n
+		running=$((running - 1))
+	fi
+done
+wait
+
 pass=0
 fail=0
-for g in $groups; do
-	f="test_$g.py"
-	[ -f "$f" ] || continue
-	out=$(mktemp)
-	timeout 1800 python3 -u "$f" 2>&1 | tee "$out"
-	rc=${PIPESTATUS[0]}
-	line=$(grep -E '^[a-z0-9_-]+: [0-9]+ passed, [0-9]+ failed' "$out" | tail -n 1)
-	rm -f "$out"
+for log in "$out"/*.log; do
+	[ -f "$log" ] || continue
+	name=$(basename "$log" .log)
+	line=$(grep -E '^[a-z0-9_-]+: [0-9]+ passed, [0-9]+ failed' "$log" | tail -n 1)
 	if [ -z "$line" ]; then
-		echo "FAIL $g: group ended without a result (exit $rc)"
+		echo "FAIL $name: group ended without a result ($(tail -n 1 "$log"))"
 		fail=$((fail + 1))
 		continue
 	fi
