@@ -27,4 +27,12 @@ static void stats(void)
 	       (unsigned long)s->drop_loop, (unsigned long)s->drop_bcast, (unsigned long)s->drop_tx);
 }
 
-const struct app app = {"echo", 1, start, ready, stats, echo_stats_ok, echo_stats_reset};
+const struct app app = {
+	.name = "echo",
+	.stack = 1,
+	.start = start,
+	.ready = ready,
+	.stats = stats,
+	.stats_ok = echo_stats_ok,
+	.reset = echo_stats_reset,
+};

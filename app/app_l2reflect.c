@@ -47,4 +47,11 @@ static void reset(void)
 	runts = 0;
 }
 
-const struct app app = {"l2reflect", 0, start, ready, stats, NULL, reset};
+const struct app app = {
+	.name = "l2reflect",
+	.stack = 0, /* frames go straight back: no stack */
+	.start = start,
+	.ready = ready,
+	.stats = stats,
+	.reset = reset,
+};
