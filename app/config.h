@@ -9,6 +9,17 @@
 #include RVNET_OPTS
 #endif
 
+/* ---- where the address comes from, until ip= says otherwise ----
+ * 0: the static address below. The default, for every image: QEMU user
+ * networking would hand out the same 10.0.2.15 by DHCP, and a static
+ * address answers the moment the firmware is up (make run, the tests).
+ * 1: DHCP (net/dhcp.c): the address is there once leased and probed,
+ * some 3..8 s after boot. A board on a real LAN: ip=dhcp in its boot
+ * arguments, or an image built with -DCFG_IP_DHCP=1. */
+#ifndef CFG_IP_DHCP
+#define CFG_IP_DHCP 0
+#endif
+
 /* ---- addresses, until boot arguments (ip=, gw=) say otherwise ---- */
 #ifndef CFG_IP_ADDR
 #define CFG_IP_ADDR "10.0.2.15" /* QEMU user networking's guest address */
@@ -16,6 +27,7 @@
 #ifndef CFG_IP_PREFIX
 #define CFG_IP_PREFIX 24
 #endif
+_Static_assert(CFG_IP_PREFIX >= 1 && CFG_IP_PREFIX <= 31, "CFG_IP_PREFIX: a subnet of two hosts or more");
 #ifndef CFG_IP_GW
 #define CFG_IP_GW "10.0.2.2"
 #endif

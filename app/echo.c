@@ -28,6 +28,8 @@ static void echo_recv(struct udp_pcb *u, struct pkt *p, uint32_t src, uint16_t s
 		pkt_free(p);
 		return;
 	}
+	/* The IP layer drops non-unicast sources already; the service does
+	 * not lean on that, as it may run behind another path one day. */
 	if (denied(sport) || !ip_is_unicast(src)) {
 		if (sport == port)
 			echo_stats.drop_loop++;

@@ -86,7 +86,7 @@ static int name_is(const struct node *n, const char *base)
 	       (n->name_len == l || n->name[l] == '@');
 }
 
-static uint64_t cells(const uint8_t *p, uint32_t n)
+uint64_t fdt_cells(const uint8_t *p, uint32_t n)
 {
 	uint64_t v = 0;
 	for (uint32_t i = 0; i < n; i++)
@@ -114,8 +114,8 @@ static void property(struct node *n, const struct node *parent, const char *name
 	} else if (!strcmp(name, "reg") && parent) {
 		uint32_t ac = parent->addr_cells, sc = parent->size_cells;
 		if (ac <= 2 && sc <= 2 && len >= 4 * (ac + sc)) {
-			n->reg_addr = cells(v, ac);
-			n->reg_size = cells(v + 4 * ac, sc);
+			n->reg_addr = fdt_cells(v, ac);
+			n->reg_size = fdt_cells(v + 4 * ac, sc);
 			n->has_reg = 1;
 		}
 	} else if (!strcmp(name, "interrupts") && len >= 4) {

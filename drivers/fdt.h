@@ -80,5 +80,6 @@ int fdt_irq_context(const struct fdt_info *fi, const struct fdt_dev *d, uint32_t
  * none. */
 const struct fdt_dev *fdt_by_path(const struct fdt_info *fi, const char *path);
 uint32_t fdt_be32(const uint8_t *p);
+uint64_t fdt_cells(const uint8_t *p, uint32_t n); /* n (<= 2) big-endian cells */
 
 #endif

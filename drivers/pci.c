@@ -13,14 +13,6 @@
 #define PREFETCH (1u << 30)
 #define IO_FLOOR 0x1000 /* leave the legacy ISA ports alone, as Linux does */
 
-static uint64_t cells(const uint8_t *p, uint32_t n)
-{
-	uint64_t v = 0;
-	for (uint32_t i = 0; i < n; i++)
-		v = v << 32 | fdt_be32(p + 4 * i);
-	return v;
-}
-
 static uint32_t prop_u32(const struct fdt_info *fi, const struct fdt_dev *d, const char *name,
 			 uint32_t dflt)
 {
@@ -39,8 +31,8 @@ static int read_ranges(const struct fdt_info *fi, const struct fdt_dev *d, struc
 		return PCI_E_DT;
 	for (uint32_t o = 0; o + entry <= len; o += entry) {
 		uint32_t hi = fdt_be32(v + o);
-		struct pci_window w = {.pci = cells(v + o + 4, 2), .cpu = cells(v + o + 12, pac),
-				       .size = cells(v + o + 12 + 4 * pac, sc)};
+		struct pci_window w = {.pci = fdt_cells(v + o + 4, 2), .cpu = fdt_cells(v + o + 12, pac),
+				       .size = fdt_cells(v + o + 12 + 4 * pac, sc)};
 		if (SPACE(hi) == SPACE_IO)
 			h->io = w;
 		else if (SPACE(hi) == SPACE_MEM32)
@@ -90,10 +82,10 @@ int pci_host_init(const struct fdt_info *fi, const struct fdt_dev *d, struct pci
 		return PCI_E_DT;
 	if (h->bus_hi - h->bus_lo + 1 > nbus)
 		h->bus_hi = h->bus_lo + (uint32_t)nbus - 1;
+	/* No mask: every bit of the child address and pin counts. */
 	const uint8_t *m = fdt_prop(fi, d, "interrupt-map-mask", &len);
-	if (m && len == 16)
-		for (int i = 0; i < 4; i++)
-			h->imap_mask[i] = fdt_be32(m + 4 * i);
+	for (int i = 0; i < 4; i++)
+		h->imap_mask[i] = m && len == 16 ? fdt_be32(m + 4 * i) : 0xffffffffu;
 	h->imap = fdt_prop(fi, d, "interrupt-map", &h->imap_len);
 	if (!imap_ok(fi, h))
 		h->imap = NULL; /* no INTx routing we can read: no interrupts */
@@ -106,16 +98,23 @@ static uintptr_t cfg_addr(const struct pci_host *h, unsigned bus, unsigned dev, 
 	return h->ecam + ((uintptr_t)(bus - h->bus_lo) << 20 | dev << 15 | fn << 12 | (off & 0xffc));
 }
 
+/* Addresses outside the bridge's window read as "no device". */
+static int cfg_ok(const struct pci_host *h, unsigned bus, unsigned dev, unsigned fn)
+{
+	return bus >= h->bus_lo && bus <= h->bus_hi && dev < 32 && fn < 8;
+}
+
 uint32_t pci_cfg_read(const struct pci_host *h, unsigned bus, unsigned dev, unsigned fn,
 		      unsigned off)
 {
-	return mmio_read32(cfg_addr(h, bus, dev, fn, off));
+	return cfg_ok(h, bus, dev, fn) ? mmio_read32(cfg_addr(h, bus, dev, fn, off)) : 0xffffffffu;
 }
 
 void pci_cfg_write(const struct pci_host *h, unsigned bus, unsigned dev, unsigned fn,
 		   unsigned off, uint32_t v)
 {
-	mmio_write32(cfg_addr(h, bus, dev, fn, off), v);
+	if (cfg_ok(h, bus, dev, fn))
+		mmio_write32(cfg_addr(h, bus, dev, fn, off), v);
 }
 
 #define RD(d, off) pci_cfg_read(h, (d)->bus, (d)->dev, (d)->fn, off)

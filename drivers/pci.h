@@ -58,9 +58,10 @@ uint32_t pci_cfg_read(const struct pci_host *h, unsigned bus, unsigned dev, unsi
 void pci_cfg_write(const struct pci_host *h, unsigned bus, unsigned dev, unsigned fn,
 		   unsigned off, uint32_t v);
 /* Every function on every bus of the range, in order: match decides (0 =
- * take it). Bridges and multi-function devices are walked, bridges
- * themselves never taken. Returns 0 with *out filled for the first match
- * (BARs sized, not placed), -1 if none. */
+ * take it). Multi-function devices are walked; bridges are recognised
+ * and passed over (their secondary buses get no numbers from us, so the
+ * devices behind them stay unseen). Returns 0 with *out filled for the
+ * first match (BARs sized, not placed), -1 if none. */
 int pci_find(const struct pci_host *h, int (*match)(const struct pci_dev *d, void *arg),
 	     void *arg, struct pci_dev *out);
 /* Place d's BARs in the host's windows, then turn on memory/IO decoding

@@ -56,6 +56,8 @@ static inline uint32_t mmio_read32(uintptr_t a) { return *(volatile uint32_t *)a
 static inline void mmio_write32(uintptr_t a, uint32_t v) { *(volatile uint32_t *)a = v; }
 static inline uint8_t mmio_read8(uintptr_t a) { return *(volatile uint8_t *)a; }
 static inline void mmio_write8(uintptr_t a, uint8_t v) { *(volatile uint8_t *)a = v; }
+static inline uint16_t mmio_read16(uintptr_t a) { return *(volatile uint16_t *)a; }
+static inline void mmio_write16(uintptr_t a, uint16_t v) { *(volatile uint16_t *)a = v; }
 /* Order memory (descriptor writes) against device MMIO. */
 static inline void fence(void) { __asm__ volatile("fence iorw, iorw" ::: "memory"); }
 #else
@@ -66,11 +68,15 @@ uint32_t host_mmio_read32(uintptr_t a);
 void host_mmio_write32(uintptr_t a, uint32_t v);
 uint8_t host_mmio_read8(uintptr_t a);
 void host_mmio_write8(uintptr_t a, uint8_t v);
+uint16_t host_mmio_read16(uintptr_t a);
+void host_mmio_write16(uintptr_t a, uint16_t v);
 void host_fence(void);
 static inline uint32_t mmio_read32(uintptr_t a) { return host_mmio_read32(a); }
 static inline void mmio_write32(uintptr_t a, uint32_t v) { host_mmio_write32(a, v); }
 static inline uint8_t mmio_read8(uintptr_t a) { return host_mmio_read8(a); }
 static inline void mmio_write8(uintptr_t a, uint8_t v) { host_mmio_write8(a, v); }
+static inline uint16_t mmio_read16(uintptr_t a) { return host_mmio_read16(a); }
+static inline void mmio_write16(uintptr_t a, uint16_t v) { host_mmio_write16(a, v); }
 static inline void fence(void) { host_fence(); }
 #endif
 

@@ -7,6 +7,8 @@
 #include "platform.h"
 #include "riscv.h"
 
+#define SBI_EXT_TIME 0x54494D45 /* "TIME": set_timer is its function 0 */
+
 static uintptr_t clint, mtimecmp;
 static uint64_t ticks_per_ms = VIRT_TIMEBASE_HZ / 1000;
 static uint64_t armed = ~0ull;
@@ -54,7 +56,7 @@ void timer_arm(uint64_t deadline)
 #if MODE_S
 	register unsigned long a0 __asm__("a0") = deadline;
 	register unsigned long a6 __asm__("a6") = 0;
-	register unsigned long a7 __asm__("a7") = 0x54494D45; /* SBI TIME extension */
+	register unsigned long a7 __asm__("a7") = SBI_EXT_TIME;
 	__asm__ volatile("ecall" : "+r"(a0) : "r"(a6), "r"(a7) : "a1", "memory");
 #else
 	*(volatile uint64_t *)mtimecmp = deadline;

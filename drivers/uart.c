@@ -22,7 +22,8 @@
 #define SF_RXDATA 0x04 /* bit 31: FIFO empty */
 #define SF_TXCTRL 0x08 /* bit 0: enable */
 #define SF_RXCTRL 0x0c /* bit 0: enable; rxcnt 18:16 = 0: interrupt on any byte */
-#define SF_IE 0x10     /* bit 1: receive watermark */
+#define SF_IE 0x10
+#define SF_IE_RXWM 2   /* interrupt while the receive FIFO holds more than rxcnt */
 #define SF_EMPTY (1u << 31) /* in RXDATA */
 #define SF_FULL (1u << 31)  /* in TXDATA */
 
@@ -75,7 +76,7 @@ static int sf_get(void)
 	uint32_t v = mmio_read32(base + SF_RXDATA);
 	return v & SF_EMPTY ? -1 : (int)(v & 0xff);
 }
-static void sf_rx_irq_on(void) { mmio_write32(base + SF_IE, 2); }
+static void sf_rx_irq_on(void) { mmio_write32(base + SF_IE, SF_IE_RXWM); }
 
 static const struct uart_ops uarts[] = {
 	{"ns16550a", ns_init, ns_put, ns_get, ns_rx_irq_on},

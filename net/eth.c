@@ -5,7 +5,6 @@
 #include <stddef.h>
 #include "net.h"
 
-
 void eth_input(struct pkt *p)
 {
 	const uint8_t *h = p->data;
@@ -55,6 +54,17 @@ drop:
 	pkt_free(p);
 }
 
+/* A whole frame to the driver, counted. */
+static int eth_send(struct pkt *p)
+{
+	if (netif.output(p) != 0) {
+		STAT(eth, tx_err);
+		return NET_ERR_IF;
+	}
+	STAT(eth, tx);
+	return NET_OK;
+}
+
 int eth_output(struct pkt *p, const uint8_t dst[6], uint16_t type)
 {
 	uint8_t *h = pkt_push(p, ETH_HLEN);
@@ -69,12 +79,7 @@ int eth_output(struct pkt *p, const uint8_t dst[6], uint16_t type)
 	h[0] = dst[0], h[1] = dst[1], h[2] = dst[2], h[3] = dst[3], h[4] = dst[4], h[5] = dst[5];
 	h[6] = m[0], h[7] = m[1], h[8] = m[2], h[9] = m[3], h[10] = m[4], h[11] = m[5];
 	put16(h + ETH_TYPE, type);
-	if (netif.output(p) != 0) {
-		STAT(eth, tx_err);
-		return NET_ERR_IF;
-	}
-	STAT(eth, tx);
-	return NET_OK;
+	return eth_send(p);
 }
 
 int eth_reply(struct pkt *p)
@@ -83,10 +88,5 @@ int eth_reply(struct pkt *p)
 	uint16_t a = e[0], b = e[1], c = e[2];
 	e[0] = e[3], e[1] = e[4], e[2] = e[5];
 	e[3] = a, e[4] = b, e[5] = c;
-	if (netif.output(p) != 0) {
-		STAT(eth, tx_err);
-		return NET_ERR_IF;
-	}
-	STAT(eth, tx);
-	return NET_OK;
+	return eth_send(p);
 }

@@ -20,7 +20,8 @@
  * inline       eth_is_ours and ip_hdr_csum are in net.h so that LTO puts
  *              them into their callers on the per-packet path.
  * markers      net_stats_reset is OUT_OF_LINE as the start of make bench's
- *              per-datagram profile (the console's `reset`).
+ *              per-datagram profile (the console's `reset`), console_poll
+ *              as its end.
  * Outside net/: drivers/nic.c calls the probed driver through a switch,
  *              not a pointer, so that LTO inlines its poll into the
  *              superloop; app/main.c's boot_done and the apps' ready stay

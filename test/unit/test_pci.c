@@ -56,6 +56,8 @@ void host_mmio_write32(uintptr_t a, uint32_t v)
 }
 uint8_t host_mmio_read8(uintptr_t a) { return (uint8_t)host_mmio_read32(a & ~(uintptr_t)3); }
 void host_mmio_write8(uintptr_t a, uint8_t v) { (void)a; (void)v; }
+uint16_t host_mmio_read16(uintptr_t a) { return (uint16_t)host_mmio_read32(a & ~(uintptr_t)3); }
+void host_mmio_write16(uintptr_t a, uint16_t v) { (void)a; (void)v; }
 void host_fence(void) {}
 
 static struct fn *add(unsigned bus, unsigned dev, unsigned fn, uint16_t vendor, uint16_t device,
