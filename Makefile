@@ -50,11 +50,12 @@ CFLAGS := --specs=picolibc.specs -std=c11 -march=rv64imac_zicsr_zifencei -mabi=l
 	-mcmodel=medany -O2 -flto -g -ffreestanding -fno-common -ffunction-sections \
 	-fdata-sections -DPICOLIBC_INTEGER_PRINTF_SCANF $(WARN) $(MODE_DEF) -I. -MMD -MP $(CFLAGS_EXTRA) \
 	'-DCFG_NOINIT=__attribute__((section(".noinit")))'
-LDFLAGS := -flto -O2 $(WARN) -DPICOLIBC_INTEGER_PRINTF_SCANF --specs=picolibc.specs -march=rv64imac -mabi=lp64 -nostartfiles \
+LDFLAGS := -flto -flto-partition=one -O2 $(WARN) -DPICOLIBC_INTEGER_PRINTF_SCANF --specs=picolibc.specs -march=rv64imac -mabi=lp64 -nostartfiles \
 	-T linker.ld -Wl,--defsym=__ram_base=$(RAM_BASE) -Wl,--gc-sections -Wl,--no-warn-rwx-segments -Wl,-Map=$(OBJDIR)/map.txt
 
 DRV_SRCS := drivers/board.c drivers/fdt.c drivers/uart.c drivers/plic.c drivers/timer.c \
-	drivers/trap.c drivers/nic.c drivers/port.c drivers/virtio_net.c
+	drivers/trap.c drivers/nic.c drivers/port.c drivers/virtio_net.c drivers/virtio_mmio.c \
+	drivers/virtio_pci.c drivers/pci.c drivers/gem.c drivers/virtio_rng.c
 PLAT_SRCS := $(DRV_SRCS) app/console.c app/bootargs.c app/main.c
 NET_SRCS := $(sort $(wildcard net/*.c))
 # The application (app/app_$(APP).c) and the services it may use.
@@ -96,6 +97,44 @@ $(OBJDIR)/%.S.o: %.S $(FLAGS_STAMP)
 	$(Q)$(CC) $(CFLAGS) -c -o $@ $<
 
 -include $(OBJS:.o=.d)
+
+# ---- HiFive boards: the U-Boot image, its boot script, an SD card image ----
+# Every S-mode .bin is a U-Boot `booti` image (the Image header opens
+# boot/start.S). The default flavour's `make`, in either MODE, also builds
+# build/firmware-s.bin and build/boot.scr (from boards/hifive/boot.cmd).
+# `make sdcard SPL=u-boot-spl.bin ITB=u-boot.itb` writes build/sdcard.img
+# with the S-mode image of the flavour asked for (APP=, VARIANT=).
+S_BIN := build/firmware-s$(if $(filter-out echo,$(APP)),-$(APP))$(if $(VARIANT),-$(VARIANT)).bin
+BOOT_SCR := build/boot.scr
+SDCARD := build/sdcard.img
+MKIMAGE ?= mkimage
+.PHONY: sdcard FORCE
+
+ifeq ($(APP)$(VARIANT),echo)
+all: $(S_BIN) $(BOOT_SCR)
+endif
+ifneq ($(MODE),s)
+# Another flavour, with its own objects and flags stamp: its own make.
+$(S_BIN): FORCE
+	$(Q)$(MAKE) --no-print-directory MODE=s bin
+endif
+FORCE:
+# The sub-make's goal; a recipe of its own keeps it quiet when up to date.
+.PHONY: bin
+bin: $(BIN) ; @:
+
+# The commit time of boot.cmd, so the script image is the same every build.
+$(BOOT_SCR): boards/hifive/boot.cmd
+	@mkdir -p $(dir $@)
+	@echo "  MKIMAGE $@"
+	$(Q)command -v $(MKIMAGE) >/dev/null || { echo "$(MKIMAGE) not found: install u-boot-tools (make deps)" >&2; exit 1; }
+	$(Q)SOURCE_DATE_EPOCH=$$(git log -1 --format=%ct -- $< 2>/dev/null) \
+		$(MKIMAGE) -A riscv -O linux -T script -C none -n "rvnet boot script" -d $< $@ >/dev/null
+
+sdcard: $(S_BIN) $(BOOT_SCR)
+	$(Q)[ -n "$(SPL)" ] && [ -n "$(ITB)" ] || \
+		{ echo "usage: make sdcard SPL=path/u-boot-spl.bin ITB=path/u-boot.itb" >&2; exit 1; }
+	$(Q)sh boards/hifive/mksdcard.sh $(SDCARD) $(SPL) $(ITB) $(S_BIN) $(BOOT_SCR)
 
 # ---- QEMU ----
 QEMU ?= qemu-system-riscv64
@@ -143,6 +182,22 @@ $(HOSTDIR)/test_%: test/unit/test_%.c $(HOST_OBJS)
 $(HOSTDIR)/test_pci: test/unit/test_pci.c drivers/pci.c $(HOST_OBJS)
 	@echo "  HOSTLD  $@"
 	$(Q)$(HOSTCC) $(HOST_CFLAGS) -DRVNET_HOST_MMIO -MMD -MP -o $@ $< drivers/pci.c $(HOST_OBJS)
+
+# The virtio-net driver against a model of a hostile device
+# (test/unit/virtio_model.h); the driver's console lines go to the model.
+VNET_HOST_OBJ := $(HOSTDIR)/drivers/virtio_net.host.o $(HOSTDIR)/drivers/virtio_mmio.host.o
+$(HOSTDIR)/drivers/%.host.o: drivers/%.c
+	@mkdir -p $(dir $@)
+	@echo "  HOSTCC  $< (device model)"
+	$(Q)$(HOSTCC) $(HOST_CFLAGS) -DRVNET_HOST_MMIO -Dprintf=vnet_host_printf -MMD -MP -c -o $@ $<
+$(HOSTDIR)/test_virtio: test/unit/test_virtio.c $(VNET_HOST_OBJ) $(HOST_OBJS)
+	@echo "  HOSTLD  $@"
+	$(Q)$(HOSTCC) $(HOST_CFLAGS) -MMD -MP -o $@ $< $(VNET_HOST_OBJ) $(HOST_OBJS)
+-include $(VNET_HOST_OBJ:.o=.d)
+
+$(HOSTDIR)/test_gem: test/unit/test_gem.c test/unit/gem_model.h drivers/gem.c $(HOST_OBJS)
+	@echo "  HOSTLD  $@"
+	$(Q)$(HOSTCC) $(HOST_CFLAGS) -DRVNET_HOST_MMIO -MMD -MP -o $@ $< drivers/gem.c $(HOST_OBJS)
 
 # keep the objects: as prerequisites of a pattern rule they would be intermediate
 .SECONDARY: $(HOST_OBJS)

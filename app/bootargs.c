@@ -75,6 +75,22 @@ static int set_ip(const char *v, size_t n, struct bootcfg *c)
 	return 0;
 }
 
+/* RFC 1123 2.1's host name characters, within what option 12 carries. */
+static int set_hostname(const char *v, size_t n, struct bootcfg *c)
+{
+	if (n == 0 || n > CFG_DHCP_HOSTNAME_MAX)
+		return -1;
+	for (size_t i = 0; i < n; i++) {
+		int alnum = (v[i] >= 'a' && v[i] <= 'z') || (v[i] >= 'A' && v[i] <= 'Z') ||
+			    (v[i] >= '0' && v[i] <= '9');
+		if (!alnum && (i == 0 || i == n - 1 || (v[i] != '-' && v[i] != '.')))
+			return -1;
+	}
+	memcpy(c->hostname, v, n);
+	c->hostname[n] = 0;
+	return 0;
+}
+
 /* A gateway: another host of our subnet. */
 static int gw_ok(uint32_t gw, const struct bootcfg *c)
 {
@@ -84,8 +100,18 @@ static int gw_ok(uint32_t gw, const struct bootcfg *c)
 static int setting(const char *w, size_t n, struct bootcfg *c)
 {
 	uint32_t v;
-	if (n >= 3 && !memcmp(w, "ip=", 3))
-		return set_ip(w + 3, n - 3, c);
+	if (n == 7 && !memcmp(w, "ip=dhcp", 7)) {
+		c->dhcp = 1;
+		return 0;
+	}
+	if (n >= 3 && !memcmp(w, "ip=", 3)) {
+		if (set_ip(w + 3, n - 3, c))
+			return -1;
+		c->dhcp = 0;
+		return 0;
+	}
+	if (n >= 9 && !memcmp(w, "hostname=", 9))
+		return set_hostname(w + 9, n - 9, c);
 	if (n >= 3 && !memcmp(w, "gw=", 3)) {
 		if (ip_parse(w + 3, n - 3, &v) || !ip_is_host(v))
 			return -1;
@@ -156,4 +182,6 @@ void bootcfg_defaults(struct bootcfg *c)
 	ip_parse(CFG_IP_GW, strlen(CFG_IP_GW), &a);
 	c->gw = a;
 	c->port = CFG_ECHO_PORT;
+	c->dhcp = CFG_IP_DHCP;
+	c->hostname[0] = 0;
 }

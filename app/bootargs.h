@@ -4,14 +4,21 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include "net/config.h"
 
 struct bootcfg {
 	uint32_t ip, mask, gw; /* host byte order */
 	uint16_t port;
+	uint8_t dhcp;          /* ip=dhcp: the address from DHCP; ip, mask, gw unused */
+	char hostname[CFG_DHCP_HOSTNAME_MAX + 1]; /* "" if none */
 };
 
-void bootcfg_defaults(struct bootcfg *c); /* from net/config.h */
-/* Reads ip=A.B.C.D[/N], gw=A.B.C.D, port=N; ignores other words. A bad
+void bootcfg_defaults(struct bootcfg *c); /* from app/config.h */
+/* Reads ip=A.B.C.D[/N], ip=dhcp, gw=A.B.C.D, port=N, hostname=NAME;
+ * ignores other words. ip=dhcp and a static ip= undo each other (the
+ * last one wins); gw= only matters for a static address. A host name
+ * is letters, digits, '-' and '.', starts and ends with a letter or a
+ * digit, and has at most CFG_DHCP_HOSTNAME_MAX characters. A bad
  * value keeps the previous setting and is reported through warn (may be
  * NULL) with the whole word. Bad: not a unicast host address (0/8,
  * loopback, multicast, class E, broadcast), a mask of /0 or /32, our

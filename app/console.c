@@ -7,6 +7,7 @@
 #include "app.h"
 #include "drivers/platform.h"
 #include "drivers/port.h"
+#include "net/dhcp.h"
 #include "net/net.h"
 
 static char line[80];
@@ -17,11 +18,6 @@ static void uart_ready(void *arg)
 {
 	(void)arg;
 	waiting = 1;
-}
-
-void console_start(void)
-{
-	uart_rx_irq(uart_ready, NULL);
 }
 
 int console_pending(void)
@@ -81,6 +77,82 @@ static void cmd_stats(void)
 	printf("check %s%s\n", bad ? "FAILED in layer " : "ok", bad ? bad : "");
 }
 
+/* DHCP's events, as they happen: what the interface has now. */
+static void dhcp_event(const char *event)
+{
+	printf("dhcp: %s, inet", event);
+	print_ip(" ", netif.ip);
+	printf("/%d", __builtin_popcount(netif.mask));
+	if (netif.gw)
+		print_ip(" gw ", netif.gw);
+	printf("\n");
+}
+
+void console_start(void)
+{
+	uart_rx_irq(uart_ready, NULL);
+	dhcp_set_hook(dhcp_event);
+}
+
+static void print_time(const char *label, uint32_t s)
+{
+	if (s == DHCP_INFINITE)
+		printf("%snever", label);
+	else
+		printf("%s%lu s", label, (unsigned long)s);
+}
+
+static void print_list(const char *label, const uint32_t *a, unsigned n)
+{
+	printf("%s", label);
+	for (unsigned i = 0; i < n; i++)
+		print_ip(i ? "," : "", a[i]);
+	if (!n)
+		printf("none");
+}
+
+/* The lease, for ifconfig: its server, what is left, T1 and T2. */
+static void cmd_lease(void)
+{
+	uint32_t left, t1, t2;
+	enum dhcp_state st = dhcp_state();
+	if (st == DHCP_OFF)
+		return;
+	printf("dhcp %s", dhcp_state_name(st));
+	const struct dhcp_lease *l = dhcp_lease(&left, &t1, &t2);
+	if (l) {
+		print_ip(" server ", l->server);
+		print_time(" lease ", l->lease_s);
+		print_time(" left ", left);
+		print_time(" t1 in ", t1);
+		print_time(" t2 in ", t2);
+		print_list("\ndns ", l->dns, l->ndns);
+		print_list(" ntp ", l->ntp, l->nntp);
+		if (l->mtu)
+			printf(" mtu option %u", l->mtu);
+	}
+	printf("\n");
+}
+
+/* dhcp [renew | release]: the lease, or what to do with it. */
+static void cmd_dhcp(const char *arg)
+{
+	if (!strcmp(arg, "renew")) {
+		if (dhcp_renew())
+			printf("dhcp: an address is still being acquired (%s)\n",
+			       dhcp_state_name(dhcp_state()));
+	} else if (!strcmp(arg, "release")) {
+		if (dhcp_release())
+			printf("dhcp: no lease held; client stopped\n");
+	} else if (!arg[0]) {
+		if (dhcp_state() == DHCP_OFF)
+			printf("dhcp off\n");
+		cmd_lease();
+	} else {
+		printf("usage: dhcp [renew|release]\n");
+	}
+}
+
 static void cmd_ifconfig(void)
 {
 	printf("mac %02x:%02x:%02x:%02x:%02x:%02x link %s mtu %u\n", netif.mac[0], netif.mac[1],
@@ -90,6 +162,7 @@ static void cmd_ifconfig(void)
 	print_ip(" mask ", netif.mask);
 	print_ip(" gw ", netif.gw);
 	printf("\n");
+	cmd_lease();
 }
 
 static void cmd_arp(void)
@@ -115,6 +188,8 @@ static void run(const char *cmd)
 		cmd_ifconfig();
 	else if (!strcmp(cmd, "arp"))
 		cmd_arp();
+	else if (!strcmp(cmd, "dhcp") || !strncmp(cmd, "dhcp ", 5))
+		cmd_dhcp(cmd[4] ? cmd + 5 : "");
 	else if (!strcmp(cmd, "reset")) {
 		net_stats_reset();
 		if (app.reset)
@@ -127,7 +202,7 @@ static void run(const char *cmd)
 	} else if (!strcmp(cmd, "poweroff"))
 		platform_exit(0);
 	else if (!strcmp(cmd, "help"))
-		printf("commands: stats ifconfig arp reset poweroff help\n");
+		printf("commands: stats ifconfig arp dhcp [renew|release] reset poweroff help\n");
 	else if (cmd[0])
 		printf("unknown command '%s' (try help)\n", cmd);
 }

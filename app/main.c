@@ -13,6 +13,8 @@
 #include "drivers/platform.h"
 #include "drivers/port.h"
 #include "drivers/riscv.h"
+#include "drivers/virtio_rng.h"
+#include "net/dhcp.h"
 #include "net/netif.h"
 
 #define VERSION "0.2"
@@ -66,14 +68,57 @@ static void show_nic(const struct nic *n)
 	       n->link_up ? "up" : "down");
 }
 
-/* The stack, with the addresses the boot arguments chose. */
+/*
+ * Entropy for the stack (DHCP's xid and backoff jitter): virtio-rng's
+ * bytes when the machine has the device. Always stirred in as well, and
+ * all there is without it (weak): the MAC (tells twin boards apart, but
+ * is no secret), the device tree (QEMU's holds 32 random bytes in
+ * /chosen/rng-seed; a board's is as constant as its firmware), and the
+ * cycle counter read at 64 timer edges (the spins to each edge and the
+ * cycles vary with clock-domain crossings and, under QEMU, host timing:
+ * a few bits each at best).
+ */
+static void seed_entropy(const struct nic *n)
+{
+	uint8_t rnd[32];
+	size_t got = virtio_rng_read(&board.fdt, rnd, sizeof rnd);
+	net_seed(rnd, got);
+	if (n)
+		net_seed(n->mac, sizeof n->mac);
+	net_seed(board.fdt.st, board.fdt.st_len);
+	net_seed(board.fdt.str, board.fdt.str_len);
+	for (int i = 0; i < 64; i++) {
+		uint64_t t0 = timer_ticks();
+		uint32_t spins = 0;
+		while (timer_ticks() == t0 && ++spins < 100000)
+			;
+		uint64_t sample = rdcycle() ^ (uint64_t)spins << 40;
+		net_seed(&sample, sizeof sample);
+	}
+	if (got)
+		printf("entropy: virtio-rng (%u bytes), mac, device tree, timer jitter\n", (unsigned)got);
+	else
+		printf("entropy: no virtio-rng; mac, device tree and timer jitter only (weak)\n");
+}
+
+/* The stack, with the addresses the boot arguments chose, or none until
+ * DHCP has one. */
 static void stack_start(const struct bootcfg *cfg)
 {
-	netif.ip = cfg->ip;
-	netif.mask = cfg->mask;
-	netif.gw = cfg->gw;
+	netif.ip = cfg->dhcp ? 0 : cfg->ip;
+	netif.mask = cfg->dhcp ? 0 : cfg->mask;
+	netif.gw = cfg->dhcp ? 0 : cfg->gw;
 	net_tick(timer_ms());
 	net_init();
+	if (cfg->dhcp) {
+		dhcp_set_hostname(cfg->hostname);
+		int err = dhcp_start();
+		printf("config: ip dhcp%s%s port %u\n", cfg->hostname[0] ? " hostname " : "",
+		       cfg->hostname, cfg->port);
+		if (err)
+			printf("dhcp: cannot bind UDP port 68 (error %d)\n", err);
+		return;
+	}
 	print_ip("config: ip ", cfg->ip, __builtin_popcount(cfg->mask));
 	if (cfg->gw)
 		print_ip(" gw ", cfg->gw, -1);
@@ -150,6 +195,7 @@ int main(unsigned long hartid, const void *dtb)
 	struct nic *nic = nic_probe(&board.fdt);
 	show_nic(nic);
 	port_attach(nic);
+	seed_entropy(nic);
 	if (app.stack)
 		stack_start(&cfg);
 	app.start(&cfg);

@@ -13,6 +13,9 @@
      and debug info;
   5. where the instructions of one datagram go, by function, from a QEMU
      execution trace (the echo firmware and the reflector).
+Sections 1 and 2 also measure every further NIC of BENCH_NICS (default
+"virtio-mmio virtio-pci gem": the GEM on -M sifive_u), the same images, beside the
+first; the other sections measure the first NIC only.
 Prints a table (Markdown), writes build/bench/results.json, results.md
 and rate.png. Never fails on speed: the exit status is non-zero only when
 something is broken (a corrupted reply, a guest that does not boot).
@@ -23,6 +26,7 @@ Usage: bench/bench.py [--seconds S] [--rounds R] [--count N]
 Run through bench/run.sh (make bench), which builds what this needs.
 """
 import argparse
+import contextlib
 import json
 import os
 import platform
@@ -68,6 +72,24 @@ CROSS = os.environ.get("CROSS_COMPILE", "riscv64-unknown-elf-")
 GUEST_CSUM_BIT = 1  # VIRTIO_NET_F_GUEST_CSUM
 
 problems = []  # things that are broken (not slow): they set the exit status
+# The NICs measured: the first everywhere, the others in sections 1 and 2.
+NICS = os.environ.get("BENCH_NICS", "virtio-mmio virtio-pci gem").split()
+
+
+@contextlib.contextmanager
+def on_nic(nic):
+    """Guests started inside use this NIC, and the machine it sits on."""
+    old = guest.NIC, guest.MACHINE
+    guest.NIC, guest.MACHINE = nic, guest.MACHINES.get(nic, "virt")
+    try:
+        yield
+    finally:
+        guest.NIC, guest.MACHINE = old
+
+
+def named(base, nic):
+    """A path's name: as before for the first NIC, suffixed for the others."""
+    return base if nic == NICS[0] else f"{base}-{nic}"
 
 
 def log(*a):
@@ -130,7 +152,7 @@ def instr_run(net, label, count, app="echo", variant="", target=None, raw_tap=No
     target is a UDP socket, or raw frames on RAW_TAP (for the reflector)."""
     image_name = "firmware" + ("-" + app if app != "echo" else "") + ("-" + variant if variant else "")
     res = {"image": image_name, "app": app, "variant": variant or "default", "transport": label,
-           "sizes": {}}
+           "nic": guest.NIC, "sizes": {}}
     with Guest(net=net, app=app, variant=variant, icount=True) as g:
         info = boot(g, f"{label}/{image_name}")
         res["boot"] = info
@@ -180,24 +202,36 @@ def instr_run(net, label, count, app="echo", variant="", target=None, raw_tap=No
     return res
 
 
-def section_instructions(args, have_tap):
-    log("== 1. guest instructions per echoed datagram (-icount shift=0)")
+def instr_runs(args, have_tap, nic):
+    # The nocsum build differs only in what it asks of virtio.
+    variants = ("", "nocsum") if nic.startswith("virtio") else ("",)
+    label = named("hostfwd", nic)
     runs = []
-    for variant in ("", "nocsum"):
+    for variant in variants:
         port = free_port()
-        runs.append(instr_run(user_net(port), "hostfwd", args.count, variant=variant,
+        runs.append(instr_run(user_net(port), label, args.count, variant=variant,
                               target=["udp", "127.0.0.1", port]))
     if have_tap:
-        for variant in ("", "nocsum"):
+        label = named("tap", nic)
+        for variant in variants:
             with netns.NetNS("bench") as ns:
                 tap = ns.tap(addr=TAP_HOST_IP + "/24")
-                runs.append(instr_run(netns.tap_net(tap), "tap", args.count, variant=variant,
+                runs.append(instr_run(netns.tap_net(tap), label, args.count, variant=variant,
                                       target=["udp", GUEST_IP, 7]))
         # The ceiling's cost: the reflector, raw frames of the same sizes.
         with netns.NetNS("bench") as ns:
             tap = ns.tap(addr=TAP_HOST_IP + "/24")
-            runs.append(instr_run(netns.tap_net(tap), "tap", args.count, app="l2reflect",
+            runs.append(instr_run(netns.tap_net(tap), label, args.count, app="l2reflect",
                                   raw_tap=tap))
+    return runs
+
+
+def section_instructions(args, have_tap):
+    log("== 1. guest instructions per echoed datagram (-icount shift=0)")
+    runs = []
+    for nic in NICS:
+        with on_nic(nic):
+            runs += instr_runs(args, have_tap, nic)
     return runs
 
 
@@ -284,45 +318,59 @@ def section_rate(args, have_tap):
     log(f"== 2. echo rate and latency ({args.seconds:g} s per point in {args.rounds} rounds, "
         f"no -icount)")
     res = {}
-    port = free_port()
-    with Guest(net=user_net(port), extra=QEMU_THREADS) as g:
-        info = boot(g, "hostfwd rate")
-        target = ["udp", "127.0.0.1", port]
-        if warm_up(target):
-            pts = sweep({"hostfwd-stack": (target, g.proc.pid)}, args.seconds, args.rounds)
-            res["hostfwd-stack"] = {"boot": info, "points": pts["hostfwd-stack"],
-                                    "stats": g.stats()}
-        else:
-            problems.append("hostfwd rate: no echo")
+    # One guest per NIC, their rounds interleaved.
+    with contextlib.ExitStack() as stack:
+        targets, guests = {}, {}
+        for nic in NICS:
+            name, port = named("hostfwd-stack", nic), free_port()
+            with on_nic(nic):
+                g = stack.enter_context(Guest(net=user_net(port), extra=QEMU_THREADS))
+            info = boot(g, f"{name} rate")
+            target = ["udp", "127.0.0.1", port]
+            if warm_up(target):
+                targets[name], guests[name] = (target, g.proc.pid), (g, info)
+            else:
+                problems.append(f"{name} rate: no echo")
+        if targets:
+            pts = sweep(targets, args.seconds, args.rounds)
+            for name, (g, info) in guests.items():
+                res[name] = {"boot": info, "points": pts[name], "stats": g.stats()}
     if not have_tap:
         return res
-    # Both guests run at once, each on its own tap (the reflector's has no
-    # address: it only sees raw frames), so their rounds can interleave.
-    with netns.NetNS("bench") as ns:
-        tap0 = ns.tap("tap0", addr=TAP_HOST_IP + "/24")
-        tap1 = ns.tap("tap1")
-        with Guest(app="echo", net=netns.tap_net(tap0), extra=QEMU_THREADS) as gs, \
-                Guest(app="l2reflect", net=netns.tap_net(tap1), extra=QEMU_THREADS) as gr:
-            si, ri = boot(gs, "tap echo"), boot(gr, "tap l2reflect")
-            targets = {"tap-stack": (["raw", tap0, RAW_MAC, RAW_IP, si["mac"], GUEST_IP, 7],
-                                     gs.proc.pid),
-                       "tap-reflector": (["raw", tap1, RAW_MAC, RAW_IP, ri["mac"], GUEST_IP, 7],
-                                         gr.proc.pid)}
-            # ARP first: the stack learns where to answer (the reflector
-            # reflects the request, which shows it is up too).
-            for name, (t, _) in targets.items():
-                ok = loadgen(t + ["--arp", "--size", 18, "--count", 1, "--timeout", 500], 20)
-                if ok.get("received") != 1:
-                    problems.append(f"{name}: no answer over the raw socket: {ok}")
-                    return res
-            udp = ["udp", GUEST_IP, 7]
-            if warm_up(udp):
-                targets["tap-stack-udpsock"] = (udp, gs.proc.pid)
-            pts = sweep(targets, args.seconds, args.rounds)
-            for name in targets:
-                res[name] = {"points": pts[name]}
-            res["tap-stack"].update(boot=si, stats=gs.stats())
-            res["tap-reflector"].update(boot=ri, stats=gr.stats())
+    # All guests run at once, each on its own tap (only the first has an
+    # address: the others see raw frames only), so their rounds can
+    # interleave: per NIC the stack and the reflector.
+    with netns.NetNS("bench") as ns, contextlib.ExitStack() as stack:
+        targets, guests = {}, {}
+        for i, nic in enumerate(NICS):
+            ts = ns.tap(f"tap{2 * i}", addr=TAP_HOST_IP + "/24" if i == 0 else None)
+            tr = ns.tap(f"tap{2 * i + 1}")
+            with on_nic(nic):
+                gs = stack.enter_context(Guest(app="echo", net=netns.tap_net(ts),
+                                               extra=QEMU_THREADS))
+                gr = stack.enter_context(Guest(app="l2reflect", net=netns.tap_net(tr),
+                                               extra=QEMU_THREADS))
+            si, ri = boot(gs, f"tap echo ({nic})"), boot(gr, f"tap l2reflect ({nic})")
+            for tap, g, info, base in ((ts, gs, si, "tap-stack"), (tr, gr, ri, "tap-reflector")):
+                name = named(base, nic)
+                targets[name] = (["raw", tap, RAW_MAC, RAW_IP, info["mac"], GUEST_IP, 7],
+                                 g.proc.pid)
+                guests[name] = (g, info)
+        # ARP first: the stack learns where to answer (the reflector
+        # reflects the request, which shows it is up too).
+        for name, (t, _) in targets.items():
+            ok = loadgen(t + ["--arp", "--size", 18, "--count", 1, "--timeout", 500], 20)
+            if ok.get("received") != 1:
+                problems.append(f"{name}: no answer over the raw socket: {ok}")
+                return res
+        udp = ["udp", GUEST_IP, 7]
+        if warm_up(udp):
+            targets["tap-stack-udpsock"] = (udp, targets["tap-stack"][1])
+        pts = sweep(targets, args.seconds, args.rounds)
+        for name in targets:
+            res[name] = {"points": pts[name]}
+        for name, (g, info) in guests.items():
+            res[name].update(boot=info, stats=g.stats())
     # Stack over reflector, round by round (the same moments), then the median.
     share = {}
     for key, p in res["tap-stack"]["points"].items():
@@ -901,7 +949,7 @@ def table(res):
                  " | wake-ups/echo |")
         L.append("|---|---|---|" + "---:|" * len(SIZES) + "---:|")
         for r in ins:
-            if r["app"] != "echo":
+            if r["app"] != "echo" or not r.get("nic", "virtio").startswith("virtio"):
                 neg = "-"
             elif r.get("guest_csum_negotiated"):
                 neg = "negotiated"
@@ -916,7 +964,8 @@ def table(res):
                  "user networking does not offer it, a tap with vnet_hdr does, and then the "
                  "host's own datagrams arrive NEEDS_CSUM and the driver completes their checksum "
                  "(nic csum_fixed). firmware-l2reflect: per reflected frame (raw frames of the "
-                 "same sizes), the driver and the superloop alone.")
+                 "same sizes), the driver and the superloop alone. Rows marked -gem: the same "
+                 "image on -M sifive_u through the Cadence GEM driver.")
         L.append("")
     host = res.get("host")
     if host:

@@ -1,11 +1,37 @@
 /*
- * Entry. M-mode (-bios none): every hart starts here; hart 0 runs, the
- * others park. S-mode (OpenSBI): only the boot hart arrives, with a0 =
- * hart id, a1 = device tree, in both modes.
+ * The image begins with the 64-byte RISC-V Linux Image header (Linux
+ * Documentation/riscv/boot-image-header.rst), so that U-Boot's booti
+ * takes the S-mode image as it is, from the ELF's own bytes. Its first
+ * word jumps over the header: loaders that start at the first byte
+ * (QEMU -bios none, OpenSBI, booti) all arrive at entry.
  */
+#define IMAGE_VERSION (0 << 16 | 2) /* header version 0.2 */
+#define IMAGE_FLAGS 0               /* bit 0 clear: little endian */
+
 	.section .text.entry, "ax"
 	.globl _start
 _start:
+	.option push
+	.option norvc			/* code0 is one 4-byte word */
+	j	entry
+	.option pop
+	.word	0			/* code1 */
+	.dword	__image_text_offset	/* booti copies us to RAM start + this (linker.ld) */
+	.dword	__image_size		/* all we use: bss, noinit and stack included */
+	.dword	IMAGE_FLAGS
+	.word	IMAGE_VERSION
+	.word	0			/* res1 */
+	.dword	0			/* res2 */
+	.ascii	"RISCV\0\0\0"		/* magic, deprecated since 0.2, still written */
+	.ascii	"RSC\x05"		/* magic2, what booti checks */
+	.word	0			/* res3: no PE/COFF header */
+
+/*
+ * Entry. M-mode (-bios none): every hart starts here; hart 0 runs, the
+ * others park. S-mode (OpenSBI, or U-Boot's booti): only the boot hart
+ * arrives, with a0 = hart id, a1 = device tree, in both modes.
+ */
+entry:
 	.option push
 	.option norelax
 	la	gp, __global_pointer$

@@ -50,6 +50,78 @@ static void virt_defaults(void)
 			VIRT_VIRTIO_IRQ0 + i);
 }
 
+/* The first line of a `gpios` property, if it names a pin of a
+ * controller whose registers we know. Cells: the controller's phandle,
+ * then its #gpio-cells (pin, flags). */
+static struct gpio_line gpio_line(const char *compat)
+{
+	struct gpio_line l = {0};
+	const struct fdt_info *fi = &board.fdt;
+	uint32_t len, clen;
+	const uint8_t *v = fdt_prop(fi, fdt_find(fi, compat, NULL), "gpios", &len);
+	if (!v || len < 8)
+		return l;
+	uint32_t ph = fdt_be32(v);
+	const struct fdt_dev *c = NULL;
+	for (unsigned i = 0; i < fi->ndev && !c; i++)
+		if (ph && fi->dev[i].phandle == ph)
+			c = &fi->dev[i];
+	if (!c || c->disabled || !c->has_reg || !fdt_is_compatible(c, "sifive,gpio0"))
+		return l;
+	const uint8_t *cells = fdt_prop(fi, c, "#gpio-cells", &clen);
+	uint32_t ncells = cells && clen == 4 ? fdt_be32(cells) : 2;
+	uint32_t pin = fdt_be32(v + 4);
+	if (ncells < 1 || len < 4 * (1 + ncells) || pin >= SIFIVE_GPIO_PINS)
+		return l;
+	l.base = (uintptr_t)c->base;
+	l.pin = (uint8_t)pin;
+	l.active_low = ncells >= 2 && (fdt_be32(v + 8) & DT_GPIO_ACTIVE_LOW);
+	return l;
+}
+
+/* A word of the boot arguments, alone (not a prefix of another). */
+static int has_bootarg(const char *word)
+{
+	size_t n = strlen(word);
+	for (const char *p = board.fdt.bootargs; (p = strstr(p, word)) != NULL; p += n)
+		if ((p == board.fdt.bootargs || p[-1] == ' ' || p[-1] == '\t') &&
+		    (p[n] == 0 || p[n] == ' ' || p[n] == '\t'))
+			return 1;
+	return 0;
+}
+
+#if MODE_S
+struct sbiret sbi_call(unsigned long ext, unsigned long fid, unsigned long a0, unsigned long a1)
+{
+	register unsigned long r0 __asm__("a0") = a0;
+	register unsigned long r1 __asm__("a1") = a1;
+	register unsigned long r6 __asm__("a6") = fid;
+	register unsigned long r7 __asm__("a7") = ext;
+	__asm__ volatile("ecall" : "+r"(r0), "+r"(r1) : "r"(r6), "r"(r7) : "memory");
+	return (struct sbiret){(long)r0, (long)r1};
+}
+#endif
+
+/* Everything that can stop the machine, found now so that stopping needs
+ * neither the tree nor the SBI's answers (a trap may come at any time). */
+static void find_exit(void)
+{
+	struct board_exit *e = &board.exit;
+	const struct fdt_dev *d = find_any(exit_compat);
+	e->finisher = d ? (uintptr_t)d->base : 0;
+	/* Opt-in only: without a semihosting host (QEMU's -semihosting-config,
+	 * or a debugger on a board) the call is a breakpoint trap. */
+	e->semihosting = (uint8_t)has_bootarg("semihosting");
+#if MODE_S
+	/* The extension may be there yet unable to shut down (OpenSBI on
+	 * sifive_u has only a reboot device); trap.c falls back then. */
+	struct sbiret r = sbi_call(SBI_EXT_BASE, SBI_BASE_PROBE_EXT, SBI_EXT_SRST, 0);
+	e->sbi_srst = r.error == 0 && r.value != 0;
+#endif
+	e->poweroff = gpio_line("gpio-poweroff");
+	e->restart = gpio_line("gpio-restart");
+}
+
 int board_init(unsigned long hartid, const void *dtb)
 {
 	board.hartid = hartid;
@@ -69,7 +141,6 @@ int board_init(unsigned long hartid, const void *dtb)
 	}
 	d = find_any(clint_compat);
 	board.clint = d ? (uintptr_t)d->base : 0;
-	d = find_any(exit_compat);
-	board.exit = d ? (uintptr_t)d->base : 0;
+	find_exit();
 	return board.fdt_err;
 }

@@ -17,11 +17,29 @@
 #ifndef CFG_TXQ_SIZE
 #define CFG_TXQ_SIZE 128 /* the same for TX */
 #endif
+#ifndef CFG_VQ_MAX
+#define CFG_VQ_MAX 256 /* ring memory for a device that fixes its ring size (legacy
+                          virtio-pci; QEMU's is 256): 12 KiB a queue */
+#endif
 #ifndef CFG_GUEST_CSUM
 #define CFG_GUEST_CSUM 1 /* virtio: negotiate VIRTIO_NET_F_GUEST_CSUM (trust DATA_VALID) */
 #endif
 #ifndef CFG_DEFAULT_MAC
 #define CFG_DEFAULT_MAC {0x52, 0x54, 0x00, 0x12, 0x34, 0x56} /* when the NIC has no MAC */
+#endif
+
+/* ---- Cadence GEM (HiFive boards, QEMU sifive_u) ---- */
+#ifndef CFG_GEM_DESC64
+#define CFG_GEM_DESC64 0 /* 1: 16-byte descriptors (64-bit DMA) always, not only for memory above 4 GiB */
+#endif
+#ifndef CFG_GEM_TX_CSUM
+#define CFG_GEM_TX_CSUM 0 /* 1: TXCOEN; the MAC rewrites the checksums the stack already computed */
+#endif
+#ifndef CFG_GEM_RX_CSUM
+#define CFG_GEM_RX_CSUM 1 /* RXCOEN: trust the MAC's "UDP checksum good"; it drops bad ones itself */
+#endif
+#ifndef CFG_GEM_LINK_MS
+#define CFG_GEM_LINK_MS 500 /* PHY link and speed polled this often (MDIO, a few register reads) */
 #endif
 
 /* ---- device tree ---- */

@@ -30,4 +30,12 @@
 #define TEST_PASS 0x5555u
 #define TEST_FAIL 0x3333u /* | code << 16 */
 
+/* sifive,gpio0 registers (FU540/FU740 manuals; Linux gpio-sifive uses
+ * the same two for output): one bit per pin. */
+#define SIFIVE_GPIO_OUTPUT_EN 0x08u
+#define SIFIVE_GPIO_OUTPUT_VAL 0x0cu
+#define SIFIVE_GPIO_PINS 32u
+/* The flags cell of a `gpios` property (dt-bindings/gpio/gpio.h). */
+#define DT_GPIO_ACTIVE_LOW 1u
+
 #endif

@@ -11,15 +11,22 @@
  */
 #include <stddef.h>
 #include "nic.h"
+#include "gem.h"
 #include "virtio_net.h"
+#include "virtio_pci.h"
 
-enum { NIC_VIRTIO_MMIO };
+enum { NIC_VIRTIO_MMIO, NIC_VIRTIO_PCI, NIC_GEM };
 
 static const char *const virtio_mmio_compat[] = {"virtio,mmio", NULL};
+static const char *const pci_ecam_compat[] = {"pci-host-ecam-generic", NULL};
+static const char *const gem_compat[] = {"sifive,fu540-c000-gem", "cdns,macb", "cdns,gem", NULL};
 
 static const struct nic_driver drivers[] = {
 	[NIC_VIRTIO_MMIO] = {"virtio-net", virtio_mmio_compat, virtio_net_probe,
 			     virtio_net_poll, virtio_net_idle},
+	[NIC_VIRTIO_PCI] = {"virtio-net", pci_ecam_compat, virtio_pci_probe, virtio_net_poll,
+			    virtio_net_idle},
+	[NIC_GEM] = {"gem", gem_compat, gem_probe, gem_poll, gem_idle},
 };
 
 static struct nic the_nic;
@@ -45,7 +52,9 @@ struct nic *nic_probe(const struct fdt_info *fi)
 unsigned nic_poll(struct nic *n, nic_deliver_fn deliver, unsigned budget)
 {
 	switch (n->driver) {
-	case NIC_VIRTIO_MMIO: return drivers[NIC_VIRTIO_MMIO].poll(deliver, budget);
+	case NIC_VIRTIO_MMIO:
+	case NIC_VIRTIO_PCI: return drivers[NIC_VIRTIO_MMIO].poll(deliver, budget);
+	case NIC_GEM: return drivers[NIC_GEM].poll(deliver, budget);
 	}
 	return 0;
 }
@@ -53,7 +62,9 @@ unsigned nic_poll(struct nic *n, nic_deliver_fn deliver, unsigned budget)
 int nic_idle(struct nic *n)
 {
 	switch (n->driver) {
-	case NIC_VIRTIO_MMIO: return drivers[NIC_VIRTIO_MMIO].idle();
+	case NIC_VIRTIO_MMIO:
+	case NIC_VIRTIO_PCI: return drivers[NIC_VIRTIO_MMIO].idle();
+	case NIC_GEM: return drivers[NIC_GEM].idle();
 	}
 	return 0;
 }

@@ -35,7 +35,7 @@ typedef void (*nic_deliver_fn)(struct pkt *p);
 struct nic {
 	unsigned driver;       /* index of its row in the driver table (nic.c) */
 	const char *name;      /* driver name */
-	char info[96];         /* transport, address, irq, features: for the banner */
+	char info[160];        /* transport, address, irq, features: for the banner */
 	uint8_t mac[6];
 	uint8_t link_up;       /* kept current by the driver */
 	uint16_t mtu;          /* largest IP packet the NIC carries */

@@ -9,6 +9,10 @@
  * running (n filled in), -1 otherwise (a failure is said on the console
  * and the device marked FAILED). */
 int virtio_net_probe(const struct fdt_info *fi, const struct fdt_dev *d, struct nic *n);
+/* The driver over a transport (virtio_mmio.c, virtio_pci.c): 0 and n
+ * filled in, or -1 (said why; the device marked FAILED). */
+struct vtransport;
+int virtio_net_start(const struct vtransport *t, uint32_t irq, struct nic *n);
 unsigned virtio_net_poll(nic_deliver_fn deliver, unsigned budget); /* see nic_driver */
 int virtio_net_idle(void);
 

@@ -26,6 +26,8 @@ static struct arp_entry cache[CFG_ARP_ENTRIES];
 static struct arp_entry *hint = cache; /* last entry used: the echo reply's lookup */
 static uint32_t defended_at;
 static uint8_t defended;
+static uint32_t probed;        /* the address arp_watch watches, 0: none */
+static uint8_t probe_conflict; /* someone else claimed it meanwhile */
 
 static const uint8_t bcast_mac[6] = {0xff, 0xff, 0xff, 0xff, 0xff, 0xff};
 static const uint8_t zero_mac[6];
@@ -36,6 +38,8 @@ void arp_init(void)
 		cache[i] = (struct arp_entry){0};
 	hint = cache;
 	defended = 0;
+	probed = 0;
+	probe_conflict = 0;
 }
 
 /* Write a whole ARP packet for our address into a. */
@@ -70,6 +74,32 @@ static void arp_request(const uint8_t *dst, uint32_t tpa)
 void arp_announce(void)
 {
 	arp_request(NULL, netif.ip);
+}
+
+/* RFC 5227 2.1.1: a probe is a request from sender address 0 (ours is
+ * 0 while an address is being checked, so arp_fill writes that). */
+void arp_probe(uint32_t ip)
+{
+	arp_request(NULL, ip);
+}
+
+void arp_watch(uint32_t ip)
+{
+	probed = ip;
+	probe_conflict = 0;
+}
+
+int arp_conflict(void)
+{
+	return probed && probe_conflict;
+}
+
+/* Another host uses the address we watch (it sends from it), or probes
+ * for it at the same time (RFC 5227 2.1.1, last paragraph). */
+static void arp_seen(uint16_t op, uint32_t spa, uint32_t tpa)
+{
+	if (probed && (spa == probed || (spa == 0 && op == ARP_OP_REQUEST && tpa == probed)))
+		probe_conflict = 1;
 }
 
 static struct arp_entry *arp_find(uint32_t ip)
@@ -174,6 +204,7 @@ OUT_OF_LINE void arp_input(struct pkt *p)
 		STAT(arp, drop_bad_sender);
 		goto drop;
 	}
+	arp_seen(op, spa, tpa);
 	if (spa && spa == netif.ip) {
 		/* someone else uses our address: keep it, tell the link once in a while */
 		STAT(arp, conflict);
@@ -289,6 +320,14 @@ void arp_tick(uint32_t now)
 			e->stamp = now;
 			arp_request(NULL, e->ip);
 		}
+	}
+}
+
+void arp_clear(void)
+{
+	for (int i = 0; i < CFG_ARP_ENTRIES; i++) {
+		arp_drop_queue(&cache[i]);
+		cache[i].state = ARP_FREE;
 	}
 }
 

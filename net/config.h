@@ -2,7 +2,8 @@
  * The stack's options: every table size, timeout and default of net/, in
  * one place (lwIP's opt.h idea). Each is #ifndef-guarded: override one
  * with -DNAME=value (make CFLAGS_EXTRA=...), or many at once with a user
- * options header: -DRVNET_OPTS='"myopts.h"' is included first.
+ * options header: -DRVNET_OPTS='"myopts.h"' is included first (by each
+ * layer's config header, so give it an include guard).
  * Driver and board options live in drivers/config.h, those of the
  * application and the superloop in app/config.h, by the same rule.
  */
@@ -102,5 +103,63 @@
 #ifndef CFG_UDP_EPHEMERAL_HI
 #define CFG_UDP_EPHEMERAL_HI 65535
 #endif
+
+/* ---- DHCP client (RFC 2131; net/dhcp.c) ---- */
+#ifndef CFG_DHCP_DNS_MAX
+#define CFG_DHCP_DNS_MAX 2 /* DNS servers kept from option 6 (the rest ignored) */
+#endif
+#ifndef CFG_DHCP_NTP_MAX
+#define CFG_DHCP_NTP_MAX 2 /* NTP servers kept from option 42 */
+#endif
+#ifndef CFG_DHCP_HOSTNAME_MAX
+#define CFG_DHCP_HOSTNAME_MAX 32 /* longest host name sent in option 12 */
+#endif
+#ifndef CFG_DHCP_START_WAIT_MS
+#define CFG_DHCP_START_WAIT_MS 1000 /* first DISCOVER after a random 0..this; RFC 2131 4.4.1
+                                       suggests 1..10 s, against a whole LAN booting at once */
+#endif
+#ifndef CFG_DHCP_REQUEST_TRIES
+#define CFG_DHCP_REQUEST_TRIES 4 /* REQUESTs for an offer (4, 8, 16, 32 s apart) before INIT */
+#endif
+#ifndef CFG_DHCP_REBOOT_TRIES
+#define CFG_DHCP_REBOOT_TRIES 2 /* INIT-REBOOT REQUESTs before giving the old address up */
+#endif
+#ifndef CFG_DHCP_RENEW_MIN_S
+#define CFG_DHCP_RENEW_MIN_S 60 /* shortest wait between renewal REQUESTs (RFC 2131 4.4.5) */
+#endif
+#ifndef CFG_DHCP_DECLINE_WAIT_MS
+#define CFG_DHCP_DECLINE_WAIT_MS 10000 /* after a DECLINE, before the next DISCOVER (RFC 2131 3.1.5) */
+#endif
+
+/* ---- address conflict detection (RFC 5227 1.1; shorten only for tests) ---- */
+#ifndef CFG_ACD_PROBE_WAIT_MS
+#define CFG_ACD_PROBE_WAIT_MS 1000 /* random 0..this before the first probe */
+#endif
+#ifndef CFG_ACD_PROBE_NUM
+#define CFG_ACD_PROBE_NUM 3
+#endif
+#ifndef CFG_ACD_PROBE_MIN_MS
+#define CFG_ACD_PROBE_MIN_MS 1000 /* random spacing of the probes */
+#endif
+#ifndef CFG_ACD_PROBE_MAX_MS
+#define CFG_ACD_PROBE_MAX_MS 2000
+#endif
+#ifndef CFG_ACD_ANNOUNCE_WAIT_MS
+#define CFG_ACD_ANNOUNCE_WAIT_MS 2000 /* after the last probe, before the address is used */
+#endif
+#ifndef CFG_ACD_ANNOUNCE_NUM
+#define CFG_ACD_ANNOUNCE_NUM 2 /* gratuitous announcements once bound */
+#endif
+#ifndef CFG_ACD_ANNOUNCE_INTERVAL_MS
+#define CFG_ACD_ANNOUNCE_INTERVAL_MS 2000
+#endif
+#ifndef CFG_ACD_MAX_CONFLICTS
+#define CFG_ACD_MAX_CONFLICTS 10 /* conflicts in a row before attempts are rate limited */
+#endif
+#ifndef CFG_ACD_RATE_LIMIT_MS
+#define CFG_ACD_RATE_LIMIT_MS 60000 /* one attempt per this, past CFG_ACD_MAX_CONFLICTS */
+#endif
+_Static_assert(CFG_ACD_PROBE_MIN_MS <= CFG_ACD_PROBE_MAX_MS, "CFG_ACD_PROBE_MIN_MS > CFG_ACD_PROBE_MAX_MS");
+_Static_assert(CFG_DHCP_HOSTNAME_MAX >= 1 && CFG_DHCP_HOSTNAME_MAX <= 255, "option 12 holds 1..255 bytes");
 
 #endif

@@ -4,6 +4,7 @@
  * ipfrag.c and come back whole.
  */
 #include "net.h"
+#include "dhcp.h"
 
 static uint16_t ip_id;
 
@@ -61,6 +62,21 @@ static OUT_OF_LINE void ip_fragment(struct pkt *p)
 	ip_deliver(p);
 }
 
+/*
+ * Without an address, a DHCP server may answer unicast to the address it
+ * offers (RFC 2131 4.1: the client does not ask for broadcast replies),
+ * so that much gets in: a whole UDP datagram to port 68, sent to our
+ * MAC. Nothing else addressed to an IP we do not have does.
+ */
+static int ip_dhcp_unicast(const struct pkt *p, uint32_t dst)
+{
+	const uint8_t *h = p->data;
+	unsigned hlen = (h[IP_VHL] & 0xf) * 4u;
+	return netif.ip == 0 && ip_is_host(dst) && !(p->flags & PKT_F_BCAST) &&
+	       h[IP_PROTO] == IPPROTO_UDP && !(get16(h + IP_FRAG) & (IP_MF | IP_OFFMASK)) &&
+	       p->len >= hlen + UDP_HLEN && get16(h + hlen + UDP_DPORT) == DHCP_CLIENT_PORT;
+}
+
 /* Checksum valid: addresses, then fragments or delivery. */
 static OUT_OF_LINE void ip_accept(struct pkt *p)
 {
@@ -72,12 +88,13 @@ static OUT_OF_LINE void ip_accept(struct pkt *p)
 		return;
 	}
 	if (dst != netif.ip || dst == 0) {
-		if (!ip_is_bcast(dst)) {
+		if (ip_is_bcast(dst)) {
+			p->flags |= PKT_F_BCAST;
+		} else if (!ip_dhcp_unicast(p, dst)) {
 			STAT(ip, drop_not_ours); /* includes multicast: we join no group */
 			pkt_free(p);
 			return;
 		}
-		p->flags |= PKT_F_BCAST;
 	}
 	p->l3 = (uint16_t)(p->data - p->head);
 	if (get16(h + IP_FRAG) & (IP_MF | IP_OFFMASK))
@@ -150,6 +167,10 @@ int ip_output(struct pkt *p, uint32_t src, uint32_t dst, uint8_t proto)
 		src = netif.ip;
 	if (src != netif.ip && (ip_is_bcast(src) || ip_is_mcast(src)))
 		return ip_tx_fail(p, NET_ERR_ARG);
+	/* 0.0.0.0 only speaks to everyone, while learning its address
+	 * (RFC 1122 3.2.1.3): DHCP's broadcasts */
+	if (!src && dst != 0xffffffffu)
+		return ip_tx_fail(p, NET_ERR_RTE);
 	if ((dst ^ netif.ip) & netif.mask && !ip_is_bcast(dst) && !ip_is_mcast(dst)) {
 		nexthop = netif.gw;
 		if (!nexthop)

@@ -1,6 +1,7 @@
 /*
- * The interface and the stack's entry points: input from the driver, and
- * a clock that drives the ARP and reassembly timers.
+ * The interface and the stack's entry points: input from the driver, a
+ * clock that drives the ARP, reassembly and DHCP timers, the address,
+ * and the entropy pool.
  */
 #include "net.h"
 #include "udp.h"
@@ -16,6 +17,7 @@ void net_init(void)
 	ip_init();
 	icmp_init();
 	udp_init();
+	dhcp_init();
 	last_run = net_clock - CFG_TICK_MS; /* timers due at the next tick */
 	if (netif.ip)
 		arp_announce();
@@ -36,6 +38,7 @@ void net_tick(uint32_t now)
 	last_run = now;
 	arp_tick(now);
 	ip_tick(now);
+	dhcp_tick(now);
 }
 
 uint32_t net_now(void)
@@ -44,11 +47,44 @@ uint32_t net_now(void)
 }
 
 /* Back on a link, tell it who we are: a switch or a peer may have
- * forgotten us, or someone took our address meanwhile (RFC 5227). */
+ * forgotten us, or someone took our address meanwhile (RFC 5227). An
+ * address from DHCP is asked for again first (INIT-REBOOT): we may be
+ * on another network now, so it is not announced until confirmed. */
 void net_set_link(int up)
 {
 	int was = netif.link_up;
 	netif.link_up = (uint8_t)!!up;
-	if (up && !was && netif.ip)
+	if (!!up == was)
+		return;
+	dhcp_link(up);
+	if (up && netif.ip)
 		arp_announce();
+}
+
+void net_set_addr(uint32_t ip, uint32_t mask, uint32_t gw)
+{
+	if (ip != netif.ip)
+		arp_clear(); /* and the packets waiting in it: they speak from the old address */
+	netif.ip = ip;
+	netif.mask = mask;
+	netif.gw = gw;
+}
+
+/* splitmix64 (Steele, Lea, Flood 2014): a seed is folded in FNV-1a's
+ * way, and each draw steps the state by the golden ratio and mixes it. */
+static uint64_t rng_state = 0x9e3779b97f4a7c15ull;
+
+void net_seed(const void *buf, size_t n)
+{
+	const uint8_t *b = buf;
+	for (size_t i = 0; i < n; i++)
+		rng_state = (rng_state ^ b[i]) * 0x100000001b3ull;
+}
+
+uint32_t net_random(void)
+{
+	uint64_t z = (rng_state += 0x9e3779b97f4a7c15ull);
+	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+	z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+	return (uint32_t)((z ^ (z >> 31)) >> 32);
 }

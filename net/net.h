@@ -55,6 +55,14 @@ void arp_input(struct pkt *p);           /* p->data at the ARP packet */
 int arp_output(struct pkt *p, uint32_t nexthop);
 void arp_tick(uint32_t now);
 void arp_announce(void);                  /* gratuitous ARP at start-up */
+/* RFC 5227 address conflict detection, for an address we are about to
+ * take (dhcp.c): arp_watch(ip) starts watching ip (0: stop), arp_probe
+ * sends a probe for it (sender address 0), arp_conflict says whether,
+ * since arp_watch, another host claimed ip or probed for it too. */
+void arp_watch(uint32_t ip);
+void arp_probe(uint32_t ip);
+int arp_conflict(void);
+void arp_clear(void);                     /* forget every entry (held packets dropped) */
 /* Cache entry i for display: 0 and the fields, or -1 past the end.
  * state: 0 free, 1 pending, 2 stable; age in ms since last confirmed. */
 int arp_entry_get(unsigned i, uint32_t *ip, uint8_t mac[6], int *state, uint32_t *age);
@@ -113,6 +121,11 @@ void icmp_input(struct pkt *p);
  * an error, a broadcast/multicast, a non-initial fragment, a non-unicast
  * source) and the rate limit. Does not take ownership of 'orig'. */
 void icmp_error(const struct pkt *orig, uint8_t type, uint8_t code);
+
+/* dhcp.c: the client's timers and the link, driven by net.c. */
+void dhcp_init(void);
+void dhcp_tick(uint32_t now);
+void dhcp_link(int up);
 
 /* udp.c: p->data at the UDP header, p->l3 set. */
 void udp_init(void);

@@ -7,6 +7,7 @@
 #ifndef NET_NETIF_H
 #define NET_NETIF_H
 
+#include <stddef.h>
 #include <stdint.h>
 #include "pkt.h"
 
@@ -29,6 +30,16 @@ void net_input(struct pkt *p);    /* one received frame at p->data; takes owners
 void net_tick(uint32_t now_ms);   /* advance the clock, run ARP/reassembly timers */
 uint32_t net_now(void);           /* the clock as of the last net_tick */
 void net_set_link(int up);        /* the NIC's link went up or down */
+/* Change the address (DHCP; the boot configuration sets netif before
+ * net_init). A new address may mean a new network, and packets waiting
+ * for ARP were written with the old one: the ARP cache and its queues
+ * are dropped. PCBs bound to the wildcard address follow by themselves. */
+void net_set_addr(uint32_t ip, uint32_t mask, uint32_t gw);
+/* Entropy for DHCP's xid and jitter (and ephemeral ports): every seed
+ * is stirred into a 64-bit state, and net_random draws from it
+ * (splitmix64). Not cryptographic: as unpredictable as the seeds were. */
+void net_seed(const void *buf, size_t n);
+uint32_t net_random(void);
 
 /*
  * Address classes, the one definition each (RFC 1122 3.2.1.3, RFC 5735).

@@ -78,7 +78,25 @@
 	X(udp, drop_no_port, DROP)    /* no listener (port unreachable where allowed) */ \
 	X(udp, drop_queue_full, DROP) \
 	X(udp, tx, INFO) \
-	X(udp, tx_err, INFO)
+	X(udp, tx_err, INFO) \
+	\
+	X(dhcp, rx, IN)               /* datagrams to the client's port 68 */ \
+	X(dhcp, offer, OK)            /* OFFER taken: REQUEST sent */ \
+	X(dhcp, ack, OK)              /* ACK taken: probing, or the lease renewed */ \
+	X(dhcp, nak, OK)              /* NAK taken: the address dropped, INIT */ \
+	X(dhcp, drop_short, DROP)     /* shorter than the BOOTP header + magic cookie */ \
+	X(dhcp, drop_malformed, DROP) /* bad fixed fields or options, a required option missing */ \
+	X(dhcp, drop_state, DROP)     /* nothing outstanding takes this message type now */ \
+	X(dhcp, drop_xid, DROP)       /* not our transaction id or hardware address */ \
+	X(dhcp, drop_server, DROP)    /* from a server other than the one we deal with */ \
+	X(dhcp, drop_unusable, DROP)  /* an address or mask we cannot use */ \
+	X(dhcp, tx_discover, INFO) \
+	X(dhcp, tx_request, INFO) \
+	X(dhcp, tx_decline, INFO) \
+	X(dhcp, tx_release, INFO) \
+	X(dhcp, tx_err, INFO)         /* a message could not be built or sent */ \
+	X(dhcp, conflict, INFO)       /* the probed address answered: DECLINE */ \
+	X(dhcp, expired, INFO)        /* a lease ran out */
 
 
 #define NET_STATS_FIELD(layer, name, role) uint32_t layer##_##name;

@@ -60,6 +60,16 @@ def nic_banner(modern):
     return "virtio-mmio " + ("modern" if modern else "legacy")
 
 
+def flavours():
+    """The transport flavours a group runs through: virtio's legacy and
+    modern interfaces (modern=False/True); the GEM has one."""
+    return (False,) if NIC == "gem" else (False, True)
+
+
+def flavour_name(modern):
+    return "gem" if NIC == "gem" else ("modern" if modern else "legacy")
+
+
 def user_net(port):
     """QEMU user networking forwarding 127.0.0.1:port to the guest's UDP 7."""
     return ["-netdev", f"user,id=n0,hostfwd=udp:127.0.0.1:{port}-:7"] + nic_device()
@@ -72,21 +82,30 @@ def image(mode="m", app="echo", variant=""):
 
 class Guest:
     def __init__(self, mode="m", app="echo", net=None, append=None, smp=1, modern=False,
-                 extra=(), variant="", icount=False, machine=None):
+                 extra=(), variant="", icount=False, machine=None, kernel=None, memory="128M",
+                 semihosting=False):
+        """kernel: another image for -kernel (a boot loader) instead of ours.
+        semihosting: let the firmware stop QEMU with its exit code where
+        the machine has no finisher (boot argument and QEMU option)."""
         self.mode = mode
-        self.elf = image(mode, app, variant)
+        self.elf = kernel or image(mode, app, variant)
         machine = machine or MACHINE
         if machine == "sifive_u" and smp < 2:
             smp = 2  # hart 0 is the E51; OpenSBI boots S-mode on hart 1
-        cmd = ["qemu-system-riscv64", "-M", machine, "-m", "128M", "-smp", str(smp),
+        # -no-reboot: a guest reset (sifive_u's gpio-restart line, how the
+        # firmware powers off there) ends QEMU instead of booting again.
+        cmd = ["qemu-system-riscv64", "-M", machine, "-m", memory, "-smp", str(smp),
                "-nographic", "-bios", "default" if mode == "s" else "none",
-               "-kernel", self.elf]
+               "-kernel", self.elf, "-no-reboot"]
         if net is None:
             cmd += ["-net", "none"]
         else:
             cmd += net
         if net is not None:
             cmd += nic_modern_args(modern)
+        if semihosting:
+            append = (append + " " if append else "") + "semihosting"
+            cmd += ["-semihosting-config", "enable=on,target=native"]
         if append:
             cmd += ["-append", append]
         if icount:

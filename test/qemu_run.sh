@@ -8,13 +8,14 @@
 # lane; two lanes run side by side (the machine has two cores), the
 # groups inside a lane one after another. The main configuration
 # (virtio-mmio) runs every group with its exhaustive sweeps; the other
-# NICs run the groups that depend on the NIC.
+# NICs run the groups that depend on the NIC. uboot (always sifive_u
+# and its GEM, U-Boot booting the S-mode image) runs once, in the first.
 #   bash test/qemu_run.sh                      every lane
 #   bash test/qemu_run.sh virtio-mmio:boot,tap one lane, some groups
 set -u
 cd "$(dirname "$0")"
-LANES_DEFAULT="virtio-mmio:boot,hostfwd,l2,tap,hostile"
-# Further lanes join as their NIC drivers land (virtio-pci, gem).
+LANES_DEFAULT="virtio-mmio:boot,hostfwd,l2,tap,hostile,dhcp,uboot gem:hostfwd,l2,tap,hostile
+	virtio-pci:hostfwd,l2,tap,hostile"
 for extra in ${RVNET_EXTRA_LANES:-}; do LANES_DEFAULT="$LANES_DEFAULT $extra"; done
 lanes=${*:-$LANES_DEFAULT}
 out=$(mktemp -d)

@@ -45,7 +45,10 @@ build all MODE=s
 build all APP=l2reflect
 build all MODE=s APP=l2reflect
 build all VARIANT=fault CFLAGS_EXTRA=-DFAULT_TEST
+build all MODE=s VARIANT=fault CFLAGS_EXTRA=-DFAULT_TEST
 build all VARIANT=nocsum CFLAGS_EXTRA=-DCFG_GUEST_CSUM=0
+build all VARIANT=gem-desc64 CFLAGS_EXTRA=-DCFG_GEM_DESC64=1
+build all VARIANT=gem-txcsum CFLAGS_EXTRA=-DCFG_GEM_TX_CSUM=1
 build all VARIANT=opts 'CFLAGS_EXTRA=-DRVNET_OPTS=\"test/fixtures/opts.h\"'
 
 echo "== unit tests (host, ASan + UBSan)"
@@ -83,6 +86,12 @@ python3 test/check_config.py >"$log/config.txt" 2>&1
 rc=$?
 grep -E '^(ok|FAIL)' "$log/config.txt"
 tally config "$log/config.txt" "$rc"
+
+echo "== HiFive images: boot image header, SD card"
+python3 test/test_sdcard.py >"$log/sdcard.txt" 2>&1
+rc=$?
+grep -E '^(ok|FAIL|SKIP)' "$log/sdcard.txt"
+tally sdcard "$log/sdcard.txt" "$rc"
 
 if [ -f test/fuzz/fuzz.mk ]; then
 	echo "== fuzz corpus replay and short run"

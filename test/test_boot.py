@@ -105,6 +105,53 @@ def sifive_u(mode):
         assert "commands:" in (g.command("help") or ""), "console input does not work"
 
 
+def sifive_u_poweroff(mode, semihosting):
+    """No finisher on sifive_u: poweroff asks the SBI first in S-mode
+    (OpenSBI there offers system reset for reboot only and refuses
+    shutdown), then drives the tree's gpio-restart line, which with
+    -no-reboot ends QEMU with 0; or, when enabled, semihosting's SYS_EXIT."""
+    with Guest(mode=mode, machine="sifive_u", semihosting=semihosting) as g:
+        assert g.boot(), "no 'ready' line:\n" + g.out[-800:]
+        g.command("poweroff", until=r"poweroff")
+        rc = g.wait_exit(15)
+        assert rc == 0, f"exit code {rc}:\n" + g.out[-600:]
+        if semihosting:
+            assert "*** exit: semihosting SYS_EXIT 0" in g.out, g.out[-600:]
+            return
+        assert "*** exit: gpio-restart (gpio 10 of 0x10060000, active low)" in g.out, g.out[-600:]
+        if mode == "s":
+            assert "*** exit: SBI system reset (shutdown)" in g.out, "SRST not tried first"
+            assert g.out.index("*** exit: SBI") < g.out.index("*** exit: gpio"), g.out[-600:]
+
+
+def sifive_u_fault(mode, semihosting):
+    """The trap report, then a stop: with semihosting QEMU exits with the
+    code (0x100 + cause 2, of which the host sees the low byte); through
+    the gpio-restart line it can only stop, with 0."""
+    with Guest(mode=mode, machine="sifive_u", variant="fault", semihosting=semihosting) as g:
+        rc = g.wait_exit(20)
+        assert rc is not None, "QEMU did not stop after the fault:\n" + g.out[-600:]
+        assert "*** TRAP: illegal instruction (cause 2)" in g.out, g.out[-600:]
+        assert "*** stopping, code 258" in g.out, g.out[-600:]
+        if semihosting:
+            assert rc == 258 & 0xff, f"exit code {rc}, want 2"
+        else:
+            assert rc == 0 and "*** exit: gpio-restart" in g.out, f"exit code {rc}:\n" + g.out[-600:]
+
+
+def sifive_u_semihosting_no_host():
+    """The boot argument without QEMU's semihosting: the call is a plain
+    breakpoint trap, and the exit goes on with the next way."""
+    with Guest(machine="sifive_u", append="semihosting") as g:
+        assert g.boot(), "no 'ready' line"
+        g.command("poweroff", until=r"poweroff")
+        rc = g.wait_exit(15)
+        assert rc == 0, f"exit code {rc}:\n" + g.out[-600:]
+        assert "*** TRAP: breakpoint (cause 3)" in g.out, g.out[-600:]
+        assert "*** exit: that way trapped; trying the next" in g.out, g.out[-600:]
+        assert "*** exit: gpio-restart" in g.out, g.out[-600:]
+
+
 if __name__ == "__main__":
     r = Runner("boot")
     r.run("m-mode", boots, "m")
@@ -120,4 +167,10 @@ if __name__ == "__main__":
     r.run("opts-header", opts_header)
     r.run("sifive_u-m", sifive_u, "m")
     r.run("sifive_u-s", sifive_u, "s")
+    for mode in ("m", "s"):
+        r.run(f"sifive_u-poweroff-{mode}", sifive_u_poweroff, mode, False)
+        r.run(f"sifive_u-poweroff-{mode}-semihosting", sifive_u_poweroff, mode, True)
+        r.run(f"sifive_u-fault-{mode}", sifive_u_fault, mode, False)
+        r.run(f"sifive_u-fault-{mode}-semihosting", sifive_u_fault, mode, True)
+    r.run("sifive_u-semihosting-no-host", sifive_u_semihosting_no_host)
     sys.exit(r.done())

@@ -4,7 +4,7 @@ import os
 import random
 import socket
 import sys
-from guest import Guest, Runner, free_port, nic_banner, user_net
+from guest import NIC, Guest, Runner, flavour_name, flavours, free_port, nic_banner, user_net
 
 
 
@@ -28,11 +28,12 @@ def check_idle(g):
     return st
 
 
-def run_echo(mode, modern):
+def run_echo(mode, modern, variant="", banner=""):
     port = free_port()
-    with Guest(mode=mode, modern=modern, net=user_net(port)) as g:
+    with Guest(mode=mode, modern=modern, net=user_net(port), variant=variant) as g:
         assert g.boot(), "no ready line"
         assert nic_banner(modern) in g.out, g.out[-600:]
+        assert banner in g.out, f"no '{banner}' in the banner: " + g.out[-600:]
         s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
         s.settimeout(2.0)
         # The first datagram also waits for ARP (the gateway's MAC).
@@ -58,6 +59,8 @@ def run_echo(mode, modern):
 if __name__ == "__main__":
     r = Runner("hostfwd")
     for mode in ("m", "s"):
-        for modern in (False, True):
-            r.run(f"echo-{mode}-{'modern' if modern else 'legacy'}", run_echo, mode, modern)
+        for modern in flavours():
+            r.run(f"echo-{mode}-{flavour_name(modern)}", run_echo, mode, modern)
+    if NIC == "gem":  # the 16-byte descriptors too (CFG_GEM_DESC64=1)
+        r.run("echo-m-gem-desc64", run_echo, "m", False, "gem-desc64", "desc 64-bit")
     sys.exit(r.done())

@@ -29,10 +29,18 @@ import socket
 import struct
 import sys
 import time
-from guest import Guest, Runner, nic_device
+from guest import NIC, Guest, Runner, nic_device
 import netns
 
 IMAGE_VARIANT = ""  # build/firmware.elf
+# The GEM (RVNET_NIC=gem) filters destination MACs in hardware, so a frame
+# for another host never reaches the stack; and it reports every frame as
+# at least 60 bytes (QEMU pads a shorter one as a wire would, the tail
+# being whatever the buffer held), so the stack sees no short frame.
+MAC_FILTER = PADS_TO_60 = NIC == "gem"
+# The privilege modes a pass runs in: on sifive_u both, on virt M-mode.
+MODES = ("m", "s") if NIC == "gem" else ("m",)
+MODE = "m"  # the current pass
 
 ETH_P_ALL = 0x0003
 PACKET_OUTGOING = 4
@@ -206,7 +214,7 @@ class Host:
     def boot(self):
         if self.g is not None:
             self.g.stop()
-        self.g = Guest(variant=IMAGE_VARIANT, net=netns.tap_net(self.tap))
+        self.g = Guest(mode=MODE, variant=IMAGE_VARIANT, net=netns.tap_net(self.tap))
         assert self.g.boot(), "no ready line:\n" + self.g.out[-800:]
         assert self.echo(tries=3), "first echo failed"
 
@@ -307,9 +315,18 @@ def hostile(frames, counters, expect=None, quiet=True, watch=T_WATCH, exactly_on
     assert h.echo(), f"normal echo failed after [{sent}]"
     st1 = h.stats()
     d = delta(st0, st1)
+    padded = PADS_TO_60 and any(len(f) < 60 for f in frames)
     for c in counters:
         assert c in st1, f"no counter {c}"
-        assert d.get(c, 0) >= 1, f"{c} did not move; deltas {d}; frames [{sent}]"
+        if d.get(c, 0) >= 1:
+            continue
+        # Padded to 60 bytes (zeros, as on a wire), the frame is another
+        # one: it may fail a different check first, or be a valid frame
+        # that asks for nothing. Silence and the accounting still hold.
+        assert padded, f"{c} did not move; deltas {d}; frames [{sent}]"
+        moved = [k for k in d if k.split(".")[0] in ("eth", "arp", "ip", "icmp", "udp")
+                 and not k.endswith((".rx", ".tx", ".delivered", ".to_ip", ".to_arp"))]
+        print(f"  {c}: the frame arrived padded to 60 bytes; moved: {', '.join(moved)}")
     assert st1["check_ok"], f"accounting identity broken; deltas {d}; frames [{sent}]"
     assert st1["pool.bad_free"] == 0, f"bad_free {st1['pool.bad_free']}"
     return d
@@ -360,12 +377,19 @@ def c_src_mac_ours():
     hostile([eth(good_echo_ip(), src=GMAC)], ["eth.drop_src_ours"])
 
 
+def not_ours(frames):
+    """Silence; the stack counts the frame, or the MAC's filter keeps it out."""
+    d = hostile(frames, [] if MAC_FILTER else ["eth.drop_not_ours"])
+    if MAC_FILTER:
+        assert not d.get("eth.drop_not_ours"), f"the address filter let it in: {d}"
+
+
 def c_dst_mac_other_host():
-    hostile([eth(good_echo_ip(), dst=OTHER)], ["eth.drop_not_ours"])
+    not_ours([eth(good_echo_ip(), dst=OTHER)])
 
 
 def c_dst_mac_multicast():
-    hostile([eth(good_echo_ip(), dst=MCAST_MAC)], ["eth.drop_not_ours"])
+    not_ours([eth(good_echo_ip(), dst=MCAST_MAC)])
 
 
 def c_oversize_frame():
@@ -947,7 +971,7 @@ def runt_case():
            ] + nic_device()
     s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
     s.bind(("127.0.0.1", mine))
-    with Guest(variant=IMAGE_VARIANT, net=net) as g:
+    with Guest(mode=MODE, variant=IMAGE_VARIANT, net=net) as g:
         assert g.boot(), "no ready line:\n" + g.out[-800:]
         st0 = g.stats()
         runts = [(GMAC + FAKE + b"\x08\x00")[:n] for n in (1, 6, 13)]
@@ -971,7 +995,12 @@ def runt_case():
         assert any(x.is_udp_reply(p) for x in got), f"no echo after the runts: {got}"
         st1 = g.stats()
         d = delta(st0, st1)
-        assert d.get("eth.drop_runt", 0) >= len(runts), f"eth.drop_runt: {d}"
+        if PADS_TO_60:  # no runt reaches the stack: filtered, or padded and dropped
+            arrived = d.get("nic.rx", 0) - 2  # less our ARP and echo
+            drops = sum(v for k, v in d.items() if ".drop_" in k)
+            assert drops >= arrived, f"a runt was not dropped: {d}"
+        else:
+            assert d.get("eth.drop_runt", 0) >= len(runts), f"eth.drop_runt: {d}"
         assert st1["check_ok"] and st1["pool.bad_free"] == 0, d
     s.close()
 
@@ -1113,30 +1142,36 @@ def run_case(fn):
     fn()
 
 
-def main():
+def one_pass(r, sfx):
     global H
+    random.seed(1)
+    with netns.NetNS("hostile") as ns:
+        tap = ns.tap(addr=HIP + "/24")
+        H = Host(tap)
+        try:
+            r.run("boot" + sfx, H.boot)
+            if H.alive():
+                for name, fn in CASES:
+                    r.run(name + sfx, run_case, fn)
+                r.run("runt" + sfx, runt_case)
+                H.g.stop()
+                r.run("flood" + sfx, flood, tap)
+        finally:
+            if H.g is not None:
+                H.g.stop()
+            H.close()
+
+
+def main():
+    global MODE
     r = Runner("hostile")
     if not netns.available():
         print("SKIP hostile: needs root and /dev/net/tun")
         r.failed += 1
         return r.done()
-    random.seed(1)
     t0 = time.time()
-    with netns.NetNS("hostile") as ns:
-        tap = ns.tap(addr=HIP + "/24")
-        H = Host(tap)
-        try:
-            r.run("boot", H.boot)
-            if H.alive():
-                for name, fn in CASES:
-                    r.run(name, run_case, fn)
-                r.run("runt", runt_case)
-                H.g.stop()
-                r.run("flood", flood, tap)
-        finally:
-            if H.g is not None:
-                H.g.stop()
-            H.close()
+    for MODE in MODES:  # case names of a second pass end in -s
+        one_pass(r, "" if MODE == MODES[0] else f"-{MODE}")
     print(f"  hostile: {time.time() - t0:.0f} s in all")
     return r.done()
 

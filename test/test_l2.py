@@ -2,14 +2,19 @@
 a network namespace the test makes: every frame comes back intact with
 its MAC addresses swapped, on both transports; a burst faster than the
 guest can reflect leaves it working, its pool full and its counters
-accounting for every frame."""
+accounting for every frame. And the RX ring run full with no TX traffic
+at all (QEMU's GEM stalls there unless the driver restarts it)."""
+import json
+import os
 import random
 import select
+import shutil
 import socket
 import struct
 import sys
+import tempfile
 import time
-from guest import Guest, Runner
+from guest import NIC, Guest, Runner, flavour_name, flavours
 import netns
 
 ETH_P_ALL = 0x0003
@@ -50,10 +55,10 @@ def sizes():
     return fixed + [rnd.randint(60, 1514) for _ in range(10000 - len(fixed))]
 
 
-def reflect_all(modern):
+def reflect_all(modern, mode="m"):
     with netns.NetNS("l2") as ns:
         tap = ns.tap()
-        with Guest(app="l2reflect", modern=modern, net=netns.tap_net(tap)) as g:
+        with Guest(mode=mode, app="l2reflect", modern=modern, net=netns.tap_net(tap)) as g:
             assert g.boot(), "no ready line"
             s = raw(tap)
             rnd = random.Random(1)
@@ -82,10 +87,10 @@ def reflect_all(modern):
             s.close()
 
 
-def burst(modern):
+def burst(modern, mode="m"):
     with netns.NetNS("burst") as ns:
         tap = ns.tap()
-        with Guest(app="l2reflect", modern=modern, net=netns.tap_net(tap)) as g:
+        with Guest(mode=mode, app="l2reflect", modern=modern, net=netns.tap_net(tap)) as g:
             assert g.boot(), "no ready line"
             s = raw(tap)
             rnd = random.Random(2)
@@ -128,14 +133,96 @@ def burst(modern):
             s.close()
 
 
+class QMP:
+    """Just enough of QEMU's machine protocol to stop and continue the vCPUs."""
+
+    def __init__(self, path):
+        self.s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        for _ in range(100):
+            try:
+                self.s.connect(path)
+                break
+            except OSError:
+                time.sleep(0.05)
+        self.f = self.s.makefile("rwb")
+        self.f.readline()  # greeting
+        self.run("qmp_capabilities")
+
+    def run(self, cmd):
+        self.f.write(json.dumps({"execute": cmd}).encode() + b"\n")
+        self.f.flush()
+        while True:  # skip events
+            r = json.loads(self.f.readline())
+            if "return" in r or "error" in r:
+                assert "error" not in r, r
+                return r
+
+    def close(self):
+        self.f.close()
+        self.s.close()
+
+
+def rx_stall(modern):
+    """Frames nothing answers (an unknown EtherType), 600 of them queued in
+    the tap while the vCPUs are stopped, then let in at once: the RX ring
+    runs full with no TX that could restart reception, and every frame
+    must still arrive, then 10 more after a pause."""
+    qmp_path = os.path.join(tempfile.mkdtemp(prefix="rvnet-qmp-"), "qmp")
+    with netns.NetNS("stall") as ns:
+        tap = ns.tap()
+        with Guest(modern=modern, net=netns.tap_net(tap),
+                   extra=["-qmp", f"unix:{qmp_path},server=on,wait=off"]) as g:
+            assert g.boot(), "no ready line"
+            s = raw(tap)
+            q = QMP(qmp_path)
+            rnd = random.Random(4)
+            st0 = g.stats()
+            q.run("stop")
+            n = 600
+            for i in range(n):
+                s.send(frame(i, 60, rnd))
+            q.run("cont")
+
+            def arrived(want, timeout):
+                end = time.time() + timeout
+                while True:
+                    st = g.stats()
+                    if st["nic.rx"] - st0["nic.rx"] >= want or time.time() > end:
+                        return st
+                    time.sleep(0.2)
+            st = arrived(n, 5.0)
+            got = st["nic.rx"] - st0["nic.rx"]
+            assert got == n, f"{got} of {n} frames arrived: reception stalled? {st}"
+            assert st["nic.tx"] == st0["nic.tx"], "the guest transmitted: that could hide a stall"
+            assert st["eth.drop_type"] - st0["eth.drop_type"] == n, st
+            if NIC == "gem":  # the ring did run out (RXUBR)
+                assert st["nic.rx_nobuf"] > st0["nic.rx_nobuf"], f"the ring never ran full: {st}"
+            time.sleep(0.5)
+            for i in range(10):
+                s.send(frame(n + i, 60, rnd))
+            st = arrived(n + 10, 3.0)
+            assert st["nic.rx"] - st0["nic.rx"] == n + 10, f"no reception after the stall: {st}"
+            assert st["pool.free"] + st["pool.rx_posted"] + st["pool.tx_inflight"] == \
+                st["pool.total"], st
+            print(f"  rx-stall: {n} frames let in at once, all received, no TX; "
+                  f"nic.rx_nobuf +{st['nic.rx_nobuf'] - st0['nic.rx_nobuf']}")
+            q.close()
+            s.close()
+    shutil.rmtree(os.path.dirname(qmp_path), ignore_errors=True)
+
+
 if __name__ == "__main__":
     r = Runner("l2")
     if not netns.available():
         print("SKIP l2: needs root and /dev/net/tun")
         r.failed += 1
         sys.exit(r.done())
-    for modern in (False, True):
-        t = "modern" if modern else "legacy"
+    for modern in flavours():
+        t = flavour_name(modern)
         r.run(f"reflect-10000-{t}", reflect_all, modern)
         r.run(f"burst-{t}", burst, modern)
+        r.run(f"rx-stall-{t}", rx_stall, modern)
+    if NIC == "gem":  # sifive_u: S-mode under OpenSBI too
+        r.run("reflect-10000-s-gem", reflect_all, False, "s")
+        r.run("burst-s-gem", burst, False, "s")
     sys.exit(r.done())

@@ -94,6 +94,7 @@ check: $(FUZZER)
 		grep -aE 'INVARIANT|ERROR|SUMMARY|runtime error' $(B)/check.log | head -n 5; fail=$$((fail+1)); \
 	fi; \
 	rm -rf $$tmp; \
+	$(CHECK_VIRTIO) \
 	echo "fuzz: $$pass passed, $$fail failed"; [ $$fail -eq 0 ]
 
 coverage: $(COVBIN)
@@ -110,3 +111,49 @@ corpus:
 
 repro: $(FUZZER)
 	$(FUZZER) $(FILE)
+
+# ---- fuzz_virtio: the virtio-net driver against a hostile device ----
+# The driver, unchanged, built with its MMIO turned into calls to the
+# device model of the unit tests (test/unit/virtio_model.h); each input
+# byte picks the device's next move. check runs it as well.
+#   make -f test/fuzz/fuzz.mk fuzz-virtio    FUZZ_SECONDS session, corpus in $(B)/virtio-corpus
+VFUZZER := $(B)/fuzz_virtio
+VFUZZ_DRV := $(B)/obj/drivers/virtio_net.model.o $(B)/obj/drivers/virtio_mmio.model.o
+VFUZZ_OBJS := $(VFUZZ_DRV) $(B)/obj/net/pkt.o $(B)/obj/net/csum.o
+VRUNOPTS := -max_len=256 -timeout=10 -rss_limit_mb=2048 -print_final_stats=1
+FUZZ_VIRTIO_CHECK_SECONDS ?= 20
+
+$(B)/obj/drivers/%.model.o: drivers/%.c
+	@mkdir -p $(dir $@)
+	@echo "  CLANG   $< (device model)"
+	$(Q)$(CLANG) $(CFLAGS) $(SAN) -fsanitize=fuzzer-no-link -DRVNET_HOST_MMIO \
+		-Dprintf=vnet_host_printf -DVNET_RESET_SPINS=1000 -MMD -MP -c -o $@ $<
+
+$(VFUZZER): $(FZ)/fuzz_virtio.c $(VFUZZ_OBJS)
+	@mkdir -p $(B)
+	@echo "  LD      $@"
+	$(Q)$(CLANG) $(CFLAGS) $(SAN) -fsanitize=fuzzer -MMD -MP -o $@ $< $(VFUZZ_OBJS)
+
+-include $(VFUZZ_DRV:.o=.d) $(VFUZZER).d
+
+.PHONY: fuzz-virtio
+fuzz-virtio: $(VFUZZER)
+	@mkdir -p $(B)/virtio-corpus $(B)/artifacts
+	@echo "fuzzing the virtio driver for $(FUZZ_SECONDS) s; corpus $(B)/virtio-corpus, crashes in $(B)/artifacts/"
+	@$(VFUZZER) $(VRUNOPTS) -max_total_time=$(FUZZ_SECONDS) -artifact_prefix=$(B)/artifacts/virtio- \
+		$(FUZZ_FLAGS) $(B)/virtio-corpus >$(B)/fuzz-virtio.log 2>&1; rc=$$?; \
+	grep -aE '^#[0-9]+.*(DONE|pulse)' $(B)/fuzz-virtio.log | tail -n 1; \
+	grep -aE '^(stat::|==[0-9]+==ERROR|  VIOLATION|SUMMARY|Test unit written)' $(B)/fuzz-virtio.log; \
+	if [ $$rc -ne 0 ]; then echo "fuzz: FAILED (exit $$rc), log $(B)/fuzz-virtio.log"; exit 1; fi
+
+# check's part: a short run from an empty corpus, counted with the rest
+check: $(VFUZZER)
+CHECK_VIRTIO = vart=$(B)/artifacts/check-virtio-$$(date +%s)-; \
+	if $(VFUZZER) $(VRUNOPTS) -max_total_time=$(FUZZ_VIRTIO_CHECK_SECONDS) -artifact_prefix=$$vart \
+			>$(B)/check-virtio.log 2>&1; then \
+		echo "ok   $(FUZZ_VIRTIO_CHECK_SECONDS) s virtio fuzz run: $$(grep -aE '^stat::number_of_executed_units' $(B)/check-virtio.log | sed 's/.*: *//') execs"; \
+		pass=$$((pass+1)); \
+	else \
+		echo "FAIL $(FUZZ_VIRTIO_CHECK_SECONDS) s virtio fuzz run: crash input $$(ls $$vart* 2>/dev/null | head -n 1) (log $(B)/check-virtio.log)"; \
+		grep -aE 'VIOLATION|ERROR|SUMMARY|runtime error' $(B)/check-virtio.log | head -n 5; fail=$$((fail+1)); \
+	fi;

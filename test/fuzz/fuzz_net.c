@@ -13,6 +13,9 @@
  *   9  clock += len*65536 ms in one tick (stalled loop, clock wrap)
  *   10* ARP from 02::h/10.0.2.h: [oper][h][b0-1 target sel, b2 probe][b0 bcast]
  *   11 netif.mtu = 68 + len%1433 (first record only)
+ *   12* a DHCP server message to dhcp_parse: [ctl][message]; ctl b0: the
+ *      message as given, else op, htype, hlen and the magic cookie are
+ *      made right so the options are reached (see op_dhcp)
  *
  * The echo service on port 7 is the firmware's own (app/echo.c).
  * Invariants (FAIL lines) are checked on every frame the stack sends,
@@ -24,6 +27,7 @@
 #include <string.h>
 #include "net/net.h"
 #include "net/udp.h"
+#include "net/dhcp.h"
 #include "app/echo.h"
 
 #define OUR_IP 0x0a00020fu  /* 10.0.2.15/24 */
@@ -348,6 +352,37 @@ static void op_send(const uint8_t *b, size_t n)
 	udp_sendto(S.app, p, dsts[b[0] & 7], get16(b + 1));
 }
 
+/* ---- record 12: the DHCP parser (net/dhcp.c), self-contained ----
+ * The message goes to dhcp_parse alone (the client's state machine has
+ * its unit tests): it must answer 0 or an error, and what it returns on
+ * 0 must be within bounds. */
+static void op_dhcp(const uint8_t *b, size_t n)
+{
+	static uint8_t m[CFG_PKT_BUFSZ];
+	struct dhcp_msg d;
+	if (n < 1)
+		return;
+	size_t len = n - 1 < sizeof m ? n - 1 : sizeof m;
+	memcpy(m, b + 1, len);
+	if (!(b[0] & 1) && len >= 240) {
+		m[0] = 2, m[1] = 1, m[2] = 6;
+		memcpy(m + 236, "\x63\x82\x53\x63", 4);
+	}
+	/* a copy of exactly len bytes: ASan sees any read past the message */
+	uint8_t *copy = malloc(len ? len : 1);
+	memcpy(copy, m, len);
+	int r = dhcp_parse(copy, len, &d);
+	free(copy);
+	if (r != 0 && r != DHCP_E_SHORT && r != DHCP_E_MALFORMED)
+		FAIL("dhcp_parse returned %d", r);
+	if (r == DHCP_E_SHORT && len >= 240)
+		FAIL("dhcp_parse: %zu bytes called short", len);
+	if (r == 0 && (len < 241 || !(d.has & DHCP_HAS_TYPE) || d.l.ndns > CFG_DHCP_DNS_MAX ||
+		       d.l.nntp > CFG_DHCP_NTP_MAX || d.overload > 3 ||
+		       ((d.has & DHCP_HAS_MTU) && d.l.mtu < 68) || d.yiaddr != get32(m + 16)))
+		FAIL("dhcp_parse accepted a message it should not have, or returned nonsense");
+}
+
 /* Between records the stack is idle: the counters add up, no bad free. */
 static void check_idle(const char *when)
 {
@@ -410,13 +445,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *d, size_t n)
 	}
 	reset();
 	for (size_t i = 0; i + 3 <= n;) {
-		uint8_t op = d[i] % 12;
+		uint8_t op = d[i] % 13;
 		unsigned len = d[i + 1] | d[i + 2] << 8, k = len & 0x7fff;
 		int first = i == 0;
 		const uint8_t *b = d + i + 3;
 		size_t bl = 0;
 		i += 3;
-		if (op == 0 || op == 4 || op == 5 || op == 6 || op == 10) {
+		if (op == 0 || op == 4 || op == 5 || op == 6 || op == 10 || op == 12) {
 			bl = len < n - i ? len : n - i;
 			i += bl;
 		}
@@ -443,6 +478,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *d, size_t n)
 			break;
 		case 10: op_arp(b, bl); break;
 		case 11: netif.mtu = first ? (uint16_t)(68 + len % 1433) : netif.mtu; break;
+		case 12: op_dhcp(b, bl); break;
 		}
 		check_idle(NULL);
 	}

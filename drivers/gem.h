@@ -1,0 +1,14 @@
+/* Cadence GEM (the Ethernet MAC of the SiFive FU540/FU740, QEMU's
+ * sifive_u), behind the NIC interface. */
+#ifndef DRIVERS_GEM_H
+#define DRIVERS_GEM_H
+
+#include "nic.h"
+
+/* Probe a GEM node: 0 if it is now running (n filled in), -1 if it is
+ * not a GEM or could not be set up (said on the console). */
+int gem_probe(const struct fdt_info *fi, const struct fdt_dev *d, struct nic *n);
+unsigned gem_poll(nic_deliver_fn deliver, unsigned budget); /* see nic_driver */
+int gem_idle(void);
+
+#endif

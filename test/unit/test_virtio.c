@@ -1,0 +1,627 @@
+/* The virtio-net driver, unchanged, against a model of the device
+ * (virtio_model.h) that can break every rule of the ring protocol. Every
+ * step is followed by the model's checks; a test passes when it saw no
+ * violation and the driver counted and recovered as it must. */
+#include "check.h"
+#include "virtio_model.h"
+
+static struct pkt *kept[CFG_PKT_COUNT];
+static unsigned nkept;
+
+static void keep(struct pkt *p) { kept[nkept++] = p; }
+static void echo(struct pkt *p) { vm_send(p); }
+static void free_kept(void)
+{
+	while (nkept)
+		vm_free(kept[--nkept]);
+}
+
+/* A frame of len bytes that differs with seed. */
+static const uint8_t *frame(unsigned seed, unsigned len)
+{
+	static uint8_t f[VM_FRAME_MAX];
+	uint32_t x = seed * 2654435761u + 1;
+	for (unsigned i = 0; i < len; i++) {
+		x = x * 1103515245u + 12345u;
+		f[i] = (uint8_t)(x >> 16);
+	}
+	return f;
+}
+
+#define NO_VIOLATIONS() \
+	do { \
+		CHECK_EQ(vm.violations, 0); \
+		if (vm.violations) \
+			printf("  first: %s\n", vm.first); \
+	} while (0)
+
+static struct nic_stats *st(void) { return vm.nic.stats; }
+static unsigned rx_posted(void)
+{
+	unsigned r, t;
+	vm.nic.rings(&r, &t);
+	return r;
+}
+static unsigned tx_inflight(void)
+{
+	unsigned r, t;
+	vm.nic.rings(&r, &t);
+	return t;
+}
+
+static void setup(uint32_t version)
+{
+	nkept = 0;
+	vm.on_frame = NULL;
+	vm.deep = 1;
+	vm.reset_stuck = vm.reject_features = vm.no_notify = 0;
+	int r = vm_start(version, version == 2 ? VM_OFFER_MODERN : VM_OFFER_LEGACY, 256, 256, 0);
+	CHECK_EQ(r, 0);
+}
+
+/* ---- the ordinary protocol ---- */
+
+static void probe_both(void)
+{
+	for (uint32_t v = 1; v <= 2; v++) {
+		setup(v);
+		CHECK_EQ(rx_posted(), CFG_RXQ_SIZE);
+		CHECK_EQ(vm.q[VM_RX].nheld, CFG_RXQ_SIZE);
+		CHECK_EQ(vm.q[VM_RX].num, CFG_RXQ_SIZE);
+		CHECK_EQ(vm.q[VM_TX].num, CFG_TXQ_SIZE);
+		CHECK_EQ(vm.q[VM_RX].notifies, 1); /* once, after DRIVER_OK */
+		CHECK_EQ(vm.notify_early, 0);
+		CHECK(vm.status & VSTAT_DRIVER_OK);
+		CHECK_EQ(vm.nic.mac[5], 0xef);
+		CHECK_EQ(vm.nic.link_up, 1);
+		CHECK(vm.nic.caps & NIC_CAP_RX_CSUM);
+		CHECK_EQ(vm.drv_features & ~vm.offer, 0);
+		CHECK_EQ(!!(vm.drv_features & (1ull << VIRTIO_F_VERSION_1)), v == 2);
+		NO_VIOLATIONS();
+	}
+}
+
+static void small_rings(void)
+{
+	static const uint32_t maxes[] = {1, 2, 4, 100};
+	for (unsigned i = 0; i < 4; i++) {
+		vm.on_frame = echo;
+		CHECK_EQ(vm_start(2, VM_OFFER_MODERN, maxes[i], maxes[i], 0), 0);
+		unsigned want = maxes[i] == 100 ? 64 : maxes[i];
+		CHECK_EQ(vm.q[VM_RX].num, want);
+		CHECK_EQ(rx_posted(), want);
+		for (unsigned k = 0; k < 50; k++) {
+			vm_rx(frame(k, 60 + k), 60 + k);
+			vm_poll(32);
+			vm_tx_complete(1);
+			vm_poll(32);
+		}
+		CHECK_EQ(vm.delivered, 50);
+		CHECK_EQ(vm.tx_done, 50);
+		NO_VIOLATIONS();
+	}
+	vm.on_frame = NULL;
+}
+
+/* Frames in, echoed out, completed: content, order and counts. */
+static void echo_traffic(void)
+{
+	for (uint32_t v = 1; v <= 2; v++) {
+		setup(v);
+		vm.on_frame = echo;
+		unsigned sent = 0;
+		for (unsigned round = 0; round < 40; round++) {
+			unsigned burst = 1 + round % 37;
+			for (unsigned k = 0; k < burst; k++, sent++)
+				vm_rx(frame(sent, 14 + sent % 1501), 14 + sent % 1501);
+			while (vm_poll(32) == 32)
+				;
+			vm_tx_complete(round % 3 ? 1000 : burst / 2); /* some stay out a while */
+			vm_idle();
+		}
+		vm_tx_complete(1000);
+		vm_poll(32);
+		CHECK_EQ(vm.delivered, sent);
+		CHECK_EQ(vm.tx_done, sent);
+		CHECK_EQ(st()->rx_frames, sent);
+		CHECK_EQ(st()->tx_frames, sent);
+		CHECK_EQ(st()->rx_bad + st()->dev_errors + st()->tx_full, 0);
+		CHECK_EQ(tx_inflight(), 0);
+		CHECK_EQ(rx_posted(), CFG_RXQ_SIZE);
+		CHECK(vm.irqs_raised > 0);
+		CHECK_EQ(st()->irqs, vm.irqs_raised);
+		NO_VIOLATIONS();
+	}
+}
+
+/* Header flags: DATA_VALID marks the frame; NEEDS_CSUM is completed,
+ * unless its offsets point outside the frame. */
+static void checksum_flags(void)
+{
+	setup(2);
+	uint8_t f[100];
+	memcpy(f, frame(1, 100), 100);
+	struct vm_rxopt valid = {.hdr_flags = VIRTIO_NET_HDR_F_DATA_VALID};
+	struct vm_rxopt needs = {.hdr_flags = VIRTIO_NET_HDR_F_NEEDS_CSUM, .csum_start = 34, .csum_off = 6};
+	struct vm_rxopt wild = {.hdr_flags = VIRTIO_NET_HDR_F_NEEDS_CSUM, .csum_start = 99, .csum_off = 65535};
+	struct vm_rxopt edge = {.hdr_flags = VIRTIO_NET_HDR_F_NEEDS_CSUM, .csum_start = 98, .csum_off = 0};
+	vm_rx_ex(0, f, 100, &valid);
+	vm_rx_ex(0, f, 100, &needs);
+	vm_rx_ex(0, f, 100, &wild);
+	vm_rx_ex(0, f, 100, &edge);
+	CHECK_EQ(vm_poll(32), 4); /* the model checks bytes and flags of each */
+	CHECK_EQ(st()->csum_fixed, 2);
+	NO_VIOLATIONS();
+}
+
+/* A device that asks for no notifications gets none, and still works;
+ * one that asks for all gets one per poll that posted, not per buffer. */
+static void notifications(void)
+{
+	for (uint32_t v = 1; v <= 2; v++) {
+		vm.no_notify = 1;
+		CHECK_EQ(vm_start(v, v == 2 ? VM_OFFER_MODERN : VM_OFFER_LEGACY, 256, 256, 0), 0);
+		vm.on_frame = echo;
+		for (unsigned i = 0; i < 20; i++)
+			vm_rx(frame(i, 60), 60);
+		CHECK_EQ(vm_idle(), 1); /* work waiting: no sleep */
+		vm_poll(32);
+		vm_tx_complete(20);
+		vm_poll(32);
+		CHECK_EQ(vm.delivered, 20);
+		CHECK_EQ(vm.q[VM_RX].notifies + vm.q[VM_TX].notifies, 0);
+		NO_VIOLATIONS();
+		vm.no_notify = 0;
+		setup(v);
+		vm.on_frame = echo;
+		for (unsigned i = 0; i < 20; i++)
+			vm_rx(frame(i, 60), 60);
+		vm_poll(32);
+		CHECK_EQ(vm.q[VM_TX].notifies, 1);
+		CHECK_EQ(vm.q[VM_RX].notifies, 2); /* DRIVER_OK, then the refill */
+		CHECK_EQ(vm_idle(), 0);
+		NO_VIOLATIONS();
+	}
+	vm.on_frame = NULL;
+}
+
+static void link_changes(void)
+{
+	setup(2);
+	vm_set_link(0);
+	vm_poll(32);
+	CHECK_EQ(vm.nic.link_up, 0);
+	vm_set_link(1);
+	vm_poll(32);
+	CHECK_EQ(vm.nic.link_up, 1);
+	CHECK_EQ(st()->link_changes, 2);
+	CHECK_EQ(vm.irq_status, 0); /* acknowledged */
+	NO_VIOLATIONS();
+}
+
+/* ---- per-entry faults: the frame is dropped, the ring goes on ---- */
+
+static void bad_lengths(void)
+{
+	for (uint32_t v = 1; v <= 2; v++) {
+		setup(v);
+		unsigned hl = v == 2 ? 12 : 10;
+		const uint32_t lies[] = {0, 1, hl - 1, hl + VM_FRAME_MAX + 1, 0xffffffffu, 65536 + hl + 60};
+		for (unsigned i = 0; i < 6; i++) {
+			vm_rx_len(frame(i, 60), 60, lies[i]);
+			vm_rx(frame(100 + i, 60), 60);
+		}
+		vm_rx_len(frame(7, 60), 60, hl);                   /* an empty frame is a frame */
+		vm_rx_len(frame(8, 1514), 1514, hl + VM_FRAME_MAX); /* and so is a full one */
+		CHECK_EQ(vm_poll(32), 8);
+		CHECK_EQ(st()->rx_bad, 6);
+		CHECK_EQ(st()->dev_errors, 0);
+		CHECK_EQ(vm.resets, 0);
+		CHECK_EQ(rx_posted(), CFG_RXQ_SIZE); /* dropped buffers went back on the ring */
+		NO_VIOLATIONS();
+	}
+}
+
+/* ---- faults that end the device's credit: reset and start again ---- */
+
+/* After a device error: reset seen, ring full again, every buffer back,
+ * traffic flows. */
+static void recovered(unsigned resets)
+{
+	CHECK_EQ(vm.resets, resets);
+	CHECK(vm.status & VSTAT_DRIVER_OK);
+	CHECK_EQ(rx_posted(), CFG_RXQ_SIZE);
+	CHECK_EQ(tx_inflight(), 0);
+	CHECK_EQ(vm.q[VM_RX].nheld, CFG_RXQ_SIZE);
+	CHECK_EQ(pkt_free_count() + rx_posted() + vm.app_held, CFG_PKT_COUNT);
+	uint64_t d = vm.delivered;
+	vm_rx(frame(77, 80), 80);
+	CHECK_EQ(vm_poll(32), 1);
+	CHECK_EQ(vm.delivered, d + 1);
+}
+
+/* The issue's case: 128 buffers filled, then used->idx set to 256. Today's
+ * driver takes 32 per poll and refills: the 128 stale entries then name
+ * ids posted again, and their frames are delivered a second time. */
+static void rx_used_jump(void)
+{
+	for (uint32_t v = 1; v <= 2; v++) {
+		setup(v);
+		for (unsigned i = 0; i < CFG_RXQ_SIZE; i++)
+			vm_rx(frame(i, 64), 64);
+		vm_used_jump(VM_RX, CFG_RXQ_SIZE);
+		CHECK_EQ(vm_poll(32), 0); /* no frame delivered, stale or not */
+		CHECK_EQ(vm.delivered, 0);
+		CHECK_EQ(st()->dev_errors, 1);
+		recovered(1);
+		CHECK(strstr(vm_console, "rx used index jumped") != NULL);
+		NO_VIOLATIONS();
+	}
+}
+
+/* Backwards is a jump too, and so is a step of exactly one too many. */
+static void rx_used_backwards_and_one_over(void)
+{
+	setup(2);
+	vm_rx(frame(1, 64), 64);
+	vm_poll(32);
+	vm_used_jump(VM_RX, 0xffff); /* -1 */
+	CHECK_EQ(vm_poll(32), 0);
+	CHECK_EQ(st()->dev_errors, 1);
+	recovered(1);
+	/* one more than the device holds: the ring holds 128 */
+	for (unsigned i = 0; i < CFG_RXQ_SIZE; i++)
+		vm_rx(frame(i, 64), 64);
+	vm_used_jump(VM_RX, 1);
+	unsigned d0 = vm.delivered;
+	vm_poll(32);
+	CHECK_EQ(vm.delivered, d0);
+	CHECK_EQ(st()->dev_errors, 2);
+	recovered(2);
+	NO_VIOLATIONS();
+}
+
+/* TX: the device holds 4 frames and moves its used index by 130: today's
+ * driver would take back frames the device still holds. */
+static void tx_used_jump(void)
+{
+	for (uint32_t v = 1; v <= 2; v++) {
+		setup(v);
+		for (unsigned i = 0; i < 4; i++)
+			vm_send(vm_alloc_frame(frame(i, 100), 100));
+		vm_poll(32);
+		CHECK_EQ(vm.q[VM_TX].nheld, 4);
+		vm_used_jump(VM_TX, 130);
+		vm_poll(32);
+		CHECK_EQ(st()->dev_errors, 1);
+		recovered(1);
+		CHECK(strstr(vm_console, "tx used index jumped") != NULL);
+		/* and found from inside tx as well, when the ring is full */
+		for (unsigned i = 0; i < CFG_TXQ_SIZE; i++)
+			vm_send(vm_alloc_frame(frame(i, 60), 60));
+		vm_used_jump(VM_TX, 200);
+		CHECK_EQ(vm_send(vm_alloc_frame(frame(0, 60), 60)), -1); /* full, counted, freed */
+		CHECK_EQ(st()->tx_full, 1);
+		CHECK_EQ(st()->dev_errors, 1); /* not reset from inside tx */
+		vm_check();
+		vm_poll(32);
+		CHECK_EQ(st()->dev_errors, 2);
+		recovered(2);
+		NO_VIOLATIONS();
+	}
+}
+
+/* A used entry for an id the device does not hold: given back already,
+ * never posted, or out of range. */
+static void rx_bad_ids(void)
+{
+	for (uint32_t v = 1; v <= 2; v++) {
+		setup(v);
+		/* duplicate: the same id twice in one batch */
+		int id = vm_rx(frame(1, 64), 64);
+		vm_used_raw(VM_RX, (uint32_t)id, 64 + 12);
+		CHECK_EQ(vm_poll(32), 1); /* the honest one */
+		CHECK_EQ(st()->dev_errors, 1);
+		CHECK_EQ(st()->rx_bad, 1);
+		recovered(1);
+		/* out of range */
+		vm_rx(frame(2, 64), 64);
+		vm_used_raw(VM_RX, CFG_RXQ_SIZE, 76);
+		vm_rx(frame(3, 64), 64); /* after the bad one: never delivered */
+		CHECK_EQ(vm_poll(32), 1);
+		CHECK_EQ(st()->dev_errors, 2);
+		recovered(2);
+		vm_used_raw(VM_RX, 0xffffffffu, 76);
+		vm_poll(32);
+		CHECK_EQ(st()->dev_errors, 3);
+		recovered(3);
+		/* never posted: hold buffers so that some ids stay free */
+		vm.on_frame = keep;
+		for (unsigned i = 0; i < CFG_PKT_COUNT; i++)
+			vm_rx(frame(i, 64), 64), vm_poll(32);
+		CHECK(rx_posted() < CFG_RXQ_SIZE);
+		CHECK(st()->rx_nobuf > 0);
+		unsigned free_id = 0;
+		while (free_id < CFG_RXQ_SIZE && vm.q[VM_RX].owns[free_id])
+			free_id++;
+		vm_used_raw(VM_RX, free_id, 76);
+		vm_poll(32);
+		CHECK_EQ(st()->dev_errors, 4);
+		vm.on_frame = NULL;
+		free_kept();
+		vm_poll(32);
+		recovered(4);
+		NO_VIOLATIONS();
+	}
+}
+
+static void tx_bad_ids(void)
+{
+	setup(2);
+	vm_send(vm_alloc_frame(frame(1, 64), 64));
+	vm_send(vm_alloc_frame(frame(2, 64), 64));
+	vm_poll(32);
+	vm_tx_complete(1);
+	vm_used_raw(VM_TX, vm.q[VM_TX].held[0] ^ 1, 0); /* the one already returned */
+	vm_poll(32);
+	CHECK_EQ(st()->dev_errors, 1);
+	recovered(1);
+	vm_send(vm_alloc_frame(frame(3, 64), 64));
+	vm_used_raw(VM_TX, 999, 0);
+	vm_poll(32);
+	CHECK_EQ(st()->dev_errors, 2);
+	recovered(2);
+	NO_VIOLATIONS();
+}
+
+/* A reset with frames everywhere: held by the test, on the TX ring, on
+ * the RX ring, written but not yet seen. Each buffer ends up in exactly
+ * one place. */
+static void reset_accounts_for_everything(void)
+{
+	for (uint32_t v = 1; v <= 2; v++) {
+		setup(v);
+		vm.on_frame = keep;
+		for (unsigned i = 0; i < 10; i++)
+			vm_rx(frame(i, 200), 200);
+		vm_poll(32);
+		vm.on_frame = NULL;
+		for (unsigned i = 0; i < 5; i++)
+			vm_send(kept[--nkept]);
+		vm_poll(32);
+		for (unsigned i = 0; i < 3; i++)
+			vm_rx(frame(50 + i, 200), 200); /* written, not seen */
+		vm_used_jump(VM_RX, 1000);
+		unsigned free_before = pkt_free_count();
+		vm_poll(32);
+		CHECK_EQ(st()->dev_errors, 1);
+		CHECK_EQ(nkept, 5);
+		CHECK_EQ(vm.app_held, 5);
+		/* the 5 sent come back, the RX ring refills from the pool */
+		CHECK_EQ(pkt_free_count(), free_before + 5); /* the RX ring took as many as it gave */
+		recovered(1);
+		free_kept();
+		vm_check();
+		CHECK_EQ(pkt_free_count(), CFG_PKT_COUNT - CFG_RXQ_SIZE);
+		NO_VIOLATIONS();
+	}
+}
+
+/* A device that does not finish its reset: marked FAILED, its buffers
+ * left where it may still write them, the firmware goes on without it. */
+static void reset_never_finishes(void)
+{
+	setup(2);
+	vm_send(vm_alloc_frame(frame(1, 64), 64));
+	vm_poll(32);
+	vm.reset_stuck = 1;
+	vm_used_jump(VM_RX, 500);
+	vm_poll(32);
+	CHECK(vm.status & VSTAT_FAILED);
+	CHECK_EQ(vm.nic.link_up, 0);
+	CHECK_EQ(rx_posted(), CFG_RXQ_SIZE); /* still counted on the dead rings */
+	CHECK_EQ(tx_inflight(), 1);
+	CHECK_EQ(vm_poll(32), 0);
+	CHECK_EQ(vm_idle(), 0);
+	unsigned bad = st()->tx_bad;
+	CHECK_EQ(vm_send(vm_alloc_frame(frame(2, 64), 64)), -1); /* freed and counted */
+	CHECK_EQ(st()->tx_bad, bad + 1);
+	vm_set_link(0); /* its interrupt is still taken and acknowledged, at its address */
+	CHECK_EQ(vm.irq_status, 0);
+	vm_check();
+	CHECK(strstr(vm_console, "did not reset") != NULL);
+	NO_VIOLATIONS();
+}
+
+/* Start again fails: features changed, FEATURES_OK refused, a queue gone.
+ * FAILED, and every buffer back in the pool. */
+static void restart_fails(void)
+{
+	for (int how = 0; how < 3; how++) {
+		setup(2);
+		vm_send(vm_alloc_frame(frame(1, 64), 64));
+		vm_poll(32);
+		if (how == 0)
+			vm.offer &= ~(1ull << VIRTIO_RING_F_EVENT_IDX);
+		else if (how == 1)
+			vm.reject_features = 1;
+		else
+			vm.num_max[VM_TX] = 0;
+		vm_used_jump(VM_TX, 300);
+		vm_poll(32);
+		CHECK_EQ(st()->dev_errors, 1);
+		CHECK(vm.status & VSTAT_FAILED);
+		CHECK_EQ(vm_poll(32), 0);
+		CHECK_EQ(pkt_free_count(), CFG_PKT_COUNT);
+		CHECK_EQ(rx_posted() + tx_inflight(), 0);
+		NO_VIOLATIONS();
+	}
+}
+
+/* Probe says no, marks the device FAILED and takes nothing from the
+ * pool: no VERSION_1 on a modern device, FEATURES_OK refused, no queue,
+ * and a reset that never finishes (which must not hang the probe). */
+static void probe_failures(void)
+{
+	for (int how = 0; how < 4; how++) {
+		vm.reject_features = how == 1;
+		vm.reset_stuck = how == 3;
+		int r = vm_start(2, how == 0 ? VM_OFFER_LEGACY : VM_OFFER_MODERN, how == 2 ? 0 : 256, 256, 0);
+		CHECK_EQ(r, -1);
+		CHECK(vm.status & VSTAT_FAILED);
+		CHECK_EQ(pkt_free_count(), CFG_PKT_COUNT);
+		CHECK_EQ(vm.notify_early, 0);
+		if (how == 3)
+			CHECK(vm.status_reads >= 100000);
+		NO_VIOLATIONS();
+	}
+	vm.reject_features = vm.reset_stuck = 0;
+}
+
+/* ---- the quiet failures: no buffers back, no buffers to give ---- */
+
+static void tx_never_returned(void)
+{
+	setup(2);
+	for (unsigned i = 0; i < CFG_TXQ_SIZE; i++)
+		CHECK_EQ(vm_send(vm_alloc_frame(frame(i, 60), 60)), 0);
+	for (unsigned i = 0; i < 10; i++) {
+		CHECK_EQ(vm_send(vm_alloc_frame(frame(i, 60), 60)), -1);
+		vm_poll(32);
+		vm_idle();
+	}
+	CHECK_EQ(st()->tx_full, 10);
+	CHECK_EQ(tx_inflight(), CFG_TXQ_SIZE);
+	CHECK_EQ(pkt_free_count() + rx_posted() + tx_inflight(), CFG_PKT_COUNT);
+	vm_tx_complete(CFG_TXQ_SIZE);
+	CHECK_EQ(vm_send(vm_alloc_frame(frame(1, 60), 60)), 0);
+	CHECK_EQ(tx_inflight(), 1);
+	CHECK_EQ(st()->dev_errors, 0);
+	NO_VIOLATIONS();
+}
+
+static void pool_exhaustion(void)
+{
+	setup(1);
+	vm.on_frame = keep;
+	unsigned got = 0;
+	for (unsigned i = 0; i < CFG_PKT_COUNT + 50; i++) {
+		if (vm_rx(frame(i, 64), 64) >= 0)
+			got++;
+		vm_poll(32);
+	}
+	CHECK_EQ(nkept, CFG_PKT_COUNT);
+	CHECK_EQ(got, CFG_PKT_COUNT); /* then the device had no buffer left */
+	CHECK_EQ(rx_posted(), 0);
+	CHECK(st()->rx_nobuf > 0);
+	CHECK_EQ(vm_idle(), 0);
+	vm.on_frame = NULL;
+	free_kept();
+	vm_poll(32);
+	CHECK_EQ(rx_posted(), CFG_RXQ_SIZE); /* refilled */
+	vm_rx(frame(1, 64), 64);
+	CHECK_EQ(vm_poll(32), 1);
+	NO_VIOLATIONS();
+}
+
+/* ---- 16-bit index wrap ---- */
+
+/* From 65530 through 0 with both sides started there, thousands of
+ * frames, with the TX ring wrapping too. */
+static void wrap_from_65530(void)
+{
+	nkept = 0;
+	vm.on_frame = echo;
+	vm.deep = 0;
+	CHECK_EQ(vm_start(2, VM_OFFER_MODERN, 256, 256, 65530), 0);
+	for (unsigned i = 0; i < 5000; i++) {
+		vm_rx(frame(i, 60 + i % 200), 60 + i % 200);
+		if (i % 7 == 0)
+			vm_rx(frame(i + 1, 60), 60), i++;
+		vm_poll(i % 3 ? 32 : 1);
+		vm_tx_complete(i % 5 ? 1 : 3);
+		vm_idle();
+	}
+	vm_tx_complete(1000);
+	while (vm_poll(32))
+		;
+	CHECK_EQ(vm.delivered, 5000);
+	CHECK_EQ(vm.tx_done, 5000);
+	CHECK_EQ(st()->dev_errors + st()->rx_bad, 0);
+	CHECK_EQ(vm.q[VM_RX].used_idx, (uint16_t)(65530 + 5000));
+	NO_VIOLATIONS();
+	vm.on_frame = NULL;
+	vm.deep = 1;
+}
+
+/* The same without the start hook: 70000 frames from 0, legacy. */
+static void wrap_the_long_way(void)
+{
+	nkept = 0;
+	vm.on_frame = echo;
+	vm.deep = 0;
+	CHECK_EQ(vm_start(1, VM_OFFER_LEGACY, 256, 256, 0), 0);
+	for (unsigned i = 0; i < 70000; i += 4) {
+		for (unsigned k = 0; k < 4; k++)
+			vm_rx(frame(i + k, 60), 60);
+		vm_poll(32);
+		vm_tx_complete(4);
+	}
+	vm_poll(32);
+	CHECK_EQ(vm.delivered, 70000);
+	CHECK_EQ(vm.tx_done, 70000);
+	CHECK_EQ(st()->dev_errors + st()->rx_bad, 0);
+	/* and a jump across the wrap is still a jump */
+	vm_used_jump(VM_RX, 0x8000);
+	vm_poll(32);
+	CHECK_EQ(st()->dev_errors, 1);
+	NO_VIOLATIONS();
+	vm.on_frame = NULL;
+	vm.deep = 1;
+}
+
+/* A duplicate that arrives after the driver has posted the same id again
+ * is indistinguishable from a fresh return: the driver takes it (the
+ * model marks the queue unpredictable), and still never loses a buffer. */
+static void late_duplicate_is_accounted(void)
+{
+	setup(2);
+	int id = vm_rx(frame(1, 64), 64);
+	vm_poll(32); /* delivered and id posted again */
+	vm_used_raw(VM_RX, (uint32_t)id, 76);
+	vm_poll(32);
+	vm_check();
+	CHECK_EQ(pkt_free_count() + rx_posted() + tx_inflight() + vm.app_held, CFG_PKT_COUNT);
+	/* a later jump brings the rings back to a known state */
+	vm_used_jump(VM_RX, 0x8000);
+	vm_poll(32);
+	CHECK(st()->dev_errors >= 1);
+	recovered(vm.resets);
+	NO_VIOLATIONS();
+}
+
+int main(void)
+{
+	TEST(probe_both);
+	TEST(small_rings);
+	TEST(echo_traffic);
+	TEST(checksum_flags);
+	TEST(notifications);
+	TEST(link_changes);
+	TEST(bad_lengths);
+	TEST(rx_used_jump);
+	TEST(rx_used_backwards_and_one_over);
+	TEST(tx_used_jump);
+	TEST(rx_bad_ids);
+	TEST(tx_bad_ids);
+	TEST(reset_accounts_for_everything);
+	TEST(reset_never_finishes);
+	TEST(restart_fails);
+	TEST(probe_failures);
+	TEST(tx_never_returned);
+	TEST(pool_exhaustion);
+	TEST(wrap_from_65530);
+	TEST(wrap_the_long_way);
+	TEST(late_duplicate_is_accounted);
+	DONE("virtio");
+}
