@@ -82,6 +82,13 @@ check: $(FUZZER)
 			$(FUZZER) $$f 2>&1 | grep -a -m1 -E 'INVARIANT|ERROR: |runtime error' | sed "s|^|  $$f: |"; \
 		done; \
 	fi; \
+	FUZZ_VERBOSE=1 $(FUZZER) $(SEEDS) $(REGRESS) 2>&1 | grep -a '^  t+' >$(B)/trace.log; \
+	FUZZ_VERBOSE=1 FUZZ_DENSE=1 $(FUZZER) $(SEEDS) $(REGRESS) 2>&1 | grep -a '^  t+' >$(B)/trace-dense.log; \
+	if cmp -s $(B)/trace.log $(B)/trace-dense.log; then \
+		echo "ok   timers skipped when idle: same trace as with every tick"; pass=$$((pass+1)); \
+	else \
+		echo "FAIL skipping idle ticks changed the trace: diff $(B)/trace.log $(B)/trace-dense.log"; fail=$$((fail+1)); \
+	fi; \
 	tmp=$$(mktemp -d); cp $(FZ)/corpus/* $$tmp/; \
 	art=$(B)/artifacts/check-$$(date +%s)-; \
 	if $(FUZZER) $(RUNOPTS) -max_total_time=$(FUZZ_CHECK_SECONDS) -artifact_prefix=$$art \

@@ -206,6 +206,14 @@ def main():
         to_us(f) for f in frags(udp(PEER_IP, OUR_IP, 40000, 7, pay(1200)), UDP, 0x500, 552))
     c["clock_wrap"] = (LEARN + rec(9, 0xFFFF) + to_us(f3[0]) + tick(20000) + to_us(f3[1]) +
                        to_us(f3[2]) + app_send(2, 5555, b"x") + tick(2000))
+    # the harness's clock: slots opened at more times than it tracks, wraps with work pending
+    c["reass_many_births"] = b"".join(
+        to_us(ip(PEER_IP, OUR_IP, UDP, pay(16), 0x600 + i, MF)) +
+        to_us(ip(PEER_IP, OUR_IP, UDP, pay(16), 0x600 + i, MF | 1023)) + tick(500)
+        for i in range(24)) + to_us(ip(PEER_IP, OUR_IP, UDP, pay(16), 0x700, MF)) + tick(100)
+    c["clock_wrap_frag"] = (to_us(f3[0]) + tick(20000) + rec(9, 0xFFFF) + tick(5000) + rec(9, 0xFFFF) +
+                            tick(40000))
+    c["clock_wrap_arp"] = app_send(2, 5555, b"x") + tick(500) + rec(9, 0xFFFF) + tick(1500) + rec(9, 1) + tick(700)
     c["icmp_rate_limit"] = LEARN + b"".join(to_us(udp_to_us(1234, pay(4, i))) for i in range(14)) + tick(200) + \
         to_us(udp_to_us(1234, pay(4)))
 
