@@ -127,10 +127,9 @@ def main():
     c["arp_other_target"] = frame(arp(BCAST, 1, HOST3_MAC, HOST3_IP, b"\0" * 6, 0x0A000263))
     c["arp_template"] = (rec(10, 4, bytes([1, 2, 0, 1])) + rec(10, 4, bytes([2, 3, 0, 0])) +
                          rec(10, 4, bytes([1, 15, 0, 1])) + rec(10, 4, bytes([1, 5, 4, 1])))
-    c["arp_refresh"] = (LEARN + to_us(ip(PEER_IP, OUR_IP, ICMP, icmp(8, 0, b"\0\1\0\1", pay(8)))) +
-                        tick(290000) + to_us(ip(PEER_IP, OUR_IP, ICMP, icmp(8, 0, b"\0\1\0\2", pay(8)))) +
-                        tick(1200) + to_us(ip(PEER_IP, OUR_IP, ICMP, icmp(8, 0, b"\0\1\0\3", pay(8)))) +
-                        PEER_REPLY + tick(20000))
+    # app sends: echo replies go back to the link source without an ARP lookup
+    c["arp_refresh"] = (LEARN + app_send(0, 5555, b"1") + tick(290000) + app_send(0, 5555, b"2") +
+                        tick(1200) + app_send(0, 5555, b"3") + PEER_REPLY + tick(20000))
     c["arp_cache_full"] = b"".join(
         frame(arp(BCAST, 1, bytes([2, 0, 0, 0, 1, h]), 0x0A000200 | h, b"\0" * 6, OUR_IP))
         for h in range(20, 32)) + app_send(2, 7777, b"x")
