@@ -204,7 +204,8 @@ static void check_app_pkt(const struct pkt *p)
 		FAIL("datagram to %08x handed to the app without PKT_F_BCAST", get32(pkt_iph(p) + IP_DST));
 }
 
-/* app/echo.c's policy, with its counters */
+/* app/echo.c's policy, with its counters. It answers with udp_reply, in
+ * place; odd source ports get a udp_sendto, so both stay fuzzed. */
 static void echo_recv(struct udp_pcb *u, struct pkt *p, uint32_t src, uint16_t sport, void *arg)
 {
 	static const uint16_t deny[] = CFG_ECHO_DENY_PORTS;
@@ -220,7 +221,7 @@ static void echo_recv(struct udp_pcb *u, struct pkt *p, uint32_t src, uint16_t s
 	} else if (bad) {
 		STAT(echo, drop_src);
 	} else {
-		if (udp_sendto(u, p, src, sport) == NET_OK)
+		if ((sport & 1 ? udp_sendto(u, p, src, sport) : udp_reply(u, p)) == NET_OK)
 			STAT(echo, replied);
 		else
 			STAT(echo, drop_tx);
