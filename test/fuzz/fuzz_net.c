@@ -348,8 +348,8 @@ UNTRACED static void advance(uint64_t ms)
 			forget_born();
 		}
 	}
-	if (skipped)
-		tick(); /* a walk with nothing due, so net_tick runs the next one when it would have */
+	if (skipped) /* a walk with nothing due (the ARP table stays as read), so */
+		net_tick(S.clock); /* net_tick runs the next one when it would have */
 	if (ms)
 		step((uint32_t)ms);
 }
@@ -491,6 +491,7 @@ static void op_send(const uint8_t *b, size_t n)
  * net_stats_check() states it, but with the layers numbered once: its
  * strcmp per counter made it the costliest check of a record. */
 #define NSTATS (sizeof(struct net_stats) / sizeof(uint32_t))
+#define NLAYERS 16
 static struct term {
 	const char *name; /* of the layer */
 	uint16_t offset;
@@ -507,15 +508,15 @@ static void stats_index(void)
 		if (sd->role != STAT_INFO && nterms < NSTATS)
 			terms[nterms++] = (struct term){sd->layer, sd->offset, layer, sd->role == STAT_IN};
 	}
-	if (net_stat_count > NSTATS || layer >= NSTATS)
-		FAIL("%u counters described, %zu in struct net_stats", net_stat_count, NSTATS);
+	if (net_stat_count > NSTATS || layer >= NLAYERS)
+		FAIL("%u counters in %u layers described, %zu in struct net_stats", net_stat_count, layer + 1, NSTATS);
 }
 
 /* The first layer that does not add up, or NULL. Reads only net_stats,
  * at the offsets stats.c gave: no ASan checks needed. */
 UNTRACED __attribute__((no_sanitize("address"))) static const char *stats_unbalanced(void)
 {
-	uint32_t bal[NSTATS] = {0};
+	uint32_t bal[NLAYERS] = {0};
 	for (unsigned i = 0; i < nterms; i++) {
 		uint32_t v;
 		memcpy(&v, (const char *)&net_stats + terms[i].offset, sizeof v);
