@@ -488,43 +488,48 @@ static void op_send(const uint8_t *b, size_t n)
 }
 
 /* stats.h's identity, sum(IN) == sum(OK) + sum(DROP) per layer, as
- * net_stats_check() states it, but with the layers numbered once: its
+ * net_stats_check() states it, but with the layers found once: its
  * strcmp per counter made it the costliest check of a record. */
 #define NSTATS (sizeof(struct net_stats) / sizeof(uint32_t))
-#define NLAYERS 16
 static struct term {
-	const char *name; /* of the layer */
-	uint16_t offset;
-	uint8_t layer, in;
-} terms[NSTATS]; /* the IN, OK and DROP counters */
+	const char *layer;
+	uint16_t index; /* into net_stats as uint32_t[] */
+	uint8_t in, last; /* an IN counter; the last term of its layer */
+} terms[NSTATS]; /* the IN, OK and DROP counters, layer by layer */
 static unsigned nterms;
 
 static void stats_index(void)
 {
-	uint8_t layer = 0;
+	if (net_stat_count > NSTATS)
+		FAIL("%u counters described, %zu in struct net_stats", net_stat_count, NSTATS);
 	for (unsigned i = 0; i < net_stat_count; i++) {
 		const struct stat_desc *sd = &net_stat_desc[i];
-		layer += i && strcmp(sd->layer, net_stat_desc[i - 1].layer);
-		if (sd->role != STAT_INFO && nterms < NSTATS)
-			terms[nterms++] = (struct term){sd->layer, sd->offset, layer, sd->role == STAT_IN};
-	}
-	if (net_stat_count > NSTATS || layer >= NLAYERS)
-		FAIL("%u counters in %u layers described, %zu in struct net_stats", net_stat_count, layer + 1, NSTATS);
-}
-
-/* The first layer that does not add up, or NULL. Reads only net_stats,
- * at the offsets stats.c gave: no ASan checks needed. */
-UNTRACED __attribute__((no_sanitize("address"))) static const char *stats_unbalanced(void)
-{
-	uint32_t bal[NLAYERS] = {0};
-	for (unsigned i = 0; i < nterms; i++) {
-		uint32_t v;
-		memcpy(&v, (const char *)&net_stats + terms[i].offset, sizeof v);
-		bal[terms[i].layer] += terms[i].in ? v : -v;
+		if (sd->role != STAT_INFO)
+			terms[nterms++] = (struct term){sd->layer, sd->offset / sizeof(uint32_t), sd->role == STAT_IN, 0};
 	}
 	for (unsigned i = 0; i < nterms; i++)
-		if (bal[terms[i].layer])
-			return terms[i].name;
+		terms[i].last = i + 1 == nterms || strcmp(terms[i].layer, terms[i + 1].layer);
+}
+
+/* The first layer that does not add up, or NULL. Counters as they were
+ * at the last look, when they added up, need no sums. */
+UNTRACED static const char *stats_unbalanced(void)
+{
+	static uint32_t seen[NSTATS];
+	uint32_t v[NSTATS], sum = 0;
+	unsigned same = 0;
+	memcpy(v, &net_stats, sizeof v);
+	for (unsigned i = 0; i < NSTATS; i++)
+		same += v[i] == seen[i];
+	if (same == NSTATS)
+		return NULL;
+	memcpy(seen, v, sizeof v);
+	for (unsigned i = 0; i < nterms; i++) {
+		sum += terms[i].in ? v[terms[i].index] : -v[terms[i].index];
+		if (terms[i].last && sum)
+			return terms[i].layer;
+		sum = terms[i].last ? 0 : sum;
+	}
 	return NULL;
 }
 
