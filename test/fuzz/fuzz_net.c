@@ -562,6 +562,20 @@ UNTRACED static void check_idle(const char *when)
 	S.unchecked = 0;
 }
 
+/* Every reassembly slot must take a new datagram. Second pieces: they
+ * time out without an ICMP error (and its ARP traffic), and with ids of
+ * their own a stuck slot cannot pass for a free one by taking a piece. */
+static void probe_slots(uint16_t id, const char *when)
+{
+	uint32_t held0 = net_stats.ip_frag_held;
+	for (unsigned i = 0; i < CFG_REASS_SLOTS; i++) {
+		uint8_t f[ETH_HLEN + IP_HLEN + 8] = {0};
+		inject(f, frame_ip(f, OUR_MAC, PEER_IP, OUR_IP, IPPROTO_UDP, IP_MF | 1, (uint16_t)(id + i), NULL, 0, 8), 0);
+	}
+	if (net_stats.ip_frag_held - held0 != CFG_REASS_SLOTS)
+		FAIL("(a) a reassembly slot is still busy %s", when);
+}
+
 /* Run every timer out; then nothing may be held anywhere. */
 static void finish(void)
 {
@@ -572,17 +586,10 @@ static void finish(void)
 	drain(S.conn);
 	advance(DRAIN_MS);
 	check_idle("after every timeout");
-	/* every reassembly slot must take a new datagram now; a second piece
-	 * times out without an ICMP error (and its ARP traffic): cheaper */
-	uint32_t held0 = net_stats.ip_frag_held;
-	for (unsigned i = 0; i < CFG_REASS_SLOTS; i++) {
-		uint8_t f[ETH_HLEN + IP_HLEN + 8] = {0};
-		inject(f, frame_ip(f, OUR_MAC, PEER_IP, OUR_IP, IPPROTO_UDP, IP_MF | 1, (uint16_t)(0xfe00 + i), NULL, 0, 8), 0);
-	}
-	if (net_stats.ip_frag_held - held0 != CFG_REASS_SLOTS)
-		FAIL("(a) a reassembly slot is still busy after every timeout");
+	probe_slots(0xfe00, "after every timeout");
 	advance(DRAIN_MS);
 	check_idle("by a reassembly timeout");
+	probe_slots(0xfd00, "after a reassembly timeout"); /* reset() frees them */
 }
 
 /* The state a timer can change, for FUZZ_VERBOSE: the counters and the
