@@ -172,11 +172,6 @@ static void arp_defend(void)
 	arp_announce();
 }
 
-static int mac_is_zero(const uint8_t *m)
-{
-	return (m[0] | m[1] | m[2] | m[3] | m[4] | m[5]) == 0;
-}
-
 OUT_OF_LINE void arp_input(struct pkt *p)
 {
 	uint8_t *a = p->data;

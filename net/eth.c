@@ -34,6 +34,10 @@ void eth_input(struct pkt *p)
 		STAT(eth, drop_src_ours); /* looped back or spoofed: a reply would come to us */
 		goto drop;
 	}
+	if (mac_is_zero(h + ETH_SRC)) {
+		STAT(eth, drop_src_zero); /* no station: a reply could go nowhere */
+		goto drop;
+	}
 	uint16_t type = get16(h + ETH_TYPE);
 	pkt_pull(p, ETH_HLEN);
 	if (type == ETHTYPE_IP) {

@@ -23,6 +23,7 @@
 	X(eth, drop_not_ours, DROP)   /* unicast to another MAC, unjoined multicast */ \
 	X(eth, drop_src_mcast, DROP)  /* source MAC is multicast/broadcast */ \
 	X(eth, drop_src_ours, DROP)   /* source MAC is ours: looped back or spoofed */ \
+	X(eth, drop_src_zero, DROP)   /* source MAC is 00:00:00:00:00:00 */ \
 	X(eth, drop_vlan, DROP)       /* 802.1Q tagged */ \
 	X(eth, drop_type, DROP)       /* unknown ethertype */ \
 	X(eth, tx, INFO) \

@@ -92,6 +92,10 @@ static inline void put32(uint8_t *b, uint32_t v)
 #define UDP_CSUM 6
 
 static inline int mac_is_mcast(const uint8_t *m) { return m[0] & 1; }
+static inline int mac_is_zero(const uint8_t *m)
+{
+	return (m[0] | m[1] | m[2] | m[3] | m[4] | m[5]) == 0;
+}
 static inline int mac_is_bcast(const uint8_t *m)
 {
 	return (m[0] & m[1] & m[2] & m[3] & m[4] & m[5]) == 0xff;

@@ -371,6 +371,11 @@ def c_src_mac_broadcast():
     hostile([eth(good_echo_ip(), src=BMAC)], ["eth.drop_src_mcast"])
 
 
+def c_src_mac_zero():
+    """No station has the zero MAC: a reply to it would go nowhere."""
+    hostile([eth(good_echo_ip(), src=bytes(6))], ["eth.drop_src_zero"])
+
+
 def c_src_mac_ours():
     """A looped or spoofed frame from our own MAC: its reply would be
     addressed to ourselves."""
@@ -870,6 +875,7 @@ CASES = [
     ("src-mac-multicast", c_src_mac_multicast),
     ("src-mac-broadcast", c_src_mac_broadcast),
     ("src-mac-ours", c_src_mac_ours),
+    ("src-mac-zero", c_src_mac_zero),
     ("dst-mac-other-host", c_dst_mac_other_host),
     ("dst-mac-multicast", c_dst_mac_multicast),
     ("oversize-frame", c_oversize_frame),

@@ -1,10 +1,13 @@
-# Fuzzing the stack with libFuzzer (clang 14). Run from the repo root:
-#   make -f test/fuzz/fuzz.mk fuzz       FUZZ_SECONDS=600 session, corpus in build/fuzz/corpus
-#   make -f test/fuzz/fuzz.mk check      replay corpus/ + regress/, then a FUZZ_CHECK_SECONDS run;
+# Fuzzing with libFuzzer (clang 14). Two targets: net, the stack (fuzz_net.c),
+# and fdt, the device tree and boot arguments (fuzz_fdt.c). From the repo root:
+#   make -f test/fuzz/fuzz.mk fuzz [TARGET=fdt]   FUZZ_SECONDS=600 session, corpus in
+#                                        build/fuzz/corpus (net) or build/fuzz/corpus-fdt
+#   make -f test/fuzz/fuzz.mk check      replay both targets' corpus/ + regress/, then a
+#                                        run of each, FUZZ_CHECK_SECONDS in all (3/4 net);
 #                                        last line "fuzz: N passed, M failed"
-#   make -f test/fuzz/fuzz.mk coverage   line coverage of net/ over the corpora (llvm-cov-14)
-#   make -f test/fuzz/fuzz.mk corpus     regenerate test/fuzz/corpus/ (make_corpus.py)
-#   make -f test/fuzz/fuzz.mk repro FILE=crash-...   run one input, show the report
+#   make -f test/fuzz/fuzz.mk coverage [TARGET=fdt]   line coverage over the corpora (llvm-cov-14)
+#   make -f test/fuzz/fuzz.mk corpus     regenerate the seed corpora (make_corpus*.py)
+#   make -f test/fuzz/fuzz.mk repro FILE=crash-... [TARGET=fdt]   run one input, show the report
 # Another configuration of the stack in its own build dir, e.g. small tables:
 #   make -f test/fuzz/fuzz.mk fuzz B=build/fuzz-small \
 #        FUZZ_CFLAGS="-DCFG_PKT_COUNT=24 -DCFG_ARP_ENTRIES=2 -DCFG_REASS_SLOTS=1 -DCFG_UDP_PCBS=5"
@@ -16,28 +19,41 @@ FUZZ_SECONDS ?= 600
 FUZZ_CHECK_SECONDS ?= 60
 FUZZ_FLAGS ?=
 FUZZ_CFLAGS ?=
+TARGET ?= net
 FZ := test/fuzz
 Q := $(if $(filter 1,$(V)),,@)
 B ?= build/fuzz
 
-# The stack and the services the firmware ships, unchanged.
-NET_SRCS := $(sort $(wildcard net/*.c)) app/echo.c
 CFLAGS := -std=c11 -g -O1 -I. -D_DEFAULT_SOURCE -Wall -Wextra -fno-omit-frame-pointer $(FUZZ_CFLAGS)
 SAN := -fsanitize=address,undefined -fno-sanitize-recover=undefined
 COV := -fprofile-instr-generate -fcoverage-mapping
-# libFuzzer options shared by every run: big enough for an 8000-byte
-# fragmented datagram, a hang counts as a bug.
-RUNOPTS := -max_len=16384 -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 -dict=$(FZ)/fuzz_net.dict
+# libFuzzer options shared by every run; a hang counts as a bug
+RUNOPTS := -timeout=10 -rss_limit_mb=2048 -print_final_stats=1
 
-FUZZER := $(B)/fuzz_net
-COVBIN := $(B)/fuzz_net_cov
-NET_OBJS := $(patsubst %.c,$(B)/obj/%.o,$(NET_SRCS))
-COV_OBJS := $(patsubst %.c,$(B)/cov/%.o,$(NET_SRCS))
-SEEDS = $(wildcard $(FZ)/corpus/*)
-REGRESS = $(filter-out %.md,$(wildcard $(FZ)/regress/*))
+# Per target: sources under test, seeds, regression inputs, options
+# (net: big enough for an 8000-byte fragmented datagram).
+# The stack and the services the firmware ships, unchanged.
+SRCS_net := $(sort $(wildcard net/*.c)) app/echo.c
+SRCS_fdt := drivers/fdt.c app/bootargs.c
+SEEDDIR_net := $(FZ)/corpus
+SEEDDIR_fdt := $(FZ)/corpus_fdt
+SEEDS_net = $(wildcard $(SEEDDIR_net)/*)
+SEEDS_fdt = $(wildcard $(SEEDDIR_fdt)/*)
+REGRESS_net = $(filter-out %.md,$(wildcard $(FZ)/regress/*))
+REGRESS_fdt =
+OPTS_net := -max_len=16384 -dict=$(FZ)/fuzz_net.dict
+OPTS_fdt := -max_len=16384 -dict=$(FZ)/fuzz_fdt.dict
+CORPUS_net := $(B)/corpus
+CORPUS_fdt := $(B)/corpus-fdt
+objs = $(patsubst %.c,$(B)/$2/%.o,$(SRCS_$1))
+
+ifeq ($(filter $(TARGET),net fdt),)
+$(error TARGET=$(TARGET): net or fdt)
+endif
+FUZZER := $(B)/fuzz_$(TARGET)
 
 .PHONY: all fuzz check coverage corpus repro
-all: $(FUZZER)
+all: $(B)/fuzz_net $(B)/fuzz_fdt
 
 $(B)/obj/%.o: %.c
 	@mkdir -p $(dir $@)
@@ -49,65 +65,97 @@ $(B)/cov/%.o: %.c
 	@echo "  CLANG   $< (coverage)"
 	$(Q)$(CLANG) $(CFLAGS) $(COV) -MMD -MP -c -o $@ $<
 
-$(FUZZER): $(FZ)/fuzz_net.c $(NET_OBJS)
+# code whose coverage is no signal, only cost (see the file)
+$(call objs,net,obj): $(FZ)/fuzz_net.nocov
+$(call objs,net,obj): SAN += -fsanitize-coverage-ignorelist=$(FZ)/fuzz_net.nocov
+
+$(B)/fuzz_net: $(call objs,net,obj)
+$(B)/fuzz_fdt: $(call objs,fdt,obj)
+$(B)/fuzz_%: $(FZ)/fuzz_%.c
 	@mkdir -p $(B)
 	@echo "  LD      $@"
-	$(Q)$(CLANG) $(CFLAGS) $(SAN) -fsanitize=fuzzer -MMD -MP -o $@ $< $(NET_OBJS)
+	$(Q)$(CLANG) $(CFLAGS) $(SAN) -fsanitize=fuzzer -MMD -MP -o $@ $< $(filter %.o,$^)
 
 # libFuzzer's main() replays files; no sanitizers, so the profile is all we measure
-$(COVBIN): $(FZ)/fuzz_net.c $(COV_OBJS)
+$(B)/cov_net: $(call objs,net,cov)
+$(B)/cov_fdt: $(call objs,fdt,cov)
+$(B)/cov_%: $(FZ)/fuzz_%.c
 	@mkdir -p $(B)
 	@echo "  LD      $@"
-	$(Q)$(CLANG) $(CFLAGS) $(COV) -fsanitize=fuzzer -MMD -MP -o $@ $< $(COV_OBJS)
+	$(Q)$(CLANG) $(CFLAGS) $(COV) -fsanitize=fuzzer -MMD -MP -o $@ $< $(filter %.o,$^)
 
--include $(NET_OBJS:.o=.d) $(COV_OBJS:.o=.d) $(FUZZER).d $(COVBIN).d
+-include $(wildcard $(B)/obj/*/*.d $(B)/cov/*/*.d $(B)/*.d)
 
 fuzz: $(FUZZER)
-	@mkdir -p $(B)/corpus $(B)/artifacts
-	@cp -n $(FZ)/corpus/* $(B)/corpus/ 2>/dev/null || true
-	@echo "fuzzing for $(FUZZ_SECONDS) s; corpus $(B)/corpus, crashes in $(B)/artifacts/"
-	@$(FUZZER) $(RUNOPTS) -max_total_time=$(FUZZ_SECONDS) -artifact_prefix=$(B)/artifacts/ \
-		$(FUZZ_FLAGS) $(B)/corpus >$(B)/fuzz.log 2>&1; rc=$$?; \
-	grep -aE '^#[0-9]+.*(DONE|pulse)' $(B)/fuzz.log | tail -n 1; \
+	@mkdir -p $(CORPUS_$(TARGET)) $(B)/artifacts
+	@cp -n $(SEEDS_$(TARGET)) $(CORPUS_$(TARGET))/ 2>/dev/null || true
+	@echo "fuzzing $(TARGET) for $(FUZZ_SECONDS) s; corpus $(CORPUS_$(TARGET)), crashes in $(B)/artifacts/"
+	@$(FUZZER) $(RUNOPTS) $(OPTS_$(TARGET)) -max_total_time=$(FUZZ_SECONDS) -artifact_prefix=$(B)/artifacts/ \
+		$(FUZZ_FLAGS) $(CORPUS_$(TARGET)) >$(B)/fuzz-$(TARGET).log 2>&1; rc=$$?; \
+	grep -aE '^#[0-9]+.*(DONE|pulse)' $(B)/fuzz-$(TARGET).log | tail -n 1; \
 	grep -aE '^(stat::|INFO: Running with|==[0-9]+==ERROR|INVARIANT|SUMMARY|artifact_prefix|Test unit written)' \
-		$(B)/fuzz.log; \
-	if [ $$rc -ne 0 ]; then echo "fuzz: FAILED (exit $$rc), log $(B)/fuzz.log"; exit 1; fi
+		$(B)/fuzz-$(TARGET).log; \
+	if [ $$rc -ne 0 ]; then echo "fuzz: FAILED (exit $$rc), log $(B)/fuzz-$(TARGET).log"; exit 1; fi
 
-check: $(FUZZER)
+# Shell for check, counting into $pass and $fail. $(call replay,T): every
+# seed and regression input of target T once.
+define replay
+if $(B)/fuzz_$1 $(RUNOPTS) $(OPTS_$1) $(SEEDS_$1) $(REGRESS_$1) >$(B)/replay-$1.log 2>&1; then \
+	echo "ok   $1: replay of $(words $(SEEDS_$1) $(REGRESS_$1)) corpus/regress inputs"; pass=$$((pass+1)); \
+else \
+	echo "FAIL $1: replay (log $(B)/replay-$1.log); inputs that fail:"; fail=$$((fail+1)); \
+	for f in $(SEEDS_$1) $(REGRESS_$1); do \
+		$(B)/fuzz_$1 $$f 2>&1 | grep -a -m1 -E 'INVARIANT|ERROR: |runtime error' | sed "s|^|  $$f: |"; \
+	done; \
+fi;
+endef
+
+# $(call short_run,T,SECONDS): fuzz T from a copy of its seeds
+define short_run
+tmp=$$(mktemp -d); cp $(SEEDS_$1) $$tmp/; art=$(B)/artifacts/check-$1-$$(date +%s)-; \
+if $(B)/fuzz_$1 $(RUNOPTS) $(OPTS_$1) -max_total_time=$2 -artifact_prefix=$$art \
+		$$tmp >$(B)/check-$1.log 2>&1; then \
+	echo "ok   $1: $2 s fuzz run: $$(grep -aE '^stat::number_of_executed_units' $(B)/check-$1.log | sed 's/.*: *//') execs"; \
+	pass=$$((pass+1)); \
+else \
+	echo "FAIL $1: $2 s fuzz run: crash input $$(ls $$art* 2>/dev/null | head -n 1) (log $(B)/check-$1.log)"; \
+	grep -aE 'INVARIANT|ERROR|SUMMARY|runtime error' $(B)/check-$1.log | head -n 5; fail=$$((fail+1)); \
+fi; \
+rm -rf $$tmp;
+endef
+
+# The fdt parser is small and saturates in seconds: the stack gets 3/4.
+check: $(B)/fuzz_net $(B)/fuzz_fdt
 	@mkdir -p $(B)/artifacts; pass=0; fail=0; \
-	if $(FUZZER) $(RUNOPTS) $(SEEDS) $(REGRESS) >$(B)/replay.log 2>&1; then \
-		echo "ok   replay of $(words $(SEEDS) $(REGRESS)) corpus/regress inputs"; pass=$$((pass+1)); \
+	$(call replay,net) \
+	FUZZ_VERBOSE=1 $(B)/fuzz_net $(SEEDS_net) $(REGRESS_net) 2>&1 | grep -a '^  t+' >$(B)/trace.log; \
+	FUZZ_VERBOSE=1 FUZZ_DENSE=1 $(B)/fuzz_net $(SEEDS_net) $(REGRESS_net) 2>&1 | grep -a '^  t+' >$(B)/trace-dense.log; \
+	if cmp -s $(B)/trace.log $(B)/trace-dense.log; then \
+		echo "ok   net: timers skipped when idle: same trace as with every tick"; pass=$$((pass+1)); \
 	else \
-		echo "FAIL replay (log $(B)/replay.log); inputs that fail:"; fail=$$((fail+1)); \
-		for f in $(SEEDS) $(REGRESS); do \
-			$(FUZZER) $$f 2>&1 | grep -a -m1 -E 'INVARIANT|ERROR: |runtime error' | sed "s|^|  $$f: |"; \
-		done; \
+		echo "FAIL net: skipping idle ticks changed the trace: diff $(B)/trace.log $(B)/trace-dense.log"; \
+		fail=$$((fail+1)); \
 	fi; \
-	tmp=$$(mktemp -d); cp $(FZ)/corpus/* $$tmp/; \
-	art=$(B)/artifacts/check-$$(date +%s)-; \
-	if $(FUZZER) $(RUNOPTS) -max_total_time=$(FUZZ_CHECK_SECONDS) -artifact_prefix=$$art \
-			$$tmp >$(B)/check.log 2>&1; then \
-		echo "ok   $(FUZZ_CHECK_SECONDS) s fuzz run: $$(grep -aE '^stat::number_of_executed_units' $(B)/check.log | sed 's/.*: *//') execs"; \
-		pass=$$((pass+1)); \
-	else \
-		echo "FAIL $(FUZZ_CHECK_SECONDS) s fuzz run: crash input $$(ls $$art* 2>/dev/null | head -n 1) (log $(B)/check.log)"; \
-		grep -aE 'INVARIANT|ERROR|SUMMARY|runtime error' $(B)/check.log | head -n 5; fail=$$((fail+1)); \
-	fi; \
-	rm -rf $$tmp; \
+	$(call replay,fdt) \
+	s=$(FUZZ_CHECK_SECONDS); net_s=$$((s * 3 / 4 > 0 ? s * 3 / 4 : 1)); fdt_s=$$((s > net_s ? s - net_s : 1)); \
+	$(call short_run,net,$$net_s) \
+	$(call short_run,fdt,$$fdt_s) \
 	$(CHECK_VIRTIO) \
 	echo "fuzz: $$pass passed, $$fail failed"; [ $$fail -eq 0 ]
 
-coverage: $(COVBIN)
+coverage: $(B)/cov_$(TARGET)
 	@rm -f $(B)/cov-*.profraw
-	@LLVM_PROFILE_FILE=$(B)/cov-%p.profraw $(COVBIN) -runs=0 $(FZ)/corpus \
-		$(wildcard $(B)/corpus) >$(B)/cov.log 2>&1 || echo "(some input crashed: see $(B)/cov.log)"
+	@LLVM_PROFILE_FILE=$(B)/cov-%p.profraw $(B)/cov_$(TARGET) -runs=0 $(SEEDDIR_$(TARGET)) \
+		$(wildcard $(CORPUS_$(TARGET))) >$(B)/cov.log 2>&1 || echo "(some input crashed: see $(B)/cov.log)"
 	@$(LLVM_PROFDATA) merge -sparse -o $(B)/cov.profdata $(B)/cov-*.profraw
-	@$(LLVM_COV) report $(COVBIN) -instr-profile=$(B)/cov.profdata $(NET_SRCS)
-	@$(LLVM_COV) show $(COVBIN) -instr-profile=$(B)/cov.profdata -format=html \
-		-output-dir=$(B)/cov-html $(NET_SRCS) && echo "annotated source: $(B)/cov-html/index.html"
+	@$(LLVM_COV) report $(B)/cov_$(TARGET) -instr-profile=$(B)/cov.profdata $(SRCS_$(TARGET))
+	@$(LLVM_COV) show $(B)/cov_$(TARGET) -instr-profile=$(B)/cov.profdata -format=html \
+		-output-dir=$(B)/cov-html-$(TARGET) $(SRCS_$(TARGET)) && \
+		echo "annotated source: $(B)/cov-html-$(TARGET)/index.html"
 
 corpus:
-	python3 $(FZ)/make_corpus.py $(FZ)/corpus
+	python3 $(FZ)/make_corpus.py $(SEEDDIR_net)
+	python3 $(FZ)/make_corpus_fdt.py $(SEEDDIR_fdt)
 
 repro: $(FUZZER)
 	$(FUZZER) $(FILE)
