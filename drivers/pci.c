@@ -168,7 +168,10 @@ static int size_bars(const struct pci_host *h, struct pci_dev *d)
 int pci_find(const struct pci_host *h, int (*match)(const struct pci_dev *d, void *arg),
 	     void *arg, struct pci_dev *out)
 {
-	for (unsigned bus = h->bus_lo; bus <= h->bus_hi; bus++) {
+	/* Only the root bus has a number: bridges get none from us, so the
+	 * other buses of the range are unreachable (all ones) and not walked
+	 * (256 buses would be 8192 config reads at every boot). */
+	for (unsigned bus = h->bus_lo; bus <= h->bus_lo; bus++) {
 		for (unsigned dev = 0; dev < 32; dev++) {
 			unsigned nfn = 1;
 			for (unsigned fn = 0; fn < nfn; fn++) {
