@@ -23,8 +23,7 @@
  *              per-datagram profile (the console's `reset`), console_poll
  *              as its end.
  * Outside net/: drivers/nic.c calls the probed driver through a switch,
- *              not a pointer, and flattens its poll and idle check into
- *              that call (one call frame per superloop pass); app/main.c's boot_done and the apps' ready stay
+ *              not a pointer, so that its poll can be inlined; app/main.c's boot_done and the apps' ready stay
  *              out of line as the end marker of make bench's boot profile.
  */
 #ifndef NET_TUNE_H
