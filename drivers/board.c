@@ -22,6 +22,8 @@ static const struct fdt_dev *find_any(const char *const *names)
 	return NULL;
 }
 
+_Static_assert(CFG_FDT_DEVS >= 4 + VIRT_VIRTIO_COUNT, "CFG_FDT_DEVS must hold virt's defaults");
+
 static void add_dev(const char *compat, size_t len, uint64_t base, uint32_t irq)
 {
 	struct fdt_info *fi = &board.fdt;
@@ -135,9 +137,13 @@ int board_init(unsigned long hartid, const void *dtb)
 	const struct fdt_dev *d = find_any(plic_compat);
 	if (d) {
 		board.plic = (uintptr_t)d->base;
-		int ctx = fdt_irq_context(&board.fdt, d, (uint32_t)hartid, MODE_S ? 9 : 11);
+		int ctx = fdt_irq_context(&board.fdt, d, (uint32_t)hartid, MODE_S ? IRQ_S_EXT : IRQ_M_EXT);
 		board.plic_ctx_guessed = ctx < 0;
 		board.plic_ctx = ctx >= 0 ? (unsigned)ctx : VIRT_PLIC_CONTEXT(hartid, MODE_S);
+		/* The context indexes the PLIC's registers: it must lie inside
+		 * the block the tree gives it, or we leave the PLIC alone. */
+		if (d->size && PLIC_CONTEXT_END(board.plic_ctx) > d->size)
+			board.plic = 0;
 	}
 	d = find_any(clint_compat);
 	board.clint = d ? (uintptr_t)d->base : 0;

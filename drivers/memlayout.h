@@ -19,6 +19,11 @@
 #define VIRT_VIRTIO_IRQ0 1
 #define VIRT_VIRTIO_COUNT 8
 #define VIRT_TIMEBASE_HZ 10000000u
+/* Interrupt causes a PLIC context is wired to (interrupts-extended). */
+#define IRQ_M_EXT 11
+#define IRQ_S_EXT 9
+/* The end of a context's threshold/claim page in a PLIC's register block. */
+#define PLIC_CONTEXT_END(ctx) (0x200000ul + 0x1000ul * ((ctx) + 1))
 /* virt gives every hart an M context, then an S context. */
 #define VIRT_PLIC_CONTEXT(hart, smode) (2 * (hart) + ((smode) ? 1 : 0))
 
