@@ -47,9 +47,9 @@ def main():
         os.remove(os.path.join(out, f))
     c = {}
 
-    for name in ("virt", "virt-smp4-args"):
-        with open(os.path.join(FIXTURES, name + ".dtb"), "rb") as f:
-            c["fdt_" + name] = b"\0" + f.read()
+    for name in sorted(f for f in os.listdir(FIXTURES) if f.endswith(".dtb")):
+        with open(os.path.join(FIXTURES, name), "rb") as f:
+            c["fdt_" + name[:-4]] = b"\0" + f.read()
     v16 = bytearray(c["fdt_virt"])
     v16[1 + 20:1 + 24] = u32(16)  # no size_dt_struct: the reader works it out
     c["fdt_virt_v16"] = bytes(v16)
