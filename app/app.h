@@ -30,5 +30,6 @@ extern struct loop_stats loop_stats;
 void console_start(void);
 int console_pending(void);
 void console_poll(void);
+void print_ip(const char *label, uint32_t a); /* label, then a.b.c.d */
 
 #endif

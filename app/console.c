@@ -25,7 +25,7 @@ int console_pending(void)
 	return waiting;
 }
 
-static void print_ip(const char *label, uint32_t a)
+void print_ip(const char *label, uint32_t a)
 {
 	printf("%s%u.%u.%u.%u", label, a >> 24, a >> 16 & 255, a >> 8 & 255, a & 255);
 }

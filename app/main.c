@@ -35,13 +35,6 @@ static void warn_arg(const char *word)
 	printf("bootargs: ignoring bad value '%s', keeping the default\n", word);
 }
 
-static void print_ip(const char *label, uint32_t a, int prefix)
-{
-	printf("%s%u.%u.%u.%u", label, a >> 24, a >> 16 & 255, a >> 8 & 255, a & 255);
-	if (prefix >= 0)
-		printf("/%d", prefix);
-}
-
 static void banner(void)
 {
 	printf("\nrvnet %s (%s-mode, app %s), hart %lu of %u\n", VERSION, MODE_NAME, app.name,
@@ -119,9 +112,10 @@ static void stack_start(const struct bootcfg *cfg)
 			printf("dhcp: cannot bind UDP port 68 (error %d)\n", err);
 		return;
 	}
-	print_ip("config: ip ", cfg->ip, __builtin_popcount(cfg->mask));
+	print_ip("config: ip ", cfg->ip);
+	printf("/%d", __builtin_popcount(cfg->mask));
 	if (cfg->gw)
-		print_ip(" gw ", cfg->gw, -1);
+		print_ip(" gw ", cfg->gw);
 	else
 		printf(" gw none (only on-link peers)");
 	printf(" port %u\n", cfg->port);
