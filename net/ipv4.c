@@ -208,12 +208,18 @@ int ip_output(struct pkt *p, uint32_t src, uint32_t dst, uint8_t proto)
  * (options, a broadcast request, a reassembled datagram, a reply too big
  * for one frame) takes the general path through ip_output.
  */
+int ip_can_reply(const struct pkt *p, const uint8_t *t, unsigned tlen)
+{
+	const uint8_t *h = p->head + p->l3;
+	return t == h + IP_HLEN && h[IP_VHL] == 0x45 && tlen + IP_HLEN <= netif.mtu &&
+	       !(p->flags & (PKT_F_BCAST | PKT_F_REASM)) && p->l3 >= ETH_HLEN && !((uintptr_t)h & 1);
+}
+
 int ip_reply(struct pkt *p, uint8_t proto)
 {
 	uint8_t *h = p->head + p->l3;
 	unsigned total = p->len + IP_HLEN;
-	if (p->data != h + IP_HLEN || h[IP_VHL] != 0x45 || total > netif.mtu ||
-	    (p->flags & (PKT_F_BCAST | PKT_F_REASM)) || p->l3 < ETH_HLEN || ((uintptr_t)h & 1)) {
+	if (!ip_can_reply(p, p->data, p->len)) {
 		p->flags &= PKT_F_REASM; /* the rest described the request */
 		return ip_output(p, 0, get32(h + IP_SRC), proto);
 	}
@@ -230,6 +236,8 @@ int ip_reply(struct pkt *p, uint8_t proto)
 	STAT(ip, tx);
 	p->data = h - ETH_HLEN;
 	p->len = (uint16_t)(total + ETH_HLEN);
-	p->flags = 0;
+	/* A partial UDP checksum stays one: the frame keeps its layout, and
+	 * the pseudo-header's sum does not depend on which address is which. */
+	p->flags &= proto == IPPROTO_UDP ? PKT_F_CSUM_PART : 0;
 	return eth_reply(p);
 }

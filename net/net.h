@@ -78,6 +78,9 @@ int ip_output(struct pkt *p, uint32_t src, uint32_t dst, uint8_t proto);
  * reply's transport header, written in place over the request's. Takes
  * ownership. */
 int ip_reply(struct pkt *p, uint8_t proto);
+/* Would ip_reply answer p in place (rather than through ip_output), once
+ * p->data is at t, the reply's transport header, with tlen bytes? */
+int ip_can_reply(const struct pkt *p, const uint8_t *t, unsigned tlen);
 void ip_tick(uint32_t now);               /* reassembly timeouts */
 /* Set the checksum of the IPv4 header at h (hlen bytes): the one header
  * checksum routine. The common 20-byte header at a 4-byte aligned address

@@ -27,6 +27,13 @@ enum pkt_flags {
 	PKT_F_PSUM = 1 << 1,    /* UDP payload as verified: its sum follows from the headers */
 	PKT_F_BCAST = 1 << 2,   /* arrived to a broadcast/multicast address */
 	PKT_F_REASM = 1 << 3,   /* buffer is a reassembly slot, not a pool buffer */
+	/* The L4 checksum field holds only the pseudo-header sum; the rest is
+	 * left to the NIC (virtio NEEDS_CSUM): csum_start (from the Ethernet
+	 * header) and csum_off (from csum_start) say where. Received so, the
+	 * data came from the host's memory and counts as verified; sent so,
+	 * the driver must finish the sum (in the device or in software). The
+	 * stack keeps it only where the checksum stays valid as it is. */
+	PKT_F_CSUM_PART = 1 << 4,
 };
 
 struct pkt {
@@ -35,9 +42,11 @@ struct pkt {
 	uint8_t owner;    /* enum pkt_owner */
 	uint8_t flags;    /* enum pkt_flags */
 	uint16_t l3;      /* offset of the IPv4 header from head (set by ip input) */
+	uint16_t csum_start; /* with PKT_F_CSUM_PART */
 	uint8_t *head;    /* buffer start */
 	uint16_t cap;     /* buffer size */
 	uint16_t index;   /* pool slot, or reassembly slot with PKT_F_REASM */
+	uint16_t csum_off;   /* with PKT_F_CSUM_PART */
 	struct pkt *next; /* free list / queue link */
 };
 

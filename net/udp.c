@@ -68,8 +68,9 @@ static OUT_OF_LINE void udp_deliver(struct pkt *p)
 	const uint8_t *u = p->data, *ih = pkt_iph(p);
 	uint16_t dport = get16(u + UDP_DPORT);
 
+	/* A partial checksum (NEEDS_CSUM) says nothing of the payload's sum. */
 	p->flags &= (uint8_t)~PKT_F_PSUM;
-	if (get16(u + UDP_CSUM))
+	if (get16(u + UDP_CSUM) && !(p->flags & PKT_F_CSUM_PART))
 		p->flags |= PKT_F_PSUM;
 	/* port 0 is nobody's, not even an unbound PCB's */
 	uint32_t src = get32(ih + IP_SRC);
@@ -206,7 +207,7 @@ int udp_sendto(struct udp_pcb *pcb, struct pkt *p, uint32_t dst_ip, uint16_t dst
 	uint16_t c = csum_finish(csum_pseudo(src, dst_ip, IPPROTO_UDP, ulen) + psum + sport +
 				 dst_port + ulen);
 	put16(u + UDP_CSUM, c ? c : 0xffff); /* 0 would mean "no checksum" */
-	p->flags &= (uint8_t)~(PKT_F_PSUM | PKT_F_CSUM_OK | PKT_F_BCAST);
+	p->flags &= (uint8_t)~(PKT_F_PSUM | PKT_F_CSUM_OK | PKT_F_BCAST | PKT_F_CSUM_PART);
 	STAT(udp, tx);
 	return ip_output(p, src, dst_ip, IPPROTO_UDP);
 }
@@ -225,8 +226,11 @@ int udp_reply(struct udp_pcb *pcb, struct pkt *p)
 	const uint8_t *ih = pkt_iph(p);
 	if (!p->l3 || u < p->head + p->l3 + IP_HLEN)
 		return udp_tx_fail(p, NET_ERR_ARG); /* not a received datagram */
-	if (u != ih + IP_HLEN || !(p->flags & PKT_F_PSUM) || get16(u + UDP_LEN) != p->len + UDP_HLEN ||
-	    !get16(u + UDP_SPORT))
+	/* In place, the checksum (full or partial) holds as it is; else the
+	 * general path, which sums the payload when it has to. */
+	if (u != ih + IP_HLEN || !(p->flags & (PKT_F_PSUM | PKT_F_CSUM_PART)) ||
+	    get16(u + UDP_LEN) != p->len + UDP_HLEN || !get16(u + UDP_SPORT) ||
+	    !ip_can_reply(p, u, p->len + UDP_HLEN))
 		return udp_sendto(pcb, p, get32(ih + IP_SRC), get16(u + UDP_SPORT));
 	uint32_t ports = *(u32a *)u;
 	*(u32a *)u = ports >> 16 | ports << 16;
