@@ -5,46 +5,40 @@
 #include <stddef.h>
 #include "net.h"
 
-void eth_input(struct pkt *p)
+/* Rare outcomes of eth_input, off its path (tune.h: OUT_OF_LINE). */
+static OUT_OF_LINE void eth_drop_len(struct pkt *p)
 {
-	const uint8_t *h = p->data;
-
-	STAT(eth, rx);
-	if (p->len < ETH_HLEN) {
+	if (p->len < ETH_HLEN)
 		STAT(eth, drop_runt);
-		goto drop;
-	}
-	if (p->len > ETH_HLEN + netif.mtu) {
+	else
 		STAT(eth, drop_oversize);
-		goto drop;
-	}
-	if (!eth_is_ours(h + ETH_DST)) {
-		if (!mac_is_bcast(h + ETH_DST)) {
-			/* includes every multicast group: we join none */
-			STAT(eth, drop_not_ours);
-			goto drop;
-		}
-		p->flags |= PKT_F_BCAST;
-	}
-	if (mac_is_mcast(h + ETH_SRC)) {
+	pkt_free(p);
+}
+
+static OUT_OF_LINE void eth_drop_src(struct pkt *p)
+{
+	const uint8_t *s = p->data + ETH_SRC;
+	if (mac_is_mcast(s))
 		STAT(eth, drop_src_mcast);
-		goto drop;
-	}
-	if (eth_is_ours(h + ETH_SRC)) {
-		STAT(eth, drop_src_ours); /* looped back or spoofed: a reply would come to us */
-		goto drop;
-	}
-	if (mac_is_zero(h + ETH_SRC)) {
+	else if (mac_is_zero(s))
 		STAT(eth, drop_src_zero); /* no station: a reply could go nowhere */
-		goto drop;
-	}
-	uint16_t type = get16(h + ETH_TYPE);
-	pkt_pull(p, ETH_HLEN);
-	if (type == ETHTYPE_IP) {
-		STAT(eth, to_ip);
-		ip_input(p);
-		return;
-	}
+	else
+		STAT(eth, drop_src_ours); /* looped back or spoofed: a reply would come to us */
+	pkt_free(p);
+}
+
+/* A source no reply may go to: a group, nobody, or ourselves. Frames
+ * sit at an even address, so three halfword loads read it. */
+static inline int eth_bad_src(const uint8_t *s)
+{
+	if ((uintptr_t)s & 1)
+		return mac_is_mcast(s) || mac_is_zero(s) || eth_is_ours(s);
+	const u16a *w = (const u16a *)s;
+	return (w[0] & 1) || (w[0] | w[1] | w[2]) == 0 || eth_is_ours(s);
+}
+
+static OUT_OF_LINE void eth_other(struct pkt *p, uint16_t type)
+{
 	if (type == ETHTYPE_ARP) {
 		STAT(eth, to_arp);
 		arp_input(p);
@@ -54,8 +48,51 @@ void eth_input(struct pkt *p)
 		STAT(eth, drop_vlan);
 	else
 		STAT(eth, drop_type);
-drop:
 	pkt_free(p);
+}
+
+/* Addressed to us or to everyone: from whom, and to which protocol. */
+static void eth_accept(struct pkt *p)
+{
+	const uint8_t *h = p->data;
+	if (eth_bad_src(h + ETH_SRC)) {
+		eth_drop_src(p);
+		return;
+	}
+	uint16_t type = get16(h + ETH_TYPE);
+	pkt_pull(p, ETH_HLEN);
+	if (type != ETHTYPE_IP) {
+		eth_other(p, type);
+		return;
+	}
+	STAT(eth, to_ip);
+	ip_input(p);
+}
+
+/* Not to our MAC: to everyone (kept, marked), or not for us. */
+static OUT_OF_LINE void eth_to_other(struct pkt *p)
+{
+	if (!mac_is_bcast(p->data + ETH_DST)) {
+		STAT(eth, drop_not_ours); /* includes every multicast group: we join none */
+		pkt_free(p);
+		return;
+	}
+	p->flags |= PKT_F_BCAST;
+	eth_accept(p);
+}
+
+void eth_input(struct pkt *p)
+{
+	STAT(eth, rx);
+	if (p->len < ETH_HLEN || p->len > ETH_HLEN + netif.mtu) {
+		eth_drop_len(p);
+		return;
+	}
+	if (!eth_is_ours(p->data + ETH_DST)) {
+		eth_to_other(p);
+		return;
+	}
+	eth_accept(p);
 }
 
 /* A whole frame to the driver, counted. */

@@ -19,14 +19,22 @@ void ip_tick(uint32_t now)
 	ip_reass_tick(now);
 }
 
-/* Not a unicast host, or ourselves: a spoof, and answering it would
- * send to our own address. */
-static int ip_bad_src(uint32_t a)
-{
-	return !ip_is_unicast(a) || a == netif.ip;
-}
+/* Input is split into OUT_OF_LINE steps reached by tail calls (tune.h):
+ * ip_input checks the header, ip_accept the addresses, ip_local hands
+ * the datagram up. The usual datagram (20-byte header, word-aligned,
+ * to our address) takes one straight path; anything else is sorted out
+ * off it, with the same checks. */
 
-/* Input is split into OUT_OF_LINE steps reached by tail calls (tune.h). */
+/* Not a unicast host, or ourselves: a spoof, and answering it would
+ * send to our own address. The address as it lies in the header: the
+ * first octet is its low byte, and netif keeps ours and our broadcast
+ * in the same order (ip_is_unicast and ip_is_host, unswapped). */
+static int ip_bad_src(uint32_t a_n)
+{
+	uint32_t first = a_n & 0xff;
+	return first == 0 || first == 127 || first >= 224 || a_n == netif.bcast_n ||
+	       a_n == netif.ip_n;
+}
 
 /* An unknown transport: protocol unreachable (RFC 1122 3.2.2.1). */
 static OUT_OF_LINE void ip_no_proto(struct pkt *p)
@@ -62,6 +70,16 @@ static OUT_OF_LINE void ip_fragment(struct pkt *p)
 	ip_deliver(p);
 }
 
+/* Addressed to us: whole, or a fragment to put together first. */
+static void ip_local(struct pkt *p)
+{
+	p->l3 = (uint16_t)(p->data - p->head);
+	if (ld16(p->data + IP_FRAG) & N16(IP_MF | IP_OFFMASK))
+		ip_fragment(p);
+	else
+		ip_deliver(p);
+}
+
 /*
  * Without an address, a DHCP server may answer unicast to the address it
  * offers (RFC 2131 4.1: the client does not ask for broadcast replies),
@@ -77,48 +95,46 @@ static int ip_dhcp_unicast(const struct pkt *p, uint32_t dst)
 	       p->len >= hlen + UDP_HLEN && get16(h + hlen + UDP_DPORT) == DHCP_CLIENT_PORT;
 }
 
-/* Checksum valid: addresses, then fragments or delivery. */
-static OUT_OF_LINE void ip_accept(struct pkt *p)
+/* Not to our unicast address: a broadcast, DHCP's offer, or not ours. */
+static OUT_OF_LINE void ip_to_other(struct pkt *p)
 {
-	const uint8_t *h = p->data;
-	uint32_t src = get32(h + IP_SRC), dst = get32(h + IP_DST);
+	uint32_t dst = get32(p->data + IP_DST);
+	if (ip_is_bcast(dst)) {
+		p->flags |= PKT_F_BCAST;
+	} else if (!ip_dhcp_unicast(p, dst)) {
+		STAT(ip, drop_not_ours); /* includes multicast: we join no group */
+		pkt_free(p);
+		return;
+	}
+	ip_local(p);
+}
+
+static OUT_OF_LINE void ip_drop_src(struct pkt *p)
+{
+	STAT(ip, drop_src);
+	pkt_free(p);
+}
+
+/* The header is valid: who sent it, and is it for us? src and dst as
+ * they lie in the header (ld32). */
+static OUT_OF_LINE void ip_accept(struct pkt *p, uint32_t src, uint32_t dst)
+{
 	if (ip_bad_src(src)) {
-		STAT(ip, drop_src);
-		pkt_free(p);
+		ip_drop_src(p);
 		return;
 	}
-	if (dst != netif.ip || dst == 0) {
-		if (ip_is_bcast(dst)) {
-			p->flags |= PKT_F_BCAST;
-		} else if (!ip_dhcp_unicast(p, dst)) {
-			STAT(ip, drop_not_ours); /* includes multicast: we join no group */
-			pkt_free(p);
-			return;
-		}
-	}
-	p->l3 = (uint16_t)(p->data - p->head);
-	if (get16(h + IP_FRAG) & (IP_MF | IP_OFFMASK))
-		ip_fragment(p);
-	else
-		ip_deliver(p);
-}
-
-/* A header with options, or not 4-byte aligned: the general sum. */
-static OUT_OF_LINE void ip_check_long(struct pkt *p)
-{
-	if (csum_fold(csum_add(0, p->data, (p->data[IP_VHL] & 0xf) * 4u)) != 0xffff) {
-		STAT(ip, drop_csum);
-		pkt_free(p);
+	if (dst != netif.ip_n || !dst) {
+		ip_to_other(p);
 		return;
 	}
-	ip_accept(p);
+	ip_local(p);
 }
 
-void ip_input(struct pkt *p)
+/* Anything but a 20-byte header at a word-aligned address: the same
+ * checks, in general form. */
+static OUT_OF_LINE void ip_input_other(struct pkt *p)
 {
 	const uint8_t *h = p->data;
-
-	STAT(ip, rx);
 	if (p->len < IP_HLEN) {
 		STAT(ip, drop_short);
 		goto drop;
@@ -138,18 +154,37 @@ void ip_input(struct pkt *p)
 		goto drop;
 	}
 	p->len = (uint16_t)total; /* drop the link layer's padding */
-	if (hlen != IP_HLEN || ((uintptr_t)h & 3)) {
-		ip_check_long(p);
-		return;
-	}
-	if (!csum_ok20(h)) {
+	if (csum_fold(csum_add(0, h, hlen)) != 0xffff) {
 		STAT(ip, drop_csum);
 		goto drop;
 	}
-	ip_accept(p);
+	ip_accept(p, ld32u(h + IP_SRC), ld32u(h + IP_DST));
 	return;
 drop:
 	pkt_free(p);
+}
+
+void ip_input(struct pkt *p)
+{
+	const uint8_t *h = p->data;
+
+	STAT(ip, rx);
+	if (p->len < IP_HLEN || h[IP_VHL] != 0x45 || ((uintptr_t)h & 3)) {
+		ip_input_other(p);
+		return;
+	}
+	unsigned total = get16(h + IP_LEN);
+	if (total < IP_HLEN || total > p->len) {
+		ip_input_other(p); /* counts which */
+		return;
+	}
+	p->len = (uint16_t)total; /* drop the link layer's padding */
+	if (!csum_ok20(h)) {
+		STAT(ip, drop_csum);
+		pkt_free(p);
+		return;
+	}
+	ip_accept(p, ld32(h + IP_SRC), ld32(h + IP_DST));
 }
 
 static OUT_OF_LINE int ip_tx_fail(struct pkt *p, int err)
@@ -208,22 +243,12 @@ int ip_output(struct pkt *p, uint32_t src, uint32_t dst, uint8_t proto)
  * (options, a broadcast request, a reassembled datagram, a reply too big
  * for one frame) takes the general path through ip_output.
  */
-int ip_can_reply(const struct pkt *p, const uint8_t *t, unsigned tlen)
-{
-	const uint8_t *h = p->head + p->l3;
-	return t == h + IP_HLEN && h[IP_VHL] == 0x45 && tlen + IP_HLEN <= netif.mtu &&
-	       !(p->flags & (PKT_F_BCAST | PKT_F_REASM)) && p->l3 >= ETH_HLEN && !((uintptr_t)h & 1);
-}
-
-int ip_reply(struct pkt *p, uint8_t proto)
+/* The reply's header over the request's, in place: halfwords as they
+ * lie in memory. The ID only has to differ; TTL and TOS are ours. */
+int ip_reply_in_place(struct pkt *p, uint8_t proto)
 {
 	uint8_t *h = p->head + p->l3;
 	unsigned total = p->len + IP_HLEN;
-	if (!ip_can_reply(p, p->data, p->len)) {
-		p->flags &= PKT_F_REASM; /* the rest described the request */
-		return ip_output(p, 0, get32(h + IP_SRC), proto);
-	}
-	/* Halfwords as they lie in memory: the ID only has to differ. */
 	u16a *w = (u16a *)h;
 	uint16_t s0 = w[6], s1 = w[7];
 	w[0] = 0x45; /* and TOS 0 */
@@ -232,7 +257,7 @@ int ip_reply(struct pkt *p, uint8_t proto)
 	w[3] = 0;
 	w[4] = (uint16_t)(CFG_IP_TTL | proto << 8);
 	w[6] = w[8], w[7] = w[9], w[8] = s0, w[9] = s1;
-	ip_hdr_csum(h, IP_HLEN);
+	ip_hdr_csum20(h); /* ip_can_reply: h is word-aligned */
 	STAT(ip, tx);
 	p->data = h - ETH_HLEN;
 	p->len = (uint16_t)(total + ETH_HLEN);
@@ -240,4 +265,23 @@ int ip_reply(struct pkt *p, uint8_t proto)
 	 * the pseudo-header's sum does not depend on which address is which. */
 	p->flags &= proto == IPPROTO_UDP ? PKT_F_CSUM_PART : 0;
 	return eth_reply(p);
+}
+
+/*
+ * Answer a datagram from its own buffer: the request's IP header (20
+ * bytes, at p->l3) and Ethernet header are still in front of the reply's
+ * transport header at p->data. Addresses are swapped in place at both
+ * layers, so the reply goes to the link address the request came from
+ * (its router, when the peer is off-link) without an ARP lookup, and
+ * speaks from the address the request was sent to. Anything unusual
+ * (options, a broadcast request, a reassembled datagram, a reply too big
+ * for one frame) takes the general path through ip_output.
+ */
+int ip_reply(struct pkt *p, uint8_t proto)
+{
+	if (!ip_can_reply(p, p->data, p->len)) {
+		p->flags &= PKT_F_REASM; /* the rest described the request */
+		return ip_output(p, 0, get32(pkt_iph(p) + IP_SRC), proto);
+	}
+	return ip_reply_in_place(p, proto);
 }

@@ -11,8 +11,16 @@ struct netif netif;
 uint32_t net_clock;
 static uint32_t last_run; /* when the timers last ran */
 
+/* netif's network-order copies of the address (netif.h). */
+static void addr_cache(void)
+{
+	netif.ip_n = __builtin_bswap32(netif.ip);
+	netif.bcast_n = ~netif.mask > 1 ? __builtin_bswap32(netif.ip | ~netif.mask) : 0xffffffffu;
+}
+
 void net_init(void)
 {
+	addr_cache();
 	arp_init();
 	ip_init();
 	icmp_init();
@@ -68,6 +76,7 @@ void net_set_addr(uint32_t ip, uint32_t mask, uint32_t gw)
 	netif.ip = ip;
 	netif.mask = mask;
 	netif.gw = gw;
+	addr_cache();
 }
 
 /* splitmix64 (Steele, Lea, Flood 2014): a seed is folded in FNV-1a's

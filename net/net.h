@@ -78,9 +78,21 @@ int ip_output(struct pkt *p, uint32_t src, uint32_t dst, uint8_t proto);
  * reply's transport header, written in place over the request's. Takes
  * ownership. */
 int ip_reply(struct pkt *p, uint8_t proto);
+/* ip_reply without its checks: the caller made them (ip_can_reply). */
+int ip_reply_in_place(struct pkt *p, uint8_t proto);
+static inline const uint8_t *pkt_iph(const struct pkt *p) { return p->head + p->l3; }
 /* Would ip_reply answer p in place (rather than through ip_output), once
- * p->data is at t, the reply's transport header, with tlen bytes? */
-int ip_can_reply(const struct pkt *p, const uint8_t *t, unsigned tlen);
+ * p->data is at t, the reply's transport header, with tlen bytes? The
+ * request's header, 20 bytes at a word-aligned address (as drivers
+ * place it), right in front of t
+ * with an Ethernet header before it; a reply that fits one frame and a
+ * request that was neither a broadcast nor put together from fragments. */
+static inline int ip_can_reply(const struct pkt *p, const uint8_t *t, unsigned tlen)
+{
+	const uint8_t *h = pkt_iph(p);
+	return p->l3 >= ETH_HLEN && t == h + IP_HLEN && h[IP_VHL] == 0x45 && !((uintptr_t)h & 3) &&
+	       tlen + IP_HLEN <= netif.mtu && !(p->flags & (PKT_F_BCAST | PKT_F_REASM));
+}
 void ip_tick(uint32_t now);               /* reassembly timeouts */
 /* Set the checksum of the IPv4 header at h (hlen bytes): the one header
  * checksum routine. The common 20-byte header at a 4-byte aligned address
@@ -88,21 +100,23 @@ void ip_tick(uint32_t now);               /* reassembly timeouts */
  * 2(B), so the words are summed as they lie and the field is stored the
  * same way); anything else is summed bytewise. Inline: it sits on the
  * reply path. */
+static inline void ip_hdr_csum20(uint8_t *h)
+{
+	*(u16a *)(h + IP_CSUM) = 0;
+	const u32a *w = (const u32a *)h;
+	uint64_t s = (uint64_t)w[0] + w[1] + w[2] + w[3] + w[4];
+	s = (s & 0xffffffff) + (s >> 32);
+	*(u16a *)(h + IP_CSUM) = (uint16_t)~csum_fold((uint32_t)s + (uint32_t)(s >> 32));
+}
 static inline void ip_hdr_csum(uint8_t *h, unsigned hlen)
 {
-
 	if (hlen == IP_HLEN && ((uintptr_t)h & 3) == 0) {
-		*(u16a *)(h + IP_CSUM) = 0;
-		const u32a *w = (const u32a *)h;
-		uint64_t s = (uint64_t)w[0] + w[1] + w[2] + w[3] + w[4];
-		s = (s & 0xffffffff) + (s >> 32);
-		*(u16a *)(h + IP_CSUM) = (uint16_t)~csum_fold((uint32_t)s + (uint32_t)(s >> 32));
+		ip_hdr_csum20(h);
 		return;
 	}
 	put16(h + IP_CSUM, 0);
 	put16(h + IP_CSUM, csum_finish(csum_add(0, h, hlen)));
 }
-static inline const uint8_t *pkt_iph(const struct pkt *p) { return p->head + p->l3; }
 
 /* ipfrag.c: reassembly and output fragmentation. */
 void ip_reass_init(void);

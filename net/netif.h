@@ -14,7 +14,13 @@
 struct netif {
 	uint8_t mac[6];
 	uint8_t link_up;
-	uint32_t ip, mask, gw; /* host byte order */
+	/* Host byte order. Set them before net_init or through net_set_addr,
+	 * never directly afterwards: the two below follow from them. */
+	uint32_t ip, mask, gw;
+	/* Our address and our subnet's broadcast as they lie in a header
+	 * (network order read as a native word), for the per-packet
+	 * compares; bcast_n is all-ones where the subnet has none (/31, /32). */
+	uint32_t ip_n, bcast_n;
 	uint16_t mtu;
 	/* Send one frame: p->data is the Ethernet header, p->len the frame
 	 * length. Takes ownership in every case; returns 0, or -1 when the

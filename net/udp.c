@@ -24,15 +24,19 @@ void udp_init(void)
  * The most specific listener: connected (remote matches) beats bound to
  * our exact address beats bound to any address. One pass; a connected
  * match ends it. Free and unbound PCBs have port 0, which never matches.
+ * The source and destination are read from the header only for a PCB
+ * that asks about them.
  */
-static struct udp_pcb *udp_demux(uint32_t src, uint16_t sport, const uint8_t *ih, uint16_t dport)
+static struct udp_pcb *udp_demux(const struct pkt *p, uint16_t dport)
 {
+	const uint8_t *ih = pkt_iph(p);
 	struct udp_pcb *best = NULL;
 	for (struct udp_pcb *pcb = pcbs; pcb < pcbs + npcbs; pcb++) {
 		if (pcb->local_port != dport || (pcb->local_ip && pcb->local_ip != get32(ih + IP_DST)))
 			continue;
 		if (pcb->connected) {
-			if (pcb->remote_ip == src && pcb->remote_port == sport)
+			if (pcb->remote_ip == get32(ih + IP_SRC) &&
+			    pcb->remote_port == get16(p->data + UDP_SPORT))
 				return pcb;
 		} else if (!best || (pcb->local_ip && !best->local_ip)) {
 			best = pcb;
@@ -62,20 +66,19 @@ static OUT_OF_LINE void udp_enqueue(struct udp_pcb *pcb, struct pkt *p)
 	pktq_push(&pcb->q, p);
 }
 
-/* A datagram with a valid (or no) checksum: find its PCB and hand it over. */
-static OUT_OF_LINE void udp_deliver(struct pkt *p)
+/* A datagram with a valid (or no) checksum: find its PCB and hand it over.
+ * A partial checksum (NEEDS_CSUM) says nothing of the payload's sum, so
+ * only a full one makes it PKT_F_PSUM. */
+static void udp_deliver(struct pkt *p)
 {
-	const uint8_t *u = p->data, *ih = pkt_iph(p);
+	const uint8_t *u = p->data;
 	uint16_t dport = get16(u + UDP_DPORT);
-
-	/* A partial checksum (NEEDS_CSUM) says nothing of the payload's sum. */
-	p->flags &= (uint8_t)~PKT_F_PSUM;
-	if (get16(u + UDP_CSUM) && !(p->flags & PKT_F_CSUM_PART))
-		p->flags |= PKT_F_PSUM;
+	uint8_t f = p->flags & (uint8_t)~PKT_F_PSUM;
+	if (ld16(u + UDP_CSUM) && !(f & PKT_F_CSUM_PART))
+		f |= PKT_F_PSUM;
+	p->flags = f;
 	/* port 0 is nobody's, not even an unbound PCB's */
-	uint32_t src = get32(ih + IP_SRC);
-	uint16_t sport = get16(u + UDP_SPORT);
-	struct udp_pcb *pcb = dport ? udp_demux(src, sport, ih, dport) : NULL;
+	struct udp_pcb *pcb = dport ? udp_demux(p, dport) : NULL;
 	if (!pcb) {
 		udp_no_port(p);
 		return;
@@ -87,49 +90,54 @@ static OUT_OF_LINE void udp_deliver(struct pkt *p)
 	}
 	STAT(udp, delivered);
 	pkt_own(p, PKT_APP);
-	pcb->recv(pcb, p, src, sport, pcb->arg);
+	pcb->recv(pcb, p, get32(pkt_iph(p) + IP_SRC), get16(u + UDP_SPORT), pcb->arg);
 }
 
 /* The one pass over the payload, when the NIC has not done it. The
  * pseudo-header joins the sum in memory order, as the words lie in the
  * IP header, when that header is aligned (it is, for the driver's
  * frames); the general form otherwise. */
-static OUT_OF_LINE void udp_verify(struct pkt *p)
+static int udp_csum_ok(const struct pkt *p)
 {
 	const uint8_t *ih = pkt_iph(p);
 	uint16_t len = p->len;
-	int ok;
 	if (((uintptr_t)ih & 3) == 0 && ((uintptr_t)p->data & 1) == 0) {
-		uint64_t acc = (uint64_t)((const u32a *)ih)[3] + ((const u32a *)ih)[4] +
-			       (IPPROTO_UDP << 8) + (uint16_t)(len >> 8 | len << 8);
-		ok = csum_mem(acc, p->data, len) == 0xffff;
-	} else {
-		uint32_t pseudo = csum_pseudo(get32(ih + IP_SRC), get32(ih + IP_DST), IPPROTO_UDP, len);
-		ok = csum_fold(csum_add(pseudo, p->data, len)) == 0xffff;
+		uint64_t acc = (uint64_t)ld32(ih + IP_SRC) + ld32(ih + IP_DST) + (IPPROTO_UDP << 8) +
+			       (uint16_t)(len >> 8 | len << 8);
+		return csum_mem(acc, p->data, len) == 0xffff;
 	}
-	if (!ok) {
-		STAT(udp, drop_csum);
-		pkt_free(p);
-		return;
-	}
-	udp_deliver(p);
+	uint32_t pseudo = csum_pseudo(get32(ih + IP_SRC), get32(ih + IP_DST), IPPROTO_UDP, len);
+	return csum_fold(csum_add(pseudo, p->data, len)) == 0xffff;
+}
+
+static OUT_OF_LINE void udp_drop_short(struct pkt *p)
+{
+	STAT(udp, drop_short);
+	pkt_free(p);
+}
+
+static OUT_OF_LINE void udp_drop_csum(struct pkt *p)
+{
+	STAT(udp, drop_csum);
+	pkt_free(p);
 }
 
 void udp_input(struct pkt *p)
 {
+	const uint8_t *u = p->data;
 	STAT(udp, rx);
-	uint16_t ulen = p->len >= UDP_HLEN ? get16(p->data + UDP_LEN) : 0;
+	unsigned ulen = p->len >= UDP_HLEN ? get16(u + UDP_LEN) : 0;
 	if (ulen < UDP_HLEN || ulen > p->len) {
-		STAT(udp, drop_short);
-		pkt_free(p);
+		udp_drop_short(p);
 		return;
 	}
-	p->len = ulen; /* bytes after it are not part of the datagram */
+	p->len = (uint16_t)ulen; /* bytes after it are not part of the datagram */
 	/* checksum 0: the sender computed none */
-	if (get16(p->data + UDP_CSUM) && !(p->flags & PKT_F_CSUM_OK))
-		udp_verify(p);
-	else
-		udp_deliver(p);
+	if (ld16(u + UDP_CSUM) && !(p->flags & PKT_F_CSUM_OK) && !udp_csum_ok(p)) {
+		udp_drop_csum(p);
+		return;
+	}
+	udp_deliver(p);
 }
 
 struct pkt *udp_poll(struct udp_pcb *pcb, uint32_t *src_ip, uint16_t *src_port)
@@ -212,32 +220,37 @@ int udp_sendto(struct udp_pcb *pcb, struct pkt *p, uint32_t dst_ip, uint16_t dst
 	return ip_output(p, src, dst_ip, IPPROTO_UDP);
 }
 
+/* Not a datagram that can be answered in place: through udp_sendto. */
+static OUT_OF_LINE int udp_reply_other(struct udp_pcb *pcb, struct pkt *p)
+{
+	const uint8_t *u = p->data - UDP_HLEN, *ih = pkt_iph(p);
+	if (!p->l3 || u < ih + IP_HLEN)
+		return udp_tx_fail(p, NET_ERR_ARG); /* not a received datagram */
+	return udp_sendto(pcb, p, get32(ih + IP_SRC), get16(u + UDP_SPORT));
+}
+
 /*
  * Back to the sender, from the same buffer: the request's UDP header is
  * still in front of the payload. With the payload unchanged in length and
  * its sum known, the checksum stays valid as it is: the reply swaps the
  * ports and, in the pseudo-header, the addresses, and a sum does not
- * depend on the order of its terms.
+ * depend on the order of its terms. The same holds for a partial one.
  */
 int udp_reply(struct udp_pcb *pcb, struct pkt *p)
 {
 	pkt_own(p, PKT_STACK);
 	uint8_t *u = p->data - UDP_HLEN;
-	const uint8_t *ih = pkt_iph(p);
-	if (!p->l3 || u < p->head + p->l3 + IP_HLEN)
-		return udp_tx_fail(p, NET_ERR_ARG); /* not a received datagram */
-	/* In place, the checksum (full or partial) holds as it is; else the
-	 * general path, which sums the payload when it has to. */
-	if (u != ih + IP_HLEN || !(p->flags & (PKT_F_PSUM | PKT_F_CSUM_PART)) ||
-	    get16(u + UDP_LEN) != p->len + UDP_HLEN || !get16(u + UDP_SPORT) ||
-	    !ip_can_reply(p, u, p->len + UDP_HLEN))
-		return udp_sendto(pcb, p, get32(ih + IP_SRC), get16(u + UDP_SPORT));
-	uint32_t ports = *(u32a *)u;
-	*(u32a *)u = ports >> 16 | ports << 16;
+	unsigned ulen = p->len + UDP_HLEN;
+	if (!(p->flags & (PKT_F_PSUM | PKT_F_CSUM_PART)) || !ip_can_reply(p, u, ulen) ||
+	    ld16(u + UDP_LEN) != (uint16_t)(ulen >> 8 | ulen << 8) || !ld16(u + UDP_SPORT))
+		return udp_reply_other(pcb, p);
+	u16a *w = (u16a *)u; /* even, but not always word-aligned */
+	uint16_t sport = w[0];
+	w[0] = w[1], w[1] = sport;
 	p->data = u;
-	p->len = (uint16_t)(p->len + UDP_HLEN);
+	p->len = (uint16_t)ulen;
 	STAT(udp, tx);
-	return ip_reply(p, IPPROTO_UDP);
+	return ip_reply_in_place(p, IPPROTO_UDP);
 }
 
 /* Unconnected, the remote is 0: udp_sendto refuses it. */

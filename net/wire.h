@@ -21,6 +21,21 @@ static inline uint32_t get32(const uint8_t *b)
 {
 	return (uint32_t)b[0] << 24 | (uint32_t)b[1] << 16 | (uint32_t)b[2] << 8 | b[3];
 }
+#if __BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__
+#error "ld16/ld32/N16 assume a little-endian machine"
+#endif
+
+/* A field as it lies in memory, in network order, read with one load:
+ * compared with a constant in the same order (N16) or an address kept
+ * so (netif.ip_n), it needs no byte swap. b must be aligned. */
+static inline uint16_t ld16(const uint8_t *b) { return *(const u16a *)b; }
+static inline uint32_t ld32(const uint8_t *b) { return *(const u32a *)b; }
+/* The same at any alignment, bytewise. */
+static inline uint32_t ld32u(const uint8_t *b)
+{
+	return b[0] | (uint32_t)b[1] << 8 | (uint32_t)b[2] << 16 | (uint32_t)b[3] << 24;
+}
+#define N16(x) ((uint16_t)(((x) & 0xff) << 8 | ((x) >> 8 & 0xff)))
 static inline void put16(uint8_t *b, uint16_t v) { b[0] = (uint8_t)(v >> 8); b[1] = (uint8_t)v; }
 static inline void put32(uint8_t *b, uint32_t v)
 {

@@ -135,10 +135,10 @@ static void test_ip_not_ours(void)
 	h_inject(f, raw(f, PEER_IP, 0xe0000001u, IPPROTO_UDP, 8));
 	h_inject(f, raw(f, PEER_IP, 0x08080808u, IPPROTO_UDP, 8));
 	CHECK_EQ(h_stat("ip", "drop_not_ours"), 3);
-	netif.ip = 0; /* unconfigured: 0.0.0.0 is still not an address of ours */
+	net_set_addr(0, netif.mask, netif.gw); /* unconfigured: 0.0.0.0 is still not an address of ours */
 	h_inject(f, raw(f, PEER_IP, 0, IPPROTO_UDP, 8));
 	CHECK_EQ(h_stat("ip", "drop_not_ours"), 4);
-	netif.ip = H_IP;
+	net_set_addr(H_IP, netif.mask, netif.gw);
 	CHECK_EQ(h_stat("ip", "delivered"), 0);
 	CHECK_EQ(h_nsent, 0);
 	h_idle();
