@@ -128,6 +128,32 @@ static void test_ip_bad_src(void)
 	h_idle();
 }
 
+/* The input path checks sources in network order (netif.ip_n,
+ * bcast_n); it must agree with the host-order definitions in netif.h,
+ * on a /24, a /31 (no broadcast) and a /8, for every first octet and the
+ * edges of the subnet. */
+static void test_ip_src_class_sweep(void)
+{
+	static const uint32_t masks[] = {0xffffff00u, 0xfffffffeu, 0xff000000u};
+	for (unsigned m = 0; m < 3; m++) {
+		h_init();
+		net_set_addr(H_IP, masks[m], 0);
+		uint32_t want = 0;
+		for (uint32_t first = 0; first < 256; first++) {
+			uint32_t tails[] = {0x000001, 0x0002ff, 0x000200, 0xffffff, 0x000000,
+					    H_IP & 0xffffff, (H_IP & 0xffffff) ^ 1};
+			for (unsigned t = 0; t < sizeof tails / sizeof tails[0]; t++) {
+				uint32_t a = first << 24 | tails[t];
+				want += !ip_is_unicast(a) || a == netif.ip;
+				h_inject(f, raw(f, a, H_IP, 99, 8));
+			}
+		}
+		CHECK_EQ(h_stat("ip", "drop_src"), want);
+		CHECK_EQ(h_stat("ip", "drop_src") + h_stat("ip", "drop_proto"), 256 * 7);
+		h_idle();
+	}
+}
+
 static void test_ip_not_ours(void)
 {
 	h_init();
@@ -520,6 +546,7 @@ int main(void)
 	TEST(test_ip_hlen);
 	TEST(test_ip_csum);
 	TEST(test_ip_bad_src);
+	TEST(test_ip_src_class_sweep);
 	TEST(test_ip_not_ours);
 	TEST(test_ip_padding_trimmed);
 	TEST(test_ip_options_skipped);
