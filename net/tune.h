@@ -14,6 +14,17 @@
  *              unaligned access, and byte-wise code is 3-4 times longer.
  * get16's asm  (wire.h) keeps GCC from seeing a byte-swapped load, which
  *              without Zbb it lowers to a dozen shifts and masks.
+ * network order  the input path compares header fields as they lie
+ *              (ld16, ld32, N16 in wire.h) against our address and
+ *              broadcast kept the same way (netif.ip_n, bcast_n): no byte
+ *              swap, which rv64imac lacks, on the per-packet path.
+ * one path per layer  eth_input/eth_accept, ip_input/ip_accept/ip_local,
+ *              udp_input/udp_deliver run straight for the usual frame;
+ *              every other case branches off to an OUT_OF_LINE function
+ *              making the same checks in general form (ip_input_other,
+ *              eth_to_other, ...). The in-place reply is checked once
+ *              (ip_can_reply, inline) and then written without more tests
+ *              (ip_reply_in_place).
  * memory-order sums  a ones'-complement sum does not depend on byte order
  *              (RFC 1071 2(B)), so checks and the header checksum add words
  *              as they lie in memory (csum_mem, csum_ok20, ip_hdr_csum).
