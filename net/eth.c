@@ -59,10 +59,10 @@ static void eth_accept(struct pkt *p)
 		eth_drop_src(p);
 		return;
 	}
-	uint16_t type = get16(h + ETH_TYPE);
+	uint16_t type = ld16(h + ETH_TYPE);
 	pkt_pull(p, ETH_HLEN);
-	if (type != ETHTYPE_IP) {
-		eth_other(p, type);
+	if (type != N16(ETHTYPE_IP)) {
+		eth_other(p, get16(h + ETH_TYPE));
 		return;
 	}
 	STAT(eth, to_ip);
