@@ -3,10 +3,15 @@
 
   1. guest instructions per echoed datagram (QEMU -icount shift=0, the
      superloop's busy_instret over echo.replied), hostfwd and tap, with and
-     without checksum offload negotiated;
+     without checksum offload negotiated; and instructions per idle second
+     (also with the busy-poll boot argument poll=POLL_US);
   2. echo rate and round-trip latency, 1 and 32 outstanding: hostfwd, and
      on a tap in a network namespace the stack and the L2 reflector with
-     the very same frames (the reflector is the ceiling);
+     the very same frames (the reflector is the ceiling); beside them the
+     polling reflector (bench/reflector/: no interrupts, never sleeps, the
+     most QEMU's tap path gives a guest) and the firmware booted with
+     poll=POLL_US, the firmware's rate as a ratio to the polling
+     reflector's;
   3. boot: instructions and ms to ready, wall time from starting QEMU to
      the first echoed datagram;
   4. image size and static RAM by source file, from the image's symbols
@@ -69,6 +74,15 @@ GUEST_IP = "10.0.2.15"
 RAW_MAC = "02:00:00:00:00:01"  # the raw load generator's own address on the tap
 RAW_IP = "10.0.2.3"
 CROSS = os.environ.get("CROSS_COMPILE", "riscv64-unknown-elf-")
+# The polling reflector (bench/reflector/, built by run.sh): a guest that
+# spins on the RX ring and turns UDP frames around in place, for
+# virtio-mmio only. The firmware's rate as a ratio to its rate is measured
+# at POLL_SIZES (64 bytes, the issue's figure, and a full frame), beside
+# the firmware booted with the busy-poll window poll=POLL_US.
+REFLECTOR = os.path.join(OUT, "polling-reflector.elf")
+POLL_US = 50
+POLL_SIZES = (64, 1472)
+POLL_NAME = f"tap-stack-poll{POLL_US}"
 GUEST_CSUM_BIT = 1  # VIRTIO_NET_F_GUEST_CSUM
 
 problems = []  # things that are broken (not slow): they set the exit status
@@ -137,12 +151,55 @@ def warm_up(target):
 # ---------------------------------------------------------------- 1. instructions
 
 def idle_cost(g, seconds):
-    """busy_instret of a reset..stats window with no traffic: (instret, s)."""
+    """busy_instret of a reset..stats window with no traffic:
+    (instret, s, wake-ups)."""
     g.command("reset")
     t0 = time.time()
     time.sleep(seconds)
     st = g.stats()
-    return st["loop.busy_instret"], time.time() - t0
+    return st["loop.busy_instret"], time.time() - t0, st.get("loop.wakeups", 0)
+
+
+def idle_windows(g):
+    """Instructions per idle second (-icount shift=0 and sleep=on: in wfi
+    the guest runs nothing). The timer tick and the console commands cost
+    a little: idle windows of two lengths give a constant and a rate.
+    The counts are exact and repeat to the instruction, but now and then
+    one window comes out some 100,000 higher with no more wake-ups:
+    minstret under -icount is the virtual clock, and a real-time warp
+    accounted while the guest is awake lands in busy_instret. So two
+    windows of each length, and the smaller count of each."""
+    short, long_ = [], []
+    for _ in range(2):
+        short.append(idle_cost(g, 0.2))
+        long_.append(idle_cost(g, 1.2))
+    c_short, t_short, w_short = min(short)
+    c_long, t_long, w_long = min(long_)
+    rate = max(0.0, (c_long - c_short) / (t_long - t_short))
+    const = max(0.0, c_short - rate * t_short)
+    return {"instret_per_s": round(rate), "console_const": round(const),
+            "wakeups_per_s": round(max(0, w_long - w_short) / (t_long - t_short), 1)}
+
+
+def idle_run(label, append):
+    """The echo firmware booted with APPEND, -icount shift=0, hostfwd: one
+    datagram answered (a busy-poll window has then had its reason to
+    run), then instructions per idle second. Only the idle figure: the
+    datagrams of a busy-poll build cost whatever the window spins."""
+    port = free_port()
+    res = {"image": "firmware", "app": "echo", "variant": "default", "transport": label,
+           "nic": guest.NIC, "append": append, "idle_only": True, "sizes": {}}
+    with Guest(net=user_net(port), append=append, icount=True) as g:
+        res["boot"] = boot(g, f"{label}/firmware {append}")
+        res["bootargs_said"] = [ln.strip() for ln in g.out.splitlines()
+                                if "bootargs" in ln or "poll" in ln][:4]
+        if not warm_up(["udp", "127.0.0.1", port]):
+            problems.append(f"{label}/firmware {append}: no answer to the warm-up datagram")
+            return res
+        res["idle"] = idle_windows(g)
+    log(f"  {label:8} firmware {append:10} idle: {res['idle']['instret_per_s']} instructions/s, "
+        f"{res['idle']['wakeups_per_s']} wake-ups/s ({'; '.join(res['bootargs_said'])})")
+    return res
 
 
 def instr_run(net, label, count, app="echo", variant="", target=None, raw_tap=None):
@@ -166,13 +223,10 @@ def instr_run(net, label, count, app="echo", variant="", target=None, raw_tap=No
         if not up:
             problems.append(f"{label}/{image_name}: no answer to the warm-up datagram")
             return res
-        # The timer tick and the console commands cost a little: two idle
-        # windows of different length give a constant and a rate.
-        c_short, t_short = idle_cost(g, 0.3)
-        c_long, t_long = idle_cost(g, 2.3)
-        rate = max(0.0, (c_long - c_short) / (t_long - t_short))
-        const = max(0.0, c_short - rate * t_short)
-        res["idle"] = {"instret_per_s": round(rate), "console_const": round(const)}
+        res["idle"] = idle_windows(g)
+        rate, const = res["idle"]["instret_per_s"], res["idle"]["console_const"]
+        log(f"  {label:8} {image_name:19} idle: {rate} instructions/s, "
+            f"{res['idle']['wakeups_per_s']} wake-ups/s")
         for size in SIZES:
             g.command("reset")
             t0 = time.time()
@@ -232,6 +286,8 @@ def section_instructions(args, have_tap):
     for nic in NICS:
         with on_nic(nic):
             runs += instr_runs(args, have_tap, nic)
+            # An idle firmware must still sleep with the busy-poll window.
+            runs.append(idle_run(named("hostfwd", nic), f"poll={POLL_US}"))
     return runs
 
 
@@ -268,26 +324,36 @@ def cpu_ns(pid):
     return out
 
 
-def sweep(targets, seconds, rounds):
+def sweep(targets, seconds, rounds, sizes=None, paused=()):
     """Every size and window, for every target in turn, in ROUNDS short
     rounds (seconds / rounds each, targets interleaved): other load on the
     machine then hits all of them alike. A point is the median of its
     rounds; paired ratios between targets come from the same rounds.
-    TARGETS: {name: (load generator target, QEMU pid)}. Also the host CPU
+    TARGETS: {name: (load generator target, QEMU pid)}; SIZES: {name:
+    sizes} for a target measured at some sizes only; PAUSED: targets whose
+    QEMU is stopped (SIGSTOP) outside their own rounds, a guest that never
+    sleeps would take a host CPU from the others. Also the host CPU
     time QEMU's threads spent per datagram, which other load barely
     disturbs: the vCPU thread's share is the guest's own work."""
+    sizes = sizes or {}
     points = {name: {} for name in targets}
     for size in SIZES:
         for w in WINDOWS:
-            runs = {name: [] for name in targets}
-            cpu = {name: {"vcpu": 0, "main": 0, "other": 0} for name in targets}
+            here = [name for name in targets if size in sizes.get(name, SIZES)]
+            runs = {name: [] for name in here}
+            cpu = {name: {"vcpu": 0, "main": 0, "other": 0} for name in here}
             for _ in range(rounds):
-                for name, (target, pid) in targets.items():
+                for name in here:
+                    target, pid = targets[name]
+                    if name in paused:
+                        os.kill(pid, signal.SIGCONT)
                     c0 = cpu_ns(pid)
                     runs[name].append(loadgen(target + ["--size", size, "--window", w,
                                                         "--seconds", seconds / rounds],
                                               seconds + 30))
                     c1 = cpu_ns(pid)
+                    if name in paused:
+                        os.kill(pid, signal.SIGSTOP)
                     for k in c0:
                         cpu[name][k] += c1[k] - c0[k]
             for name, rs in runs.items():
@@ -299,6 +365,7 @@ def sweep(targets, seconds, rounds):
                       "received": got,
                       "lost": sum(r.get("lost", 0) for r in rs),
                       "round_rates": [r.get("rate") for r in rs],
+                      "round_p50_us": [r.get("p50_us") for r in rs],
                       "best_rate": max((r.get("rate") or 0 for r in rs), default=None),
                       "best_p50_us": min((r["p50_us"] for r in rs if r.get("p50_us")),
                                          default=None),
@@ -356,6 +423,34 @@ def section_rate(args, have_tap):
                 targets[name] = (["raw", tap, RAW_MAC, RAW_IP, info["mac"], GUEST_IP, 7],
                                  g.proc.pid)
                 guests[name] = (g, info)
+        # The polling reflector and the firmware with its busy-poll window,
+        # each on a tap of its own, at POLL_SIZES only (virtio-mmio: the
+        # reflector drives nothing else). The reflector spins on a host
+        # CPU: it is stopped outside its own rounds.
+        only, paused, polling = {}, set(), None
+        if "virtio-mmio" in NICS and os.path.exists(REFLECTOR):
+            n = 2 * len(NICS)
+            tp, tq = ns.tap(f"tap{n}"), ns.tap(f"tap{n + 1}")
+            with on_nic("virtio-mmio"):
+                gp = stack.enter_context(Guest(kernel=REFLECTOR, net=netns.tap_net(tp),
+                                               extra=QEMU_THREADS))
+                stack.callback(os.kill, gp.proc.pid, signal.SIGCONT)  # before it is stopped
+                gq = stack.enter_context(Guest(app="echo", net=netns.tap_net(tq),
+                                               append=f"poll={POLL_US}", extra=QEMU_THREADS))
+            pi, qi = boot(gp, "polling reflector"), boot(gq, f"tap echo poll={POLL_US}")
+            qi["bootargs_said"] = [ln.strip() for ln in gq.out.splitlines()
+                                   if "bootargs" in ln or "poll" in ln][:4]
+            log(f"  {POLL_NAME}: " + "; ".join(qi["bootargs_said"]))
+            targets["tap-polling"] = (["raw", tp, RAW_MAC, RAW_IP, pi["mac"], GUEST_IP, 7],
+                                      gp.proc.pid)
+            targets[POLL_NAME] = (["raw", tq, RAW_MAC, RAW_IP, qi["mac"], GUEST_IP, 7],
+                                  gq.proc.pid)
+            guests[POLL_NAME] = (gq, qi)
+            polling = (gp, pi)
+            only = {"tap-polling": POLL_SIZES, POLL_NAME: POLL_SIZES}
+            paused = {"tap-polling"}
+        elif "virtio-mmio" in NICS:
+            problems.append(f"rate: no {os.path.relpath(REFLECTOR, ROOT)} (bench/run.sh builds it)")
         # ARP first: the stack learns where to answer (the reflector
         # reflects the request, which shows it is up too).
         for name, (t, _) in targets.items():
@@ -363,14 +458,50 @@ def section_rate(args, have_tap):
             if ok.get("received") != 1:
                 problems.append(f"{name}: no answer over the raw socket: {ok}")
                 return res
+        for name in paused:
+            os.kill(targets[name][1], signal.SIGSTOP)
         udp = ["udp", GUEST_IP, 7]
         if warm_up(udp):
             targets["tap-stack-udpsock"] = (udp, targets["tap-stack"][1])
-        pts = sweep(targets, args.seconds, args.rounds)
+        pts = sweep(targets, args.seconds, args.rounds, only, paused)
         for name in targets:
             res[name] = {"points": pts[name]}
         for name, (g, info) in guests.items():
             res[name].update(boot=info, stats=g.stats())
+        if polling:
+            res["tap-polling"]["boot"] = polling[1]
+    # The firmware over the polling reflector, round by round, then the
+    # median: of the rates, and of the median round trips (reflector's /
+    # firmware's). A guest that never sleeps loses its host CPU for a time
+    # slice (ms) whenever something else on the machine wants it: on a
+    # busy machine that fills its mean round trip, hence its rate, but
+    # hardly its median.
+    fw = named("tap-stack", "virtio-mmio")
+    if "tap-polling" in res:
+        # And as share_percent_best: the least disturbed round of each,
+        # the fastest median round trip at 1 outstanding, the highest rate
+        # at 32.
+        ratio, ratio_p50, ratio_best = {}, {}, {}
+        for name in (fw, POLL_NAME):
+            r, r50, rb = {}, {}, {}
+            for key, q in res["tap-polling"]["points"].items():
+                p = res.get(name, {}).get("points", {}).get(key, {})
+                rs = [a / b for a, b in zip(p.get("round_rates", []), q["round_rates"]) if a and b]
+                r[key] = round(median(rs), 3) if rs else None
+                rs = [b / a for a, b in zip(p.get("round_p50_us", []), q.get("round_p50_us", []))
+                      if a and b]
+                r50[key] = round(median(rs), 3) if rs else None
+                if key.endswith("/1") and p.get("best_p50_us") and q.get("best_p50_us"):
+                    rb[key] = round(q["best_p50_us"] / p["best_p50_us"], 3)
+                elif p.get("best_rate") and q.get("best_rate"):
+                    rb[key] = round(p["best_rate"] / q["best_rate"], 3)
+            ratio[name], ratio_p50[name], ratio_best[name] = r, r50, rb
+            log(f"  {name} / tap-polling: " + "; ".join(
+                f"{what} " + ", ".join(f"{k.replace('/', ' B x')} {fmt(v, 2)}" for k, v in d.items())
+                for what, d in (("rate", r), ("p50 round trip", r50), ("best rounds", rb))))
+        res["polling_ratio"] = ratio
+        res["polling_ratio_p50"] = ratio_p50
+        res["polling_ratio_best"] = ratio_best
     # Stack over reflector, round by round (the same moments), then the median.
     share = {}
     for key, p in res["tap-stack"]["points"].items():
@@ -949,6 +1080,8 @@ def table(res):
                  " | wake-ups/echo |")
         L.append("|---|---|---|" + "---:|" * len(SIZES) + "---:|")
         for r in ins:
+            if r.get("idle_only"):
+                continue
             if r["app"] != "echo" or not r.get("nic", "virtio").startswith("virtio"):
                 neg = "-"
             elif r.get("guest_csum_negotiated"):
@@ -967,6 +1100,22 @@ def table(res):
                  "same sizes), the driver and the superloop alone. Rows marked -gem: the same "
                  "image on -M sifive_u through the Cadence GEM driver.")
         L.append("")
+        idle = [r for r in ins if r.get("idle")]
+        if idle:
+            L.append("An idle guest sleeps: instructions executed per idle second (`-icount "
+                     "shift=0`, busy_instret over idle windows of 0.2 and 1.2 s, the "
+                     "console's cost taken out; every instruction outside wfi counts), and "
+                     "wake-ups per idle second. Boot argument `poll=` is the busy-poll "
+                     "window after traffic, in µs:")
+            L.append("")
+            L.append("| NIC | path | image | boot args | instructions / idle s | "
+                     "wake-ups / idle s |")
+            L.append("|---|---|---|---|---:|---:|")
+            for r in idle:
+                L.append(f"| {r.get('nic', '-')} | {r['transport']} | {r['image']} | "
+                         f"{r.get('append') or '-'} | {fmt(r['idle']['instret_per_s'])} | "
+                         f"{fmt(r['idle'].get('wakeups_per_s'), 1)} |")
+            L.append("")
     host = res.get("host")
     if host:
         L.append("The stack alone (`make bench-host`, bench/host_bench.c: net_input of a "
@@ -983,8 +1132,10 @@ def table(res):
         L.append(f"Echo rate (datagrams/s) and round-trip latency p50/p99 (µs), no `-icount`; "
                  f"{res['args']['seconds']:g} s per point in {res['args']['rounds']} rounds "
                  f"interleaved across the paths, medians of the rounds. tap-stack and "
-                 f"tap-reflector: raw frames on AF_PACKET, identical for both; "
-                 f"tap-stack-udpsock: the host's UDP socket; hostfwd: QEMU user networking:")
+                 f"tap-reflector: raw frames on AF_PACKET, identical for both (and for "
+                 f"tap-polling, the polling reflector, and {POLL_NAME}, the firmware booted "
+                 f"with `poll={POLL_US}`); tap-stack-udpsock: the host's UDP socket; hostfwd: "
+                 f"QEMU user networking:")
         L.append("")
         L.append("| path | size | rate x1 | p50/p99 x1 | rate x32 | p50/p99 x32 |")
         L.append("|---|---:|---:|---:|---:|---:|")
@@ -994,9 +1145,42 @@ def table(res):
             for s in SIZES:
                 a = r["points"].get(f"{s}/1", {})
                 b = r["points"].get(f"{s}/32", {})
+                if not a and not b:
+                    continue
                 L.append(f"| {name} | {s} | {fmt(a.get('rate'))} | {fmt(a.get('p50_us'))}/"
                          f"{fmt(a.get('p99_us'))} | {fmt(b.get('rate'))} | {fmt(b.get('p50_us'))}/"
                          f"{fmt(b.get('p99_us'))} |")
+        pr = rate.get("polling_ratio")
+        if pr:
+            L.append("")
+            L.append("The firmware against the polling reflector (bench/reflector/: spins on "
+                     "the virtio-mmio RX ring, no interrupts, never sleeps, turns the frame "
+                     "around in place: the most QEMU's tap path gives a guest), the same raw "
+                     "frames, each on its own tap; medians of the per-round ratios of the "
+                     "rates (firmware's / reflector's), and of the median round trips "
+                     "(reflector's / firmware's), which a busy machine disturbs less: a guest "
+                     "that never sleeps loses its host CPU for a time slice whenever something "
+                     "else wants it; best rounds: the least disturbed round of each, its median "
+                     "round trip at 1 outstanding, its rate at 32. The reflector's QEMU is "
+                     "stopped outside its own rounds. Target: >= 1.00 at 1 outstanding.")
+            L.append("")
+            keys = [f"{s}/{w}" for s in POLL_SIZES for w in WINDOWS]
+            L.append("| firmware | ratio of | " +
+                     " | ".join(f"{k.split('/')[0]} B x{k.split('/')[1]}" for k in keys) + " |")
+            L.append("|---|---|" + "---:|" * len(keys))
+            pp = rate.get("tap-polling", {}).get("points", {})
+            L.append("| (polling reflector) | (echoes/s) | " +
+                     " | ".join(fmt(pp.get(k, {}).get("rate")) for k in keys) + " |")
+            L.append("| (polling reflector) | (p50 µs) | " +
+                     " | ".join(fmt(pp.get(k, {}).get("p50_us")) for k in keys) + " |")
+            p50 = rate.get("polling_ratio_p50", {})
+            best = rate.get("polling_ratio_best", {})
+            for name, r in pr.items():
+                L.append(f"| {name} | rate | " + " | ".join(fmt(r.get(k), 2) for k in keys) + " |")
+                L.append(f"| {name} | p50 round trip | " +
+                         " | ".join(fmt(p50.get(name, {}).get(k), 2) for k in keys) + " |")
+                L.append(f"| {name} | best rounds | " +
+                         " | ".join(fmt(best.get(name, {}).get(k), 2) for k in keys) + " |")
         if "tap-stack" in rate and "tap-reflector" in rate:
             L.append("")
             L.append("Stack rate as a share of the L2 reflector's: the same frames over the tap, "
@@ -1120,6 +1304,7 @@ def plot(res):
     rate = res.get("rate", {})
     series = [(k, t) for k, t in (("tap-stack", "stack, tap (raw frames)"),
                                   ("tap-reflector", "L2 reflector, tap (raw frames)"),
+                                  ("tap-polling", "polling reflector, tap (raw frames)"),
                                   ("tap-stack-udpsock", "stack, tap (UDP socket)"),
                                   ("hostfwd-stack", "stack, hostfwd"))
               if "points" in rate.get(k, {})]
@@ -1169,10 +1354,12 @@ def update_readme(md):
     body = f"""{head}
 
 `make bench` (bench/run.sh, bench/bench.py; three to five minutes) measures the
-firmware in QEMU: guest instructions per echoed datagram (`-icount`), echo
-rate and round-trip latency over hostfwd and over a tap next to the L2
-reflector, the boot, image size and static RAM, and where the instructions
-of a datagram go (from a QEMU execution trace). `make bench-host`
+firmware in QEMU: guest instructions per echoed datagram (`-icount`) and
+per idle second, echo rate and round-trip latency over hostfwd and over a
+tap next to the L2 reflector and the polling reflector (bench/reflector/,
+a measuring tool that never sleeps: the firmware's rate as a ratio to
+its), the boot, image size and static RAM, and where the instructions of
+a datagram go (from a QEMU execution trace). `make bench-host`
 (bench/host.mk, bench/host_bench.c) measures the stack alone, without
 driver or superloop: callgrind on x86-64 and the firmware's own compiler
 and flags in QEMU. Both print their figures and never fail on speed; the

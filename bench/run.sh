@@ -21,4 +21,12 @@ build all VARIANT=bench
 build all APP=l2reflect VARIANT=bench
 build all VARIANT=nocsum-bench CFLAGS_EXTRA=-DCFG_GUEST_CSUM=0
 cc -O2 -Wall -Wextra -o build/bench/loadgen bench/loadgen.c || exit 1
+# The polling reflector (bench/reflector/): a measuring tool, not the
+# firmware; the firmware's compiler and flags, without picolibc and LTO.
+${CROSS_COMPILE:-riscv64-unknown-elf-}gcc -std=c11 -march=rv64imac_zicsr_zifencei -mabi=lp64 \
+	-mcmodel=medany -O2 -g -ffreestanding -nostdlib -nostartfiles -fno-common \
+	-ffunction-sections -fdata-sections -fno-tree-loop-distribute-patterns \
+	-Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
+	-T bench/reflector/link.ld -Wl,--gc-sections -Wl,--no-warn-rwx-segments \
+	-o build/bench/polling-reflector.elf bench/reflector/start.S bench/reflector/reflect.c || exit 1
 exec timeout 1200 python3 -u bench/bench.py "$@"
