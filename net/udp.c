@@ -215,7 +215,7 @@ static OUT_OF_LINE int udp_sendto_unbound(struct udp_pcb *pcb, struct pkt *p,
  * group (0/8, 127/8, class E but the limited broadcast; RFC 1122
  * 3.2.1.3) or to port 0, or to a broadcast without being allowed to
  * (SO_BROADCAST's rule: one mistaken address must not reach a subnet). */
-static OUT_OF_LINE int udp_send_check(const struct udp_pcb *pcb, uint32_t dst_ip, uint16_t dst_port)
+static int udp_send_check(const struct udp_pcb *pcb, uint32_t dst_ip, uint16_t dst_port)
 {
 	if (!live(pcb))
 		return udp_closed();
