@@ -44,27 +44,49 @@ static OUT_OF_LINE int udp_closed(void)
 }
 
 /*
+ * A broadcast no wildcard PCB took reaches one bound to our own address
+ * (lwIP's rule: a service bound to its address still hears its subnet's
+ * broadcasts), connected ones as udp_demux has them. A second pass, off
+ * the unicast path: folded into udp_demux's loop, the test cost every
+ * datagram two instructions (make bench-host), the compiler hoisting its
+ * loads. PKT_F_BCAST alone would also let a group's datagrams in, once
+ * the IP layer takes them: the destination is asked too.
+ */
+static OUT_OF_LINE struct udp_pcb *udp_demux_bcast(const struct pkt *p, uint16_t dport)
+{
+	const uint8_t *ih = pkt_iph(p);
+	struct udp_pcb *best = NULL;
+	if (!(p->flags & PKT_F_BCAST) || !netif.ip || !ip_is_bcast(get32(ih + IP_DST)))
+		return NULL;
+	for (struct udp_pcb *pcb = pcbs; pcb < pcbs + npcbs; pcb++) {
+		if (pcb->local_port != dport || pcb->local_ip != netif.ip)
+			continue;
+		if (!pcb->connected) {
+			best = best ? best : pcb;
+		} else if (pcb->remote_ip == get32(ih + IP_SRC) &&
+			   pcb->remote_port == get16(p->data + UDP_SPORT)) {
+			return pcb;
+		}
+	}
+	return best;
+}
+
+/*
  * The most specific listener: connected (remote matches) beats bound to
  * our exact address beats bound to any address. One pass; a connected
  * match ends it. Free and unbound PCBs have port 0, which never matches.
  * The source and destination are read from the header only for a PCB
  * that asks about them. Several PCBs may share a port (UDP_F_REUSE):
- * the first of the most specific kind gets the datagram, a broadcast
- * included (one buffer: fan-out to each of them is for later).
+ * the first of the most specific kind gets the datagram; a broadcast
+ * goes to the first wildcard one, or else to one bound to our address
+ * (one buffer: fan-out to each of them is for later).
  */
 static struct udp_pcb *udp_demux(const struct pkt *p, uint16_t dport)
 {
 	const uint8_t *ih = pkt_iph(p);
 	struct udp_pcb *best = NULL;
 	for (struct udp_pcb *pcb = pcbs; pcb < pcbs + npcbs; pcb++) {
-		/* A broadcast (PKT_F_BCAST: the IP layer takes no group's
-		 * datagrams yet) reaches PCBs bound to our own address as well
-		 * as wildcard ones (lwIP's rule: a service bound to its address
-		 * hears its subnet's broadcasts). Asked only of a PCB bound to
-		 * an address other than the destination. */
-		if (pcb->local_port != dport ||
-		    (pcb->local_ip && pcb->local_ip != get32(ih + IP_DST) &&
-		     !((p->flags & PKT_F_BCAST) && pcb->local_ip == netif.ip)))
+		if (pcb->local_port != dport || (pcb->local_ip && pcb->local_ip != get32(ih + IP_DST)))
 			continue;
 		if (pcb->connected) {
 			if (pcb->remote_ip == get32(ih + IP_SRC) &&
@@ -74,6 +96,8 @@ static struct udp_pcb *udp_demux(const struct pkt *p, uint16_t dport)
 			best = pcb;
 		}
 	}
+	if (!best)
+		return udp_demux_bcast(p, dport);
 	return best;
 }
 

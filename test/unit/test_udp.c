@@ -430,7 +430,7 @@ static void test_udp_demux(void)
 		fix_ip(f + ETH_HLEN);
 		fix_udp(f);
 		h_inject(f, ETH_HLEN + IP_HLEN + UDP_HLEN + 4);
-		CHECK(rx.pcb == local); /* broadcast: ours is more specific than the wildcard */
+		CHECK(rx.pcb == any); /* broadcast: the wildcard first (test_udp_bcast_receive) */
 		udp_remove(local);
 		h_inject(f, h_udp_frame(f, 6001, 5000, pay, 4));
 		CHECK(rx.pcb == any);
@@ -986,7 +986,8 @@ static size_t bcast_frame(uint32_t dst, uint16_t dport)
 }
 
 /* Received: a PCB bound to our address hears the limited and the subnet
- * broadcast, as a wildcard one does; one bound to a group does not. */
+ * broadcast, as a wildcard one does (which comes first); a connected one
+ * only from its peer; one bound to a group does not. */
 static void test_udp_bcast_receive(void)
 {
 	fresh();
@@ -1001,11 +1002,31 @@ static void test_udp_bcast_receive(void)
 	h_inject(f, bcast_frame(0xffffffffu, 5001));
 	CHECK_EQ(rx.calls, 2);
 	CHECK_EQ(h_stat("udp", "drop_no_port"), 1);
+	/* a wildcard PCB on the port comes first */
+	struct udp_pcb *any = udp_new();
+	CHECK_EQ(udp_set_reuse(any, 1), NET_OK);
+	CHECK_EQ(udp_set_reuse(ours, 1), NET_OK);
+	CHECK_EQ(udp_bind(ours, H_IP, 5000), NET_OK);
+	CHECK_EQ(udp_bind(any, 0, 5000), NET_OK);
+	udp_recv(any, on_recv, NULL);
+	h_inject(f, bcast_frame(0x0a0002ffu, 5000));
+	CHECK(rx.pcb == any);
+	udp_remove(any);
+	/* connected to another peer: not from this one */
+	CHECK_EQ(udp_connect(ours, 0x0a000203u, 1234), NET_OK);
+	h_inject(f, bcast_frame(0x0a0002ffu, 5000));
+	CHECK_EQ(rx.calls, 3);
+	CHECK_EQ(h_stat("udp", "drop_no_port"), 2);
+	CHECK_EQ(udp_connect(ours, PEER_IP, 1234), NET_OK);
+	h_inject(f, bcast_frame(0x0a0002ffu, 5000));
+	CHECK_EQ(rx.calls, 4);
+	CHECK(rx.pcb == ours);
+	CHECK_EQ(udp_disconnect(ours), NET_OK);
 	/* and unicast still: ours, not the group's */
 	h_inject(f, h_udp_frame(f, 1234, 5000, pay, 4));
-	CHECK_EQ(rx.calls, 3);
+	CHECK_EQ(rx.calls, 5);
 	h_inject(f, h_udp_frame(f, 1234, 5001, pay, 4));
-	CHECK_EQ(rx.calls, 3);
+	CHECK_EQ(rx.calls, 5);
 	CHECK_EQ(h_nsent, 1); /* port unreachable for the last, not for the broadcast */
 	udp_remove(ours);
 	udp_remove(group);
@@ -1100,7 +1121,7 @@ static void test_udp_reuse(void)
 	h_inject(f, h_udp_frame(f, 1234, 5000, pay, 4));
 	CHECK(rx.pcb == b);
 	h_inject(f, bcast_frame(0xffffffffu, 5000));
-	CHECK(rx.pcb == b);
+	CHECK(rx.pcb == a); /* the first wildcard one, for now the only one */
 	CHECK_EQ(rx.calls, 2);
 	udp_remove(b);
 	h_inject(f, h_udp_frame(f, 1234, 5000, pay, 4));
