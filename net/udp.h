@@ -20,8 +20,9 @@
  * Errors. Calls that can fail return 0 (NET_OK) or a negative enum
  * net_err (netif.h). Every call on a PCB that is not in use (NULL, or
  * removed by udp_remove) fails with NET_ERR_CLOSED and changes nothing
- * (a send frees the buffer): a stale pointer can neither send nor bind,
- * so it never receives again. ICMP errors about datagrams a PCB sent
+ * (a send frees the buffer; counted in udp.bad_pcb): a stale pointer can
+ * neither send nor bind, so it never receives again. (udp_reply, on the
+ * per-datagram path, checks a removed PCB but not NULL.) ICMP errors about datagrams a PCB sent
  * (unreachable, time exceeded, parameter problem) reach it only when the
  * datagram they quote is one it could have sent (udp_err, udp_error).
  *
@@ -79,7 +80,7 @@ struct udp_pcb {
 struct udp_pcb *udp_new(void);
 /* Frees queued datagrams and the slot. The pointer is dead afterwards:
  * every call with it fails (NET_ERR_CLOSED) until udp_new hands the slot
- * out again. Removing a removed PCB does nothing. */
+ * out again. Removing a removed PCB does nothing (but count udp.bad_pcb). */
 void udp_remove(struct udp_pcb *pcb);
 /* Bind to ip (0: any, our own address, or a multicast group) and port
  * (0: an ephemeral port, RFC 6056). NET_ERR_ARG for any other address,
