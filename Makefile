@@ -2,8 +2,9 @@
 #   make              build/firmware.elf (M-mode, echo app)
 #   make MODE=s       build/firmware-s.elf (S-mode OpenSBI payload)
 #   make APP=l2reflect  L2 reflector (driver test / rate ceiling)
+#   make APP=telemetry  periodic reports to a collector, queries answered
 #   make run | debug | size | test | bench | fuzz
-# Variables: CROSS_COMPILE, MODE (m|s), APP (echo|l2reflect: app/app_$(APP).c),
+# Variables: CROSS_COMPILE, MODE (m|s), APP (echo|l2reflect|telemetry: app/app_$(APP).c),
 # VARIANT (a name for an extra build flavour), CFLAGS_EXTRA (e.g. -DCFG_MTU=576,
 # or -DRVNET_OPTS='"myopts.h"' for a header of overrides), V=1 (show commands).
 
@@ -59,7 +60,7 @@ DRV_SRCS := drivers/board.c drivers/fdt.c drivers/uart.c drivers/plic.c drivers/
 PLAT_SRCS := $(DRV_SRCS) app/console.c app/bootargs.c app/main.c
 NET_SRCS := $(sort $(wildcard net/*.c))
 # The application (app/app_$(APP).c) and the services it may use.
-SVC_SRCS := app/echo.c
+SVC_SRCS := app/echo.c app/telemetry.c
 ifeq ($(wildcard app/app_$(APP).c),)
 $(error APP=$(APP): no app/app_$(APP).c)
 endif

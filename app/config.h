@@ -43,6 +43,17 @@ _Static_assert(CFG_IP_PREFIX >= 1 && CFG_IP_PREFIX <= 31, "CFG_IP_PREFIX: a subn
 #define CFG_ECHO_DENY_PORTS {0, 7, 13, 17, 19, 37, 53, 123, 161}
 #endif
 
+/* ---- the telemetry service (make APP=telemetry; app/telemetry.c) ---- */
+#ifndef CFG_TELEM_PERIOD_MS
+#define CFG_TELEM_PERIOD_MS 10000 /* a report this often */
+#endif
+#ifndef CFG_TELEM_PORT
+#define CFG_TELEM_PORT 8125 /* the collector's UDP port, at the gateway (statsd's) */
+#endif
+#ifndef CFG_TELEM_BACKOFF_MS
+#define CFG_TELEM_BACKOFF_MS 60000 /* no reports this long after an ICMP error about one */
+#endif
+
 /* ---- the superloop ---- */
 #ifndef CFG_RX_BUDGET
 #define CFG_RX_BUDGET 32 /* frames handled per pass, so timers and console run under a flood */

@@ -726,6 +726,7 @@ int dhcp_start(void)
 			return err;
 		}
 		udp_recv(pcb, dhcp_recv, NULL);
+		udp_set_broadcast(pcb, 1); /* DISCOVER, REQUEST while rebinding */
 		c.pcb = pcb;
 	}
 	clock_now();

@@ -13,6 +13,47 @@ void icmp_init(void)
 	tokens = CFG_ICMP_RATE_BURST;
 }
 
+/*
+ * An error about a datagram we sent goes to the UDP PCB that sent it
+ * (RFC 1122 4.1.3.3: UDP passes every ICMP error on to the application).
+ * The quote is the sender's word, and anyone can send one: it must lie
+ * within the message and be a UDP datagram's IPv4 header (first
+ * fragment: later ones carry no ports) from our address, with the UDP
+ * header's ports after it (RFC 792 quotes 8 bytes); an error sent to a
+ * broadcast address is nobody's. udp_icmp_error decides whose it is.
+ */
+static void icmp_to_udp(const struct pkt *p)
+{
+	const uint8_t *m = p->data, *q = m + ICMP_HLEN;
+	unsigned qlen = p->len - ICMP_HLEN; /* icmp_input: p->len >= ICMP_HLEN */
+	unsigned qhl = qlen >= IP_HLEN ? (q[IP_VHL] & 0xf) * 4u : 0;
+	if ((p->flags & PKT_F_BCAST) || qhl < IP_HLEN || q[IP_VHL] >> 4 != 4 ||
+	    qlen < qhl + UDP_HLEN || q[IP_PROTO] != IPPROTO_UDP ||
+	    (get16(q + IP_FRAG) & IP_OFFMASK) || !netif.ip || get32(q + IP_SRC) != netif.ip) {
+		STAT(icmp, drop_err_quote);
+		return;
+	}
+	const uint8_t *u = q + qhl;
+	/* bytes 6-7: the next-hop MTU of "fragmentation needed" (RFC 1191) */
+	if (udp_icmp_error(m[ICMP_TYPE], m[ICMP_CODE], get16(m + 6), get32(q + IP_DST),
+			   get16(u + UDP_SPORT), get16(u + UDP_DPORT)) == 0)
+		STAT(icmp, err_delivered);
+	else
+		STAT(icmp, drop_err_nomatch);
+}
+
+/* Not an echo request: errors go to UDP; replies, redirects and the rest
+ * are accepted and ignored, nothing here waits for them. */
+static OUT_OF_LINE void icmp_other(struct pkt *p)
+{
+	uint8_t t = p->data[ICMP_TYPE];
+	if (t == ICMP_UNREACH || t == ICMP_TIMXCEED || t == ICMP_PARAMPROB)
+		icmp_to_udp(p);
+	else
+		STAT(icmp, consumed);
+	pkt_free(p);
+}
+
 void icmp_input(struct pkt *p)
 {
 	uint8_t *m = p->data;
@@ -27,8 +68,8 @@ void icmp_input(struct pkt *p)
 		goto drop;
 	}
 	if (m[ICMP_TYPE] != ICMP_ECHO) {
-		STAT(icmp, consumed); /* replies, errors, ...: nothing here waits for them */
-		goto drop;
+		icmp_other(p);
+		return;
 	}
 	if ((p->flags & PKT_F_BCAST) && !CFG_ICMP_ECHO_BCAST) {
 		STAT(icmp, drop_bcast_echo); /* RFC 1122 3.2.2.6: may be ignored (smurf) */
@@ -56,7 +97,8 @@ drop:
 
 static int icmp_is_error(uint8_t type)
 {
-	return type == ICMP_UNREACH || type == 4 || type == 5 || type == ICMP_TIMXCEED || type == 12;
+	return type == ICMP_UNREACH || type == 4 || type == 5 || type == ICMP_TIMXCEED ||
+	       type == ICMP_PARAMPROB;
 }
 
 /* Token bucket: CFG_ICMP_RATE_BURST back to back, then one per period. */

@@ -194,7 +194,7 @@ static OUT_OF_LINE int ip_tx_fail(struct pkt *p, int err)
 	return err;
 }
 
-int ip_output(struct pkt *p, uint32_t src, uint32_t dst, uint8_t proto)
+int ip_output_tx(struct pkt *p, uint32_t src, uint32_t dst, uint8_t proto, struct ip_tx tx)
 {
 	uint32_t nexthop = dst;
 
@@ -216,11 +216,11 @@ int ip_output(struct pkt *p, uint32_t src, uint32_t dst, uint8_t proto)
 		return ip_tx_fail(p, NET_ERR_ARG);
 	uint16_t total = p->len;
 	h[IP_VHL] = 0x45;
-	h[IP_TOS] = 0;
+	h[IP_TOS] = tx.tos;
 	put16(h + IP_LEN, total);
 	put16(h + IP_ID, ip_id++);
 	put16(h + IP_FRAG, 0);
-	put16(h + IP_TTL, (uint16_t)(CFG_IP_TTL << 8 | proto));
+	put16(h + IP_TTL, (uint16_t)(tx.ttl << 8 | proto));
 	put32(h + IP_SRC, src);
 	put32(h + IP_DST, dst);
 	ip_hdr_csum(h, IP_HLEN);

@@ -16,15 +16,6 @@
  * directly where a call would cost more than the work around it. */
 extern uint32_t net_clock;
 
-enum net_err {
-	NET_OK = 0,
-	NET_ERR_MEM = -1,   /* no buffer / no table slot */
-	NET_ERR_RTE = -2,   /* no route, or ARP resolution pending/failed */
-	NET_ERR_USE = -3,   /* address/port in use */
-	NET_ERR_ARG = -4,   /* bad argument (e.g. too big, no headroom) */
-	NET_ERR_IF = -5,    /* the driver refused the frame */
-};
-
 /* eth.c: p->data at the Ethernet header. */
 void eth_input(struct pkt *p);
 /* Push the Ethernet header and hand the frame to the driver. Takes ownership. */
@@ -72,8 +63,16 @@ void ip_init(void);
 void ip_input(struct pkt *p);
 /* p->data at the transport header (len = transport length). Pushes the IP
  * header, routes, fragments when larger than the MTU. Takes ownership.
- * src 0 means the interface address. */
-int ip_output(struct pkt *p, uint32_t src, uint32_t dst, uint8_t proto);
+ * src 0 means the interface address. ip_output_tx writes the TTL and TOS
+ * a UDP PCB chose; ip_output the stack's own (CFG_IP_TTL, TOS 0). */
+struct ip_tx {
+	uint8_t ttl, tos;
+};
+int ip_output_tx(struct pkt *p, uint32_t src, uint32_t dst, uint8_t proto, struct ip_tx tx);
+static inline int ip_output(struct pkt *p, uint32_t src, uint32_t dst, uint8_t proto)
+{
+	return ip_output_tx(p, src, dst, proto, (struct ip_tx){CFG_IP_TTL, 0});
+}
 /* Send p back to the sender of the datagram it arrived in: p->data at the
  * reply's transport header, written in place over the request's. Takes
  * ownership. */
@@ -150,5 +149,11 @@ void udp_input(struct pkt *p);
 /* The sum of p's payload (p->data, p->len): from the received headers
  * while PKT_F_PSUM says it is unchanged, else one pass over it. */
 uint16_t udp_payload_sum(const struct pkt *p);
+/* An ICMP error (type, code; mtu: the next-hop MTU field) quoting a UDP
+ * datagram from our address to dst:dport from sport, the quote's bounds
+ * checked by icmp.c. Told to the PCB that could have sent it: 0, or -1
+ * when none could (udp.c says which). */
+int udp_icmp_error(uint8_t type, uint8_t code, uint16_t mtu, uint32_t dst, uint16_t sport,
+		   uint16_t dport);
 
 #endif

@@ -11,6 +11,24 @@
 #include <stdint.h>
 #include "pkt.h"
 
+/* What every call of net/ that can fail returns: 0 or one of these
+ * (applications see them through udp.h too). */
+enum net_err {
+	NET_OK = 0,
+	NET_ERR_MEM = -1,     /* no buffer / no table slot */
+	NET_ERR_RTE = -2,     /* no route, or ARP resolution pending/failed */
+	NET_ERR_USE = -3,     /* address/port in use */
+	NET_ERR_ARG = -4,     /* bad argument (e.g. too big, no headroom, an address
+	                         that names no host) */
+	NET_ERR_IF = -5,      /* the driver refused the frame */
+	NET_ERR_CLOSED = -6,  /* the PCB is not in use: removed, or not from udp_new */
+	NET_ERR_ACCESS = -7,  /* a broadcast from a PCB without udp_set_broadcast */
+	/* Reported by ICMP about a datagram sent earlier (udp_error): */
+	NET_ERR_REFUSED = -8, /* port (or protocol) unreachable: nobody listens */
+	NET_ERR_UNREACH = -9, /* net/host unreachable, time exceeded, parameter problem */
+	NET_ERR_MSGSIZE = -10, /* fragmentation needed: the path MTU is smaller */
+};
+
 struct netif {
 	uint8_t mac[6];
 	uint8_t link_up;

@@ -66,9 +66,14 @@
 	X(icmp, rx, IN) \
 	X(icmp, echo_replied, OK) \
 	X(icmp, consumed, OK)         /* other types we accept and ignore */ \
+	X(icmp, err_delivered, OK)    /* error about a datagram a live UDP PCB sent: told */ \
 	X(icmp, drop_short, DROP) \
 	X(icmp, drop_csum, DROP) \
 	X(icmp, drop_bcast_echo, DROP) \
+	X(icmp, drop_err_quote, DROP) /* error to a broadcast, or its quote short, malformed, \
+	                                 not UDP, a later fragment or not from our address */ \
+	X(icmp, drop_err_nomatch, DROP) /* quotes a UDP datagram no live PCB could have sent \
+	                                   (port, or a connected PCB's peer): blind or stale */ \
 	X(icmp, tx_err_sent, INFO)    /* unreachable etc. */ \
 	X(icmp, tx_err_limited, INFO) /* suppressed by the rate limit */ \
 	\
@@ -79,7 +84,10 @@
 	X(udp, drop_no_port, DROP)    /* no listener (port unreachable where allowed) */ \
 	X(udp, drop_queue_full, DROP) \
 	X(udp, tx, INFO) \
-	X(udp, tx_err, INFO) \
+	X(udp, tx_err, INFO)          /* every refused send, the two below among them */ \
+	X(udp, tx_err_dst, INFO)      /* to 0/8, 127/8, class E, address or port 0 */ \
+	X(udp, tx_err_bcast, INFO)    /* to a broadcast without udp_set_broadcast */ \
+	X(udp, bad_pcb, INFO)         /* any call on a PCB not in use, sends included */ \
 	\
 	X(dhcp, rx, IN)               /* datagrams to the client's port 68 */ \
 	X(dhcp, offer, OK)            /* OFFER taken: REQUEST sent */ \

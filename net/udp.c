@@ -8,16 +8,67 @@
 #include "net.h"
 #include "udp.h"
 
+_Static_assert(CFG_UDP_QUEUE <= 255, "a PCB's queue depth is a byte");
+_Static_assert(CFG_UDP_EPHEMERAL_LO >= 1 && CFG_UDP_EPHEMERAL_LO <= CFG_UDP_EPHEMERAL_HI &&
+		       CFG_UDP_EPHEMERAL_HI <= 65535, "CFG_UDP_EPHEMERAL_LO..HI: a range of ports");
+
 static struct udp_pcb pcbs[CFG_UDP_PCBS];
 static int npcbs; /* slots in use are all below this: demux looks no further */
-static uint16_t next_port;
+/* RFC 6056 3.3.3 (algorithm 3): the secret key of the port hash and
+ * next_ephemeral, both drawn at every net_init from net_random(), which
+ * the firmware seeds before (virtio-rng, timer jitter, the MAC): another
+ * boot, another key, another sequence. */
+static uint64_t eph_key;
+static uint32_t eph_next;
 
 void udp_init(void)
 {
 	for (int i = 0; i < CFG_UDP_PCBS; i++)
 		pcbs[i] = (struct udp_pcb){0};
 	npcbs = 0;
-	next_port = CFG_UDP_EPHEMERAL_LO;
+	eph_key = (uint64_t)net_random() << 32 | net_random();
+	eph_next = net_random();
+}
+
+/* Every call checks its PCB first: a pointer kept after udp_remove must
+ * not bind (and so receive) or send again. */
+static int live(const struct udp_pcb *pcb)
+{
+	return pcb && pcb->used;
+}
+
+static OUT_OF_LINE int udp_closed(void)
+{
+	STAT(udp, bad_pcb);
+	return NET_ERR_CLOSED;
+}
+
+/*
+ * A broadcast no wildcard PCB took reaches one bound to our own address
+ * (lwIP's rule: a service bound to its address still hears its subnet's
+ * broadcasts), connected ones as udp_demux has them. A second pass, off
+ * the unicast path: folded into udp_demux's loop, the test cost every
+ * datagram two instructions (make bench-host), the compiler hoisting its
+ * loads. PKT_F_BCAST alone would also let a group's datagrams in, once
+ * the IP layer takes them: the destination is asked too.
+ */
+static OUT_OF_LINE struct udp_pcb *udp_demux_bcast(const struct pkt *p, uint16_t dport)
+{
+	const uint8_t *ih = pkt_iph(p);
+	struct udp_pcb *best = NULL;
+	if (!(p->flags & PKT_F_BCAST) || !netif.ip || !ip_is_bcast(get32(ih + IP_DST)))
+		return NULL;
+	for (struct udp_pcb *pcb = pcbs; pcb < pcbs + npcbs; pcb++) {
+		if (pcb->local_port != dport || pcb->local_ip != netif.ip)
+			continue;
+		if (!pcb->connected) {
+			best = best ? best : pcb;
+		} else if (pcb->remote_ip == get32(ih + IP_SRC) &&
+			   pcb->remote_port == get16(p->data + UDP_SPORT)) {
+			return pcb;
+		}
+	}
+	return best;
 }
 
 /*
@@ -25,7 +76,10 @@ void udp_init(void)
  * our exact address beats bound to any address. One pass; a connected
  * match ends it. Free and unbound PCBs have port 0, which never matches.
  * The source and destination are read from the header only for a PCB
- * that asks about them.
+ * that asks about them. Several PCBs may share a port (UDP_F_REUSE):
+ * the first of the most specific kind gets the datagram; a broadcast
+ * goes to the first wildcard one, or else to one bound to our address
+ * (one buffer: fan-out to each of them is for later).
  */
 static struct udp_pcb *udp_demux(const struct pkt *p, uint16_t dport)
 {
@@ -42,6 +96,8 @@ static struct udp_pcb *udp_demux(const struct pkt *p, uint16_t dport)
 			best = pcb;
 		}
 	}
+	if (!best)
+		return udp_demux_bcast(p, dport);
 	return best;
 }
 
@@ -56,7 +112,7 @@ static OUT_OF_LINE void udp_no_port(struct pkt *p)
 /* A PCB without a callback keeps a few datagrams for udp_poll. */
 static OUT_OF_LINE void udp_enqueue(struct udp_pcb *pcb, struct pkt *p)
 {
-	if (pcb->q.len >= CFG_UDP_QUEUE) {
+	if (pcb->q.len >= pcb->qmax) {
 		STAT(udp, drop_queue_full);
 		pkt_free(p);
 		return;
@@ -142,6 +198,10 @@ void udp_input(struct pkt *p)
 
 struct pkt *udp_poll(struct udp_pcb *pcb, uint32_t *src_ip, uint16_t *src_port)
 {
+	if (!live(pcb)) {
+		udp_closed();
+		return NULL;
+	}
 	struct pkt *p = pktq_pop(&pcb->q);
 	if (!p)
 		return NULL;
@@ -161,14 +221,37 @@ static OUT_OF_LINE int udp_tx_fail(struct pkt *p, int err)
 	return err;
 }
 
-/* The first send from an unbound PCB binds it to an ephemeral port. */
+static int bind_to(struct udp_pcb *pcb, uint32_t ip, uint16_t port, uint32_t rip, uint16_t rport);
+
+/* The first send from an unbound PCB binds it to an ephemeral port,
+ * chosen for the peer it sends to. */
 static OUT_OF_LINE int udp_sendto_unbound(struct udp_pcb *pcb, struct pkt *p,
 							 uint32_t dst_ip, uint16_t dst_port)
 {
-	int err = udp_bind(pcb, pcb->local_ip, 0);
+	int err = bind_to(pcb, pcb->local_ip, 0, dst_ip, dst_port);
 	if (err)
 		return udp_tx_fail(p, err);
 	return udp_sendto(pcb, p, dst_ip, dst_port);
+}
+
+/* What a send may not do, counted by name (checked before any header is
+ * written): send from a dead PCB, to an address that names no host or
+ * group (0/8, 127/8, class E but the limited broadcast; RFC 1122
+ * 3.2.1.3) or to port 0, or to a broadcast without being allowed to
+ * (SO_BROADCAST's rule: one mistaken address must not reach a subnet). */
+static int udp_send_check(const struct udp_pcb *pcb, uint32_t dst_ip, uint16_t dst_port)
+{
+	if (!live(pcb))
+		return udp_closed();
+	if (!dst_port || (!ip_is_host(dst_ip) && !ip_is_mcast(dst_ip) && dst_ip != 0xffffffffu)) {
+		STAT(udp, tx_err_dst);
+		return NET_ERR_ARG;
+	}
+	if (ip_is_bcast(dst_ip) && !(pcb->flags & UDP_F_BROADCAST)) {
+		STAT(udp, tx_err_bcast);
+		return NET_ERR_ACCESS;
+	}
+	return NET_OK;
 }
 
 /*
@@ -194,8 +277,9 @@ uint16_t udp_payload_sum(const struct pkt *p)
 int udp_sendto(struct udp_pcb *pcb, struct pkt *p, uint32_t dst_ip, uint16_t dst_port)
 {
 	pkt_own(p, PKT_STACK);
-	if (!dst_ip || !dst_port)
-		return udp_tx_fail(p, NET_ERR_ARG);
+	int err = udp_send_check(pcb, dst_ip, dst_port);
+	if (err)
+		return udp_tx_fail(p, err);
 	if (!pcb->local_port)
 		return udp_sendto_unbound(pcb, p, dst_ip, dst_port);
 	uint16_t psum = udp_payload_sum(p);
@@ -217,13 +301,16 @@ int udp_sendto(struct udp_pcb *pcb, struct pkt *p, uint32_t dst_ip, uint16_t dst
 	put16(u + UDP_CSUM, c ? c : 0xffff); /* 0 would mean "no checksum" */
 	p->flags &= (uint8_t)~(PKT_F_PSUM | PKT_F_CSUM_OK | PKT_F_BCAST | PKT_F_CSUM_PART);
 	STAT(udp, tx);
-	return ip_output(p, src, dst_ip, IPPROTO_UDP);
+	struct ip_tx tx = {ip_is_mcast(dst_ip) ? pcb->mcast_ttl : pcb->ttl, pcb->tos};
+	return ip_output_tx(p, src, dst_ip, IPPROTO_UDP, tx);
 }
 
 /* Not a datagram that can be answered in place: through udp_sendto. */
 static OUT_OF_LINE int udp_reply_other(struct udp_pcb *pcb, struct pkt *p)
 {
 	const uint8_t *u = p->data - UDP_HLEN, *ih = pkt_iph(p);
+	if (!live(pcb))
+		return udp_tx_fail(p, udp_closed());
 	if (!p->l3 || u < ih + IP_HLEN)
 		return udp_tx_fail(p, NET_ERR_ARG); /* not a received datagram */
 	return udp_sendto(pcb, p, get32(ih + IP_SRC), get16(u + UDP_SPORT));
@@ -242,7 +329,8 @@ int udp_reply(struct udp_pcb *pcb, struct pkt *p)
 	uint8_t *u = p->data - UDP_HLEN;
 	unsigned ulen = p->len + UDP_HLEN;
 	if (!(p->flags & (PKT_F_PSUM | PKT_F_CSUM_PART)) || !ip_can_reply(p, u, ulen) ||
-	    ld16(u + UDP_LEN) != (uint16_t)(ulen >> 8 | ulen << 8) || !ld16(u + UDP_SPORT))
+	    ld16(u + UDP_LEN) != (uint16_t)(ulen >> 8 | ulen << 8) || !ld16(u + UDP_SPORT) ||
+	    !pcb->inplace) /* removed, or its own TTL/TOS: udp_sendto decides */
 		return udp_reply_other(pcb, p);
 	u16a *w = (u16a *)u; /* even, but not always word-aligned */
 	uint16_t sport = w[0];
@@ -256,37 +344,70 @@ int udp_reply(struct udp_pcb *pcb, struct pkt *p)
 /* Unconnected, the remote is 0: udp_sendto refuses it. */
 int udp_send(struct udp_pcb *pcb, struct pkt *p)
 {
+	if (!live(pcb)) {
+		pkt_own(p, PKT_STACK);
+		return udp_tx_fail(p, udp_closed());
+	}
 	return udp_sendto(pcb, p, pcb->remote_ip, pcb->remote_port);
 }
 
-static int port_in_use(const struct udp_pcb *self, uint32_t ip, uint16_t port)
+/* Is port taken for a PCB binding to ip? Overlapping addresses (either
+ * the wildcard, or the same) conflict, unless both PCBs asked to share
+ * (reuse: the binder's UDP_F_REUSE; never for an ephemeral port). */
+static int port_in_use(const struct udp_pcb *self, uint32_t ip, uint16_t port, int reuse)
 {
 	for (int i = 0; i < CFG_UDP_PCBS; i++) {
 		const struct udp_pcb *q = &pcbs[i];
 		if (q != self && q->used && q->local_port == port &&
-		    (!q->local_ip || !ip || q->local_ip == ip))
+		    (!q->local_ip || !ip || q->local_ip == ip) && !(reuse && (q->flags & UDP_F_REUSE)))
 			return 1;
 	}
 	return 0;
 }
 
-int udp_bind(struct udp_pcb *pcb, uint32_t ip, uint16_t port)
+/* splitmix64's finaliser: every input bit moves every output bit. A
+ * keyed mix, not a cryptographic hash (RFC 6056 suggests MD5): enough
+ * that the offset for one peer tells nothing of another's without the
+ * key, which is what the algorithm asks of it. */
+static uint64_t mix64(uint64_t z)
+{
+	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+	z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+	return z ^ (z >> 31);
+}
+
+/*
+ * An ephemeral port, RFC 6056 3.3.3 (algorithm 3, "simple hash-based"):
+ * port = lo + (next_ephemeral + F(local, remote, key)) % range, trying
+ * the next one while in use. Consecutive ports for the same peer, far
+ * apart and unpredictable between peers and across boots. With no peer
+ * yet (udp_bind with port 0), F would be the same for every such bind
+ * and the ports would count up from one offset: there the offset is a
+ * fresh draw (algorithm 1). At most CFG_UDP_PCBS - 1 ports are taken by
+ * the others, so that many steps past the first find a free one.
+ */
+static uint16_t ephemeral(const struct udp_pcb *self, uint32_t lip, uint32_t rip, uint16_t rport)
+{
+	const uint32_t range = CFG_UDP_EPHEMERAL_HI - CFG_UDP_EPHEMERAL_LO + 1u;
+	uint32_t offset = rip ? (uint32_t)(mix64(mix64(eph_key ^ lip) ^ ((uint64_t)rip << 16 | rport)) >> 32)
+			      : net_random();
+	for (uint32_t i = 0; i < range && i <= CFG_UDP_PCBS; i++) {
+		uint16_t port = (uint16_t)(CFG_UDP_EPHEMERAL_LO + (offset + eph_next++) % range);
+		if (!port_in_use(self, 0, port, 0))
+			return port;
+	}
+	return 0;
+}
+
+/* Bind, the address already judged; port 0 picks an ephemeral port for
+ * the peer rip:rport (0: none yet). */
+static int bind_to(struct udp_pcb *pcb, uint32_t ip, uint16_t port, uint32_t rip, uint16_t rport)
 {
 	if (!port) {
-		/* Walk the range from where the last search stopped: with
-		 * CFG_UDP_PCBS ports taken at most, a few steps find one. */
-		for (int i = 0; i <= CFG_UDP_PCBS; i++) {
-			uint16_t cand = next_port;
-			next_port = next_port == CFG_UDP_EPHEMERAL_HI ? CFG_UDP_EPHEMERAL_LO
-								      : (uint16_t)(next_port + 1);
-			if (!port_in_use(pcb, 0, cand)) {
-				port = cand;
-				break;
-			}
-		}
+		port = ephemeral(pcb, ip ? ip : netif.ip, rip, rport);
 		if (!port)
 			return NET_ERR_USE;
-	} else if (port_in_use(pcb, ip, port)) {
+	} else if (port_in_use(pcb, ip, port, pcb->flags & UDP_F_REUSE)) {
 		return NET_ERR_USE;
 	}
 	pcb->local_ip = ip;
@@ -294,12 +415,26 @@ int udp_bind(struct udp_pcb *pcb, uint32_t ip, uint16_t port)
 	return NET_OK;
 }
 
+/* Only an address datagrams can reach us at: any, ours, or a group (to
+ * be joined); another host's would bind a port nothing ever reaches, and
+ * a broadcast one is the wildcard's business (udp_demux). */
+int udp_bind(struct udp_pcb *pcb, uint32_t ip, uint16_t port)
+{
+	if (!live(pcb))
+		return udp_closed();
+	if (ip && ip != netif.ip && !ip_is_mcast(ip))
+		return NET_ERR_ARG;
+	return bind_to(pcb, ip, port, 0, 0);
+}
+
 int udp_connect(struct udp_pcb *pcb, uint32_t ip, uint16_t port)
 {
+	if (!live(pcb))
+		return udp_closed();
 	if (!ip || !port)
 		return NET_ERR_ARG;
 	if (!pcb->local_port) {
-		int err = udp_bind(pcb, pcb->local_ip, 0);
+		int err = bind_to(pcb, pcb->local_ip, 0, ip, port);
 		if (err)
 			return err;
 	}
@@ -309,24 +444,166 @@ int udp_connect(struct udp_pcb *pcb, uint32_t ip, uint16_t port)
 	return NET_OK;
 }
 
-void udp_disconnect(struct udp_pcb *pcb)
+int udp_disconnect(struct udp_pcb *pcb)
 {
+	if (!live(pcb))
+		return udp_closed();
 	pcb->connected = 0;
 	pcb->remote_ip = 0;
 	pcb->remote_port = 0;
+	return NET_OK;
 }
 
-void udp_recv(struct udp_pcb *pcb, udp_recv_fn fn, void *arg)
+int udp_recv(struct udp_pcb *pcb, udp_recv_fn fn, void *arg)
 {
+	if (!live(pcb))
+		return udp_closed();
 	pcb->recv = fn;
 	pcb->arg = arg;
+	return NET_OK;
 }
+
+int udp_err(struct udp_pcb *pcb, udp_err_fn fn, void *arg)
+{
+	if (!live(pcb))
+		return udp_closed();
+	pcb->errf = fn;
+	pcb->err_arg = arg;
+	return NET_OK;
+}
+
+int udp_error(struct udp_pcb *pcb)
+{
+	if (!live(pcb))
+		return udp_closed();
+	int err = pcb->err;
+	pcb->err = 0;
+	return err;
+}
+
+/* ---- options ---- */
+
+/* udp_reply's in-place path writes the stack's default TTL and TOS. */
+static void options_changed(struct udp_pcb *pcb)
+{
+	pcb->inplace = pcb->ttl == CFG_IP_TTL && pcb->tos == 0;
+}
+
+static int set_flag(struct udp_pcb *pcb, uint8_t flag, int on)
+{
+	if (!live(pcb))
+		return udp_closed();
+	pcb->flags = (uint8_t)(on ? pcb->flags | flag : pcb->flags & ~flag);
+	return NET_OK;
+}
+
+int udp_set_broadcast(struct udp_pcb *pcb, int on)
+{
+	return set_flag(pcb, UDP_F_BROADCAST, on);
+}
+
+int udp_set_reuse(struct udp_pcb *pcb, int on)
+{
+	return set_flag(pcb, UDP_F_REUSE, on);
+}
+
+/* TTL 0 is never sent (RFC 1122 3.2.1.7). */
+int udp_set_ttl(struct udp_pcb *pcb, unsigned ttl)
+{
+	if (!live(pcb))
+		return udp_closed();
+	if (ttl < 1 || ttl > 255)
+		return NET_ERR_ARG;
+	pcb->ttl = (uint8_t)ttl;
+	options_changed(pcb);
+	return NET_OK;
+}
+
+/* 0 would mean "this host only" (RFC 1112 6.1), and nothing loops a
+ * group's datagrams back to us: refused rather than silently sent. */
+int udp_set_mcast_ttl(struct udp_pcb *pcb, unsigned ttl)
+{
+	if (!live(pcb))
+		return udp_closed();
+	if (ttl < 1 || ttl > 255)
+		return NET_ERR_ARG;
+	pcb->mcast_ttl = (uint8_t)ttl;
+	return NET_OK;
+}
+
+int udp_set_tos(struct udp_pcb *pcb, unsigned tos)
+{
+	if (!live(pcb))
+		return udp_closed();
+	if (tos > 255)
+		return NET_ERR_ARG;
+	pcb->tos = (uint8_t)tos;
+	options_changed(pcb);
+	return NET_OK;
+}
+
+int udp_set_queue(struct udp_pcb *pcb, unsigned depth)
+{
+	if (!live(pcb))
+		return udp_closed();
+	if (depth > CFG_UDP_QUEUE)
+		return NET_ERR_ARG;
+	pcb->qmax = (uint8_t)depth;
+	return NET_OK;
+}
+
+/* ---- ICMP errors (icmp.c checked the quote's bounds and source) ---- */
+
+/*
+ * An ICMP error quoting a UDP datagram we sent to dst:dport from sport.
+ * It is the sender's claim, and anyone can send one: it reaches only a
+ * PCB that could have sent that datagram: a live PCB on sport (bound to
+ * any address, ours, or a group it sends from ours for), connected to
+ * exactly dst:dport if connected. A connected PCB that matches is the
+ * sender; otherwise the first unconnected one on the port. 0 if told,
+ * -1 if no PCB matches.
+ */
+int udp_icmp_error(uint8_t type, uint8_t code, uint16_t mtu, uint32_t dst, uint16_t sport,
+		   uint16_t dport)
+{
+	struct udp_pcb *hit = NULL;
+	for (struct udp_pcb *pcb = pcbs; pcb < pcbs + npcbs && sport; pcb++) {
+		if (!pcb->used || pcb->local_port != sport ||
+		    (pcb->local_ip && pcb->local_ip != netif.ip && !ip_is_mcast(pcb->local_ip)))
+			continue;
+		if (pcb->connected) {
+			if (pcb->remote_ip == dst && pcb->remote_port == dport) {
+				hit = pcb;
+				break;
+			}
+		} else if (!hit) {
+			hit = pcb;
+		}
+	}
+	if (!hit)
+		return -1;
+	int err = NET_ERR_UNREACH;
+	if (type == ICMP_UNREACH && (code == ICMP_UNREACH_PORT || code == ICMP_UNREACH_PROTO))
+		err = NET_ERR_REFUSED;
+	if (type == ICMP_UNREACH && code == ICMP_UNREACH_NEEDFRAG) {
+		err = NET_ERR_MSGSIZE;
+		hit->pmtu = mtu >= 68 ? mtu : 0; /* RFC 1191: 0 from routers that predate it */
+	}
+	if (hit->errf)
+		hit->errf(hit, type, code, dst, dport, hit->err_arg);
+	else
+		hit->err = (int8_t)err;
+	return 0;
+}
+
+/* ---- the table ---- */
 
 struct udp_pcb *udp_new(void)
 {
 	for (int i = 0; i < CFG_UDP_PCBS; i++) {
 		if (!pcbs[i].used) {
-			pcbs[i] = (struct udp_pcb){.used = 1};
+			pcbs[i] = (struct udp_pcb){.used = 1, .qmax = CFG_UDP_QUEUE, .ttl = CFG_IP_TTL,
+						   .mcast_ttl = 1, .inplace = 1};
 			if (i >= npcbs)
 				npcbs = i + 1;
 			return &pcbs[i];
@@ -337,6 +614,10 @@ struct udp_pcb *udp_new(void)
 
 void udp_remove(struct udp_pcb *pcb)
 {
+	if (!live(pcb)) {
+		udp_closed();
+		return;
+	}
 	pktq_purge(&pcb->q);
 	*pcb = (struct udp_pcb){0};
 	while (npcbs > 0 && !pcbs[npcbs - 1].used)

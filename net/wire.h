@@ -94,6 +94,9 @@ static inline void put32(uint8_t *b, uint32_t v)
 #define ICMP_UNREACH 3
 #define ICMP_ECHO 8
 #define ICMP_TIMXCEED 11
+#define ICMP_PARAMPROB 12
+#define ICMP_UNREACH_NET 0
+#define ICMP_UNREACH_HOST 1
 #define ICMP_UNREACH_PROTO 2
 #define ICMP_UNREACH_PORT 3
 #define ICMP_UNREACH_NEEDFRAG 4

@@ -44,6 +44,8 @@ build all
 build all MODE=s
 build all APP=l2reflect
 build all MODE=s APP=l2reflect
+build all APP=telemetry
+build all MODE=s APP=telemetry
 build all VARIANT=fault CFLAGS_EXTRA=-DFAULT_TEST
 build all MODE=s VARIANT=fault CFLAGS_EXTRA=-DFAULT_TEST
 build all VARIANT=nocsum CFLAGS_EXTRA=-DCFG_GUEST_CSUM=0

@@ -17,10 +17,18 @@
  *      message as given, else op, htype, hlen and the magic cookie are
  *      made right so the options are reached (see op_dhcp)
  *   13 the echo service moves to echo_ports[len % 4] (port= at boot)
+ *   14* an ICMP error quoting a datagram from one of our PCBs (op_icmp_err)
+ *
+ * The op is the first byte mod 14, but for the bytes that are 14 mod 28
+ * (14, 42, ..., 238): those are op 14. Records from before op 14 kept
+ * their meaning (op 0 lost those byte values; no seed or regression
+ * input used them).
  *
  * The echo service on port 7 is the firmware's own (app/echo.c).
  * Invariants (FAIL lines) are checked on every frame the stack sends,
- * after every record, and after the input once every timer has run out.
+ * after every record, and after the input once every timer has run out;
+ * (h): an ICMP error reaches a PCB exactly when it quotes a datagram that
+ * PCB could have sent (a connected one: to its peer).
  * FUZZ_VERBOSE=1 traces frames, counters and the ARP table; FUZZ_DENSE=1
  * runs every net_tick walk (see advance), which must not change the trace.
  */
@@ -62,7 +70,8 @@ static struct {
 	uint64_t echo_prev;         /* replies it attempted on the ports it had before */
 	uint64_t echo_prev_rx;      /* datagrams it received on those */
 	uint16_t echo_port;
-	int app_group;              /* the app sent to a broadcast/multicast */
+	int app_group;              /* the app sent to a multicast, or a broadcast it may send */
+	unsigned errs_told;         /* ICMP errors the harness's error callbacks heard */
 	int quiet;                  /* handling an IPv4 broadcast: it draws no IPv4 */
 	int ran;                    /* input, output or timers ran: the ARP table may differ from arp[] */
 	int unchecked;              /* arp[] was read and not checked yet */
@@ -232,9 +241,28 @@ static struct udp_pcb *open_pcb(uint32_t ip, uint16_t port)
 	return pcb;
 }
 
+/* (h) an error told by callback: to a live PCB of ours, and to a
+ * connected one only about its peer */
+static void on_err(struct udp_pcb *pcb, uint8_t type, uint8_t code, uint32_t dst, uint16_t dport,
+		   void *arg)
+{
+	(void)arg;
+	S.errs_told++;
+	if ((pcb != S.conn && pcb != S.app) || !pcb->used)
+		FAIL("(h) ICMP error %u/%u told to a PCB that is not a live one of ours", type, code);
+	if (pcb->connected && (dst != pcb->remote_ip || dport != pcb->remote_port))
+		FAIL("(h) ICMP error about %08x:%u told to a PCB connected to %08x:%u", dst, dport,
+		     pcb->remote_ip, pcb->remote_port);
+	if (type != ICMP_UNREACH && type != ICMP_TIMXCEED && type != ICMP_PARAMPROB)
+		FAIL("(h) ICMP type %u told as an error", type);
+}
+
 static void drain(struct udp_pcb *pcb)
 {
 	struct pkt *p;
+	int e = udp_error(pcb); /* a polling PCB's kept error: one of the three */
+	if (e && e != NET_ERR_REFUSED && e != NET_ERR_UNREACH && e != NET_ERR_MSGSIZE)
+		FAIL("(h) udp_error returned %d", e);
 	while ((p = udp_poll(pcb, NULL, NULL))) {
 		check_app_pkt(p);
 		pkt_free(p);
@@ -387,7 +415,9 @@ static void reset(void)
 	S.queue = open_pcb(0, QUEUE_PORT);
 	S.conn = open_pcb(OUR_IP, CONN_PORT);
 	udp_connect(S.conn, PEER_IP, 5000);
+	udp_err(S.conn, on_err, NULL);
 	S.app = udp_new(); /* bound to an ephemeral port by its first send */
+	udp_err(S.app, on_err, NULL);
 }
 
 /* Ethernet + IPv4 header (checksummed) in front of l4len bytes at f+14+20+optlen. */
@@ -478,9 +508,78 @@ static void op_send(const uint8_t *b, size_t n)
 	size_t len = n - 3 < pkt_tailroom(p) ? n - 3 : pkt_tailroom(p);
 	memcpy(p->data, b + 3, len);
 	p->len = (uint16_t)len;
-	S.app_group |= is_group(dsts[b[0] & 7]);
+	uint32_t dst = dsts[b[0] & 7];
+	udp_set_broadcast(S.app, b[0] & 8); /* refused to a broadcast without it */
+	S.app_group |= (dst >> 28) == 0xe || (is_group(dst) && (b[0] & 8));
 	S.ran = 1;
-	udp_sendto(S.app, p, dsts[b[0] & 7], get16(b + 1));
+	udp_sendto(S.app, p, dst, get16(b + 1));
+}
+
+/* ---- record 14: an ICMP error about a datagram we sent ----
+ * [pcb][kind][ctl][dport 2][sport 2 if pcb%4 == 3][dst 4 if ctl b0][qlen if ctl b4]
+ * The quote: an IPv4 + UDP header from our address, from the port of
+ * pcb%4 (the queue PCB, the connected one, the app's, or sport: a blind
+ * guess) to the connected peer, or else to 10.0.2.2:dport (b0: dst:dport).
+ * ctl spoils it: b1 another source, b2 TCP, b3 a later fragment, b4 cut
+ * to qlen%32 bytes, b5 the error sent to the subnet broadcast; b6 puts
+ * IP options in the quote. (h): the PCB is told exactly when the quote
+ * is a datagram it could have sent.
+ */
+static void op_icmp_err(const uint8_t *b, size_t n)
+{
+	static const uint8_t kinds[8][2] = {{3, 3}, {3, 1}, {3, 0}, {3, 4}, {11, 0}, {12, 0}, {3, 2}, {3, 13}};
+	static uint8_t f[ETH_HLEN + IP_HLEN + ICMP_HLEN + 64];
+	if (n < 5)
+		return;
+	unsigned sel = b[0] % 4, ctl = b[2];
+	const uint8_t *kind = kinds[b[1] % 8];
+	size_t i = 5;
+	struct udp_pcb *pcb = sel == 0 ? S.queue : sel == 1 ? S.conn : sel == 2 ? S.app : NULL;
+	uint16_t sport = pcb ? pcb->local_port : 0, dport = get16(b + 3);
+	if (sel == 3 && i + 2 <= n)
+		sport = get16(b + i), i += 2;
+	uint32_t dst = PEER_IP;
+	if (pcb && pcb->connected && !(ctl & 1))
+		dst = pcb->remote_ip, dport = pcb->remote_port;
+	if ((ctl & 1) && i + 4 <= n)
+		dst = get32(b + i), i += 4;
+	unsigned hl = ctl & 0x40 ? IP_HLEN + 4 : IP_HLEN, qlen = hl + UDP_HLEN;
+	if ((ctl & 0x10) && i < n)
+		qlen = b[i] % 32 < qlen ? b[i] % 32 : qlen;
+	/* the quote: what we would have sent */
+	uint8_t *m = f + ETH_HLEN + IP_HLEN, *q = m + ICMP_HLEN;
+	memset(q, 0, 64);
+	q[IP_VHL] = (uint8_t)(0x40 | hl / 4);
+	put16(q + IP_LEN, (uint16_t)(hl + UDP_HLEN + 12));
+	put16(q + IP_FRAG, ctl & 8 ? 185 : 0);
+	q[IP_TTL] = 1;
+	q[IP_PROTO] = ctl & 4 ? 6 : IPPROTO_UDP;
+	put32(q + IP_SRC, ctl & 2 ? 0x0a000203u : OUR_IP);
+	put32(q + IP_DST, dst);
+	memset(q + IP_HLEN, 1, hl - IP_HLEN);
+	put16(q + hl + UDP_SPORT, sport);
+	put16(q + hl + UDP_DPORT, dport);
+	put16(q + hl + UDP_LEN, UDP_HLEN + 12);
+	memset(m, 0, ICMP_HLEN);
+	m[ICMP_TYPE] = kind[0];
+	m[ICMP_CODE] = kind[1];
+	put16(m + 6, (uint16_t)(b[1] * 5));
+	put16(m + ICMP_CSUM, csum_finish(csum_add(0, m, ICMP_HLEN + qlen)));
+	size_t len = frame_ip(f, ctl & 0x20 ? BCAST : OUR_MAC, PEER_IP, ctl & 0x20 ? 0x0a0002ffu : OUR_IP,
+			      IPPROTO_ICMP, 0, 0x4242, NULL, 0, ICMP_HLEN + qlen);
+	int could = pcb && pcb->used && sport && !(ctl & 0x2e) && qlen == hl + UDP_HLEN &&
+		    (!pcb->connected || (dst == pcb->remote_ip && dport == pcb->remote_port));
+	uint32_t rx = net_stats.icmp_rx, told = net_stats.icmp_err_delivered;
+	unsigned heard = S.errs_told;
+	inject(f, len, 0);
+	if (net_stats.icmp_rx == rx)
+		return; /* no buffer for it */
+	uint32_t d = net_stats.icmp_err_delivered - told;
+	if (pcb && d != (uint32_t)could)
+		FAIL("(h) ICMP error %u/%u quoting port %u -> %08x:%u: told %u times, could have sent it: %d",
+		     kind[0], kind[1], sport, dst, dport, d, could);
+	if (d && pcb && pcb != S.queue && S.errs_told != heard + 1)
+		FAIL("(h) ICMP error counted as told, the callback not called");
 }
 
 /* ---- record 12: the DHCP parser (net/dhcp.c), self-contained ----
@@ -671,13 +770,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *d, size_t n)
 	}
 	reset();
 	for (size_t i = 0; i + 3 <= n;) {
-		uint8_t op = d[i] % 14;
+		uint8_t op = d[i] % 28 == 14 ? 14 : d[i] % 14;
 		unsigned len = d[i + 1] | d[i + 2] << 8, k = len & 0x7fff;
 		int first = i == 0;
 		const uint8_t *b = d + i + 3;
 		size_t bl = 0;
 		i += 3;
-		if (op == 0 || op == 4 || op == 5 || op == 6 || op == 10 || op == 12) {
+		if (op == 0 || op == 4 || op == 5 || op == 6 || op == 10 || op == 12 || op == 14) {
 			bl = len < n - i ? len : n - i;
 			i += bl;
 		}
@@ -706,6 +805,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *d, size_t n)
 		case 11: netif.mtu = first ? (uint16_t)(68 + len % 1433) : netif.mtu; break;
 		case 12: op_dhcp(b, bl); break;
 		case 13: move_echo(echo_ports[len % 4]); break;
+		case 14: op_icmp_err(b, bl); break;
 		}
 		check_idle(NULL);
 		trace_state("record done, byte", i);

@@ -103,6 +103,12 @@ def app_send(sel, port, payload):
     return rec(4, len(d), d)
 
 
+def icmp_err(sel, kind, ctl, dport, extra=b""):
+    """Record 14: an ICMP error quoting a datagram of PCB sel (fuzz_net.c op_icmp_err)."""
+    d = bytes([sel, kind, ctl]) + struct.pack("!H", dport) + extra
+    return rec(14, len(d), d)
+
+
 def main():
     out = sys.argv[1] if len(sys.argv) > 1 else os.path.join(os.path.dirname(__file__), "corpus")
     os.makedirs(out, exist_ok=True)
@@ -236,6 +242,19 @@ def main():
     c["bad_ip"] = LEARN + b"".join(to_us(x) for x in bad_ip) + to_us(bytes(bu))
     c["bad_udp"] = LEARN + b"".join(to_us(ip(PEER_IP, OUR_IP, UDP, u)) for u in (
         b"\0\1\0\7", struct.pack("!HHHH", 1, 7, 4, 0), struct.pack("!HHHH", 1, 7, 200, 0) + pay(8)))
+
+    # ---- ICMP errors told to the PCB that sent the datagram they quote ----
+    c["icmp_err_conn"] = (LEARN + icmp_err(1, 0, 0, 0) + icmp_err(1, 3, 0, 0) + icmp_err(1, 4, 0, 0) +
+                          icmp_err(1, 0, 1, 5000, struct.pack("!I", HOST3_IP)) +
+                          icmp_err(1, 0, 1, 5001, struct.pack("!I", PEER_IP)))
+    c["icmp_err_queue"] = (LEARN + icmp_err(0, 0, 0, 53) + rec(7, 0) + icmp_err(0, 1, 0x40, 53) +
+                           icmp_err(0, 3, 0, 53) + rec(7, 0) + rec(8, 0) + icmp_err(0, 0, 0, 53))
+    c["icmp_err_app"] = (LEARN + icmp_err(2, 0, 0, 9999) + app_send(0, 9999, b"x") +
+                         icmp_err(2, 0, 0, 9999) + icmp_err(2, 5, 0, 9999) +
+                         app_send(5, 67, b"b") + app_send(13, 67, b"b"))
+    c["icmp_err_blind"] = (LEARN + icmp_err(3, 0, 0, 5000, struct.pack("!H", 7)) +
+                           icmp_err(3, 0, 0, 5000, struct.pack("!H", 5001)) +
+                           b"".join(icmp_err(0, 0, ctl, 53, b"\x0a") for ctl in (2, 4, 8, 0x10, 0x20, 0x50)))
 
     total = 0
     for name, data in sorted(c.items()):

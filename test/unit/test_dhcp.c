@@ -637,6 +637,10 @@ static void test_unconfigured_ip(void)
 	p = pkt_alloc(PKT_APP);
 	p->len = 4;
 	int sent = h_nsent;
+	CHECK_EQ(udp_sendto(app, p, BCAST, 9), NET_ERR_ACCESS); /* not without asking */
+	CHECK_EQ(udp_set_broadcast(app, 1), NET_OK);
+	p = pkt_alloc(PKT_APP);
+	p->len = 4;
 	CHECK_EQ(udp_sendto(app, p, BCAST, 9), NET_OK);
 	CHECK_EQ(h_nsent, sent + 1);
 	CHECK_EQ(get32(h_sent_ip(sent) + IP_SRC), 0);

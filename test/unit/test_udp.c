@@ -387,9 +387,9 @@ static void test_udp_sendto_fresh(void)
 	CHECK(udp_send(pcb, p) != NET_OK); /* not connected */
 	CHECK_EQ(h_stat("udp", "tx_err"), 2);
 	udp_remove(pcb);
-	/* bound to a broadcast address: still speaks from ours */
+	/* bound to a group: speaks from our address */
 	pcb = udp_new();
-	CHECK_EQ(udp_bind(pcb, 0x0a0002ffu, 68), NET_OK);
+	CHECK_EQ(udp_bind(pcb, 0xe00000fbu, 68), NET_OK);
 	p = pkt_alloc(PKT_APP);
 	p->len = 4;
 	memset(p->data, 0, 4);
@@ -430,7 +430,7 @@ static void test_udp_demux(void)
 		fix_ip(f + ETH_HLEN);
 		fix_udp(f);
 		h_inject(f, ETH_HLEN + IP_HLEN + UDP_HLEN + 4);
-		CHECK(rx.pcb == any); /* broadcast: only the wildcard listens */
+		CHECK(rx.pcb == any); /* broadcast: the wildcard first (test_udp_bcast_receive) */
 		udp_remove(local);
 		h_inject(f, h_udp_frame(f, 6001, 5000, pay, 4));
 		CHECK(rx.pcb == any);
@@ -571,6 +571,126 @@ static void test_udp_queue_poll(void)
 
 /* ---- binding ---- */
 
+static void test_udp_bind_conflicts(void)
+{
+	fresh();
+	struct udp_pcb *a = udp_new(), *b = udp_new(), *c = udp_new();
+	CHECK_EQ(udp_bind(a, 0, 5000), NET_OK);
+	CHECK_EQ(udp_bind(b, 0, 5000), NET_ERR_USE);
+	CHECK_EQ(udp_bind(b, H_IP, 5000), NET_ERR_USE);
+	CHECK_EQ(udp_bind(a, 0, 5000), NET_OK); /* itself is no conflict */
+	CHECK_EQ(udp_bind(a, H_IP, 6000), NET_OK);
+	CHECK_EQ(udp_bind(b, 0xe00000fbu, 6000), NET_OK); /* a group: no overlap */
+	CHECK_EQ(udp_bind(c, 0, 6000), NET_ERR_USE);
+	CHECK_EQ(udp_bind(c, H_IP, 6000), NET_ERR_USE);
+	CHECK_EQ(udp_bind(c, 0, 5000), NET_OK); /* a moved away */
+	udp_remove(a);
+	udp_remove(b);
+	udp_remove(c);
+	h_idle();
+}
+
+/* ---- per-PCB IP options ---- */
+
+static struct pkt *payload(uint16_t len)
+{
+	struct pkt *p = pkt_alloc(PKT_APP);
+	memcpy(p->data, pay, len);
+	p->len = len;
+	return p;
+}
+
+/* TTL and TOS of unicast sends are the PCB's, a group's TTL its own
+ * (1 by default); every fragment carries them; out-of-range values are
+ * refused; ICMP's own messages keep the stack's defaults. */
+static void test_udp_ttl_tos(void)
+{
+	fresh();
+	h_learn_peer();
+	struct udp_pcb *pcb = udp_new();
+	CHECK_EQ(pcb->ttl, CFG_IP_TTL);
+	CHECK_EQ(pcb->tos, 0);
+	CHECK_EQ(pcb->mcast_ttl, 1);
+	CHECK_EQ(udp_sendto(pcb, payload(10), PEER_IP, 5000), NET_OK);
+	CHECK_EQ(h_sent_ip(0)[IP_TTL], CFG_IP_TTL);
+	CHECK_EQ(h_sent_ip(0)[IP_TOS], 0);
+	CHECK_EQ(udp_set_ttl(pcb, 7), NET_OK);
+	CHECK_EQ(udp_set_tos(pcb, 0xb8), NET_OK); /* DSCP EF */
+	CHECK_EQ(udp_set_ttl(pcb, 0), NET_ERR_ARG);
+	CHECK_EQ(udp_set_ttl(pcb, 256), NET_ERR_ARG);
+	CHECK_EQ(udp_set_tos(pcb, 256), NET_ERR_ARG);
+	CHECK_EQ(udp_set_mcast_ttl(pcb, 0), NET_ERR_ARG);
+	CHECK_EQ(udp_set_mcast_ttl(pcb, 256), NET_ERR_ARG);
+	h_reset_sent();
+	CHECK_EQ(udp_sendto(pcb, payload(10), PEER_IP, 5000), NET_OK);
+	CHECK_EQ(h_nsent, 1);
+	CHECK(h_ip_ok(h_sent_ip(0)));
+	CHECK_EQ(h_sent_ip(0)[IP_TTL], 7);
+	CHECK_EQ(h_sent_ip(0)[IP_TOS], 0xb8);
+	CHECK(h_udp_ok(h_sent_ip(0)));
+	/* to a group: the multicast TTL, the same TOS */
+	h_reset_sent();
+	CHECK_EQ(udp_sendto(pcb, payload(10), 0xe00000fbu, 5353), NET_OK);
+	CHECK_EQ(h_nsent, 1);
+	CHECK_EQ(h_frames[0][0], 0x01); /* 01:00:5e:00:00:fb */
+	CHECK_EQ(h_sent_ip(0)[IP_TTL], 1);
+	CHECK_EQ(h_sent_ip(0)[IP_TOS], 0xb8);
+	CHECK_EQ(udp_set_mcast_ttl(pcb, 32), NET_OK);
+	h_reset_sent();
+	CHECK_EQ(udp_sendto(pcb, payload(10), 0xe00000fbu, 5353), NET_OK);
+	CHECK_EQ(h_sent_ip(0)[IP_TTL], 32);
+	CHECK_EQ(pcb->ttl, 7);
+	/* fragments: each one */
+	h_reset_sent();
+	CHECK_EQ(udp_sendto(pcb, payload(CFG_MTU), PEER_IP, 5000), NET_OK);
+	CHECK_EQ(h_nsent, 2);
+	for (int i = 0; i < 2 && i < h_nsent; i++) {
+		CHECK_EQ(h_sent_ip(i)[IP_TTL], 7);
+		CHECK_EQ(h_sent_ip(i)[IP_TOS], 0xb8);
+		CHECK(h_ip_ok(h_sent_ip(i)));
+	}
+	udp_remove(pcb);
+	/* a reply from a PCB with its own TTL: not in place, but with it */
+	struct udp_pcb *srv = listen_on(0, 7, 2);
+	CHECK_EQ(udp_set_ttl(srv, 9), NET_OK);
+	h_reset_sent();
+	h_inject(f, h_udp_frame(f, 4000, 7, pay, 20));
+	CHECK_EQ(rx.err, NET_OK);
+	CHECK_EQ(h_nsent, 1);
+	CHECK_EQ(h_sent_ip(0)[IP_TTL], 9);
+	CHECK(h_udp_ok(h_sent_ip(0)));
+	/* back to the defaults: in place again (no ARP needed, none done) */
+	CHECK_EQ(udp_set_ttl(srv, CFG_IP_TTL), NET_OK);
+	CHECK_EQ(srv->inplace, 1);
+	h_reset_sent();
+	h_inject(f, h_udp_frame(f, 4000, 7, pay, 20));
+	CHECK_EQ(h_nsent, 1);
+	h_check_reply_ip(h_sent_ip(0), IPPROTO_UDP, IP_HLEN + UDP_HLEN + 20);
+	/* ICMP's messages: the stack's TTL and TOS, whatever PCBs chose */
+	h_reset_sent();
+	h_inject(f, h_udp_frame(f, 4000, 4444, pay, 20));
+	CHECK_EQ(h_nsent, 1);
+	h_check_reply_ip(h_sent_ip(0), IPPROTO_ICMP, IP_HLEN + ICMP_HLEN + IP_HLEN + UDP_HLEN);
+	udp_remove(srv);
+	h_idle();
+}
+
+/* ---- ephemeral ports (RFC 6056 algorithm 3) ---- */
+
+static uint16_t connect_port(uint32_t ip, uint16_t port)
+{
+	struct udp_pcb *pcb = udp_new();
+	CHECK_EQ(udp_connect(pcb, ip, port), NET_OK);
+	uint16_t lp = pcb->local_port;
+	udp_remove(pcb);
+	return lp;
+}
+
+static uint16_t eph_after(uint16_t port)
+{
+	return port == CFG_UDP_EPHEMERAL_HI ? CFG_UDP_EPHEMERAL_LO : (uint16_t)(port + 1);
+}
+
 static void test_udp_ephemeral(void)
 {
 	fresh();
@@ -583,20 +703,47 @@ static void test_udp_ephemeral(void)
 	CHECK(c->local_port >= CFG_UDP_EPHEMERAL_LO);
 	CHECK(a->local_port != b->local_port && b->local_port != c->local_port &&
 	      a->local_port != c->local_port);
-	/* the range wraps and skips ports in use */
 	udp_remove(b);
 	udp_remove(c);
+	/* one peer: consecutive ports from a keyed offset; a port in use
+	 * is skipped */
+	uint16_t p0 = connect_port(PEER_IP, 53), p1 = connect_port(PEER_IP, 53);
+	CHECK_EQ(p1, eph_after(p0));
+	b = udp_new();
+	CHECK_EQ(udp_bind(b, 0, eph_after(p1)), NET_OK);
+	CHECK_EQ(connect_port(PEER_IP, 53), eph_after(eph_after(p1)));
+	udp_remove(b);
+	/* other peers start elsewhere: of four, not all at the next port */
+	uint16_t q0 = connect_port(PEER_IP, 53);
+	int elsewhere = 0;
+	for (uint16_t k = 0; k < 4; k++) {
+		uint16_t q = connect_port(0x08080808u + k, 53);
+		elsewhere += q != eph_after(q0);
+		q0 = q;
+	}
+	CHECK(elsewhere > 0);
+	/* the whole range comes round, the port in use never */
 	CHECK_EQ(udp_bind(a, 0, CFG_UDP_EPHEMERAL_HI), NET_OK);
-	int bad = 0, wrapped = 0;
+	int bad = 0, lo = 0;
 	for (int i = 0; i < 20000; i++) {
-		b = udp_new();
-		CHECK_EQ(udp_bind(b, 0, 0), NET_OK);
-		bad += b->local_port == CFG_UDP_EPHEMERAL_HI || b->local_port < CFG_UDP_EPHEMERAL_LO;
-		wrapped += b->local_port == CFG_UDP_EPHEMERAL_LO;
-		udp_remove(b);
+		uint16_t port = connect_port(PEER_IP, 123);
+		bad += port == CFG_UDP_EPHEMERAL_HI || port < CFG_UDP_EPHEMERAL_LO;
+		lo += port == CFG_UDP_EPHEMERAL_LO;
 	}
 	CHECK_EQ(bad, 0);
-	CHECK(wrapped > 0);
+	CHECK(lo > 0);
+	/* without a peer (bind with port 0): a fresh draw each, not a count */
+	int steps = 0;
+	uint16_t prev = 0;
+	for (int i = 0; i < 64; i++) {
+		b = udp_new();
+		CHECK_EQ(udp_bind(b, 0, 0), NET_OK);
+		CHECK(b->local_port >= CFG_UDP_EPHEMERAL_LO && b->local_port != CFG_UDP_EPHEMERAL_HI);
+		steps += b->local_port == eph_after(prev);
+		prev = b->local_port;
+		udp_remove(b);
+	}
+	CHECK(steps < 8);
 	/* a full table: udp_new says so */
 	int n = 1;
 	while (udp_new())
@@ -606,22 +753,470 @@ static void test_udp_ephemeral(void)
 	h_idle();
 }
 
-static void test_udp_bind_conflicts(void)
+/* Another boot (net_init after net_seed, as main.c does), another key
+ * and start: never the same sequence twice. */
+static void test_udp_ephemeral_reboot(void)
+{
+	uint16_t seq[3][8];
+	for (int boot = 0; boot < 3; boot++) {
+		fresh();
+		if (boot == 2)
+			net_seed("other board", 11);
+		for (int i = 0; i < 8; i++)
+			seq[boot][i] = connect_port(PEER_IP, 53);
+		h_idle();
+	}
+	CHECK(memcmp(seq[0], seq[1], sizeof seq[0]) != 0);
+	CHECK(memcmp(seq[1], seq[2], sizeof seq[0]) != 0);
+	CHECK(memcmp(seq[0], seq[2], sizeof seq[0]) != 0);
+}
+
+/* ---- ICMP errors to the socket ---- */
+
+static uint8_t quote[64]; /* what a router quotes, and zeros after */
+
+/* The quote: our datagram qsrc:sport -> qdst:dport, as a router keeps it. */
+static void make_quote(uint32_t qsrc, uint32_t qdst, uint16_t sport, uint16_t dport)
+{
+	memset(quote, 0, sizeof quote);
+	h_ip(quote, qsrc, qdst, IPPROTO_UDP, IP_HLEN + UDP_HLEN + 100, 77, 0);
+	quote[IP_TTL] = 1;
+	put16(quote + IP_HLEN + UDP_SPORT, sport);
+	put16(quote + IP_HLEN + UDP_DPORT, dport);
+	put16(quote + IP_HLEN + UDP_LEN, UDP_HLEN + 100);
+	put16(quote + IP_HLEN + UDP_CSUM, 0x1234);
+}
+
+/* An ICMP error from PEER to us carrying qlen bytes of the quote. */
+static size_t icmp_err_frame(uint8_t *fr, uint8_t type, uint8_t code, uint16_t mtu, unsigned qlen)
+{
+	size_t o = h_eth(fr, H_MAC, PEER_MAC, ETHTYPE_IP);
+	o += h_ip(fr + o, PEER_IP, H_IP, IPPROTO_ICMP, (uint16_t)(IP_HLEN + ICMP_HLEN + qlen), 9, 0);
+	uint8_t *m = fr + o;
+	memset(m, 0, ICMP_HLEN);
+	m[ICMP_TYPE] = type;
+	m[ICMP_CODE] = code;
+	put16(m + 6, mtu);
+	memcpy(m + ICMP_HLEN, quote, qlen);
+	put16(m + ICMP_CSUM, csum_finish(csum_add(0, m, ICMP_HLEN + qlen)));
+	return o + ICMP_HLEN + qlen;
+}
+
+static struct {
+	int calls, remove;
+	struct udp_pcb *pcb;
+	uint8_t type, code;
+	uint32_t dst;
+	uint16_t dport, pmtu;
+} er;
+
+static void on_err(struct udp_pcb *pcb, uint8_t type, uint8_t code, uint32_t dst, uint16_t dport,
+		   void *arg)
+{
+	CHECK(arg == &er);
+	er.calls++;
+	er.pcb = pcb;
+	er.type = type;
+	er.code = code;
+	er.dst = dst;
+	er.dport = dport;
+	er.pmtu = pcb->pmtu;
+	if (er.remove)
+		udp_remove(pcb);
+}
+
+#define QLEN (IP_HLEN + UDP_HLEN)
+
+/* Errors that quote a datagram the PCB could have sent reach it: by
+ * callback, or kept for udp_error (which clears it); the kind tells
+ * refused, unreachable, message size (with the next-hop MTU). */
+static void test_udp_icmp_error_delivered(void)
+{
+	fresh();
+	memset(&er, 0, sizeof er);
+	struct udp_pcb *conn = udp_new(), *poll = udp_new();
+	CHECK_EQ(udp_connect(conn, PEER_IP, 5000), NET_OK);
+	CHECK_EQ(udp_err(conn, on_err, &er), NET_OK);
+	CHECK_EQ(udp_bind(poll, H_IP, 6000), NET_OK);
+	uint16_t cport = conn->local_port;
+
+	make_quote(H_IP, PEER_IP, cport, 5000);
+	h_inject(f, icmp_err_frame(f, ICMP_UNREACH, ICMP_UNREACH_PORT, 0, QLEN));
+	CHECK_EQ(er.calls, 1);
+	CHECK(er.pcb == conn);
+	CHECK_EQ(er.type, ICMP_UNREACH);
+	CHECK_EQ(er.code, ICMP_UNREACH_PORT);
+	CHECK_EQ(er.dst, PEER_IP);
+	CHECK_EQ(er.dport, 5000);
+	CHECK_EQ(udp_error(conn), 0); /* a callback takes it: nothing kept */
+	/* time exceeded, with a longer quote (IP options in it) */
+	memmove(quote + IP_HLEN + 4, quote + IP_HLEN, UDP_HLEN);
+	memset(quote + IP_HLEN, 1, 4);
+	quote[IP_VHL] = 0x46;
+	h_inject(f, icmp_err_frame(f, ICMP_TIMXCEED, 0, 0, QLEN + 4));
+	CHECK_EQ(er.calls, 2);
+	CHECK_EQ(er.type, ICMP_TIMXCEED);
+	CHECK_EQ(er.dport, 5000);
+
+	/* the polling PCB: kept, the latest wins, cleared when read */
+	make_quote(H_IP, 0x08080808u, 6000, 53);
+	h_inject(f, icmp_err_frame(f, ICMP_UNREACH, ICMP_UNREACH_HOST, 0, QLEN));
+	CHECK_EQ(udp_error(poll), NET_ERR_UNREACH);
+	CHECK_EQ(udp_error(poll), 0);
+	h_inject(f, icmp_err_frame(f, ICMP_UNREACH, ICMP_UNREACH_NET, 0, QLEN));
+	h_inject(f, icmp_err_frame(f, ICMP_UNREACH, ICMP_UNREACH_PORT, 0, QLEN));
+	CHECK_EQ(udp_error(poll), NET_ERR_REFUSED);
+	h_inject(f, icmp_err_frame(f, ICMP_UNREACH, ICMP_UNREACH_NEEDFRAG, 1280, QLEN + 8));
+	CHECK_EQ(udp_error(poll), NET_ERR_MSGSIZE);
+	CHECK_EQ(poll->pmtu, 1280);
+	h_inject(f, icmp_err_frame(f, ICMP_UNREACH, ICMP_UNREACH_NEEDFRAG, 20, QLEN));
+	CHECK_EQ(udp_error(poll), NET_ERR_MSGSIZE);
+	CHECK_EQ(poll->pmtu, 0); /* below 68: the router did not say */
+	h_inject(f, icmp_err_frame(f, ICMP_PARAMPROB, 0, 0, QLEN));
+	CHECK_EQ(udp_error(poll), NET_ERR_UNREACH);
+	CHECK_EQ(er.calls, 2);
+	CHECK_EQ(h_stat("icmp", "err_delivered"), 8);
+	CHECK_EQ(h_stat("icmp", "drop_err_nomatch") + h_stat("icmp", "drop_err_quote"), 0);
+
+	/* fragmentation needed to the callback: the MTU is in pcb->pmtu */
+	make_quote(H_IP, PEER_IP, cport, 5000);
+	h_inject(f, icmp_err_frame(f, ICMP_UNREACH, ICMP_UNREACH_NEEDFRAG, 576, QLEN));
+	CHECK_EQ(er.calls, 3);
+	CHECK_EQ(er.pmtu, 576);
+	/* the callback may remove its PCB */
+	er.remove = 1;
+	h_inject(f, icmp_err_frame(f, ICMP_UNREACH, ICMP_UNREACH_PORT, 0, QLEN));
+	CHECK_EQ(er.calls, 4);
+	CHECK(!conn->used);
+	/* and then it is nobody's */
+	h_inject(f, icmp_err_frame(f, ICMP_UNREACH, ICMP_UNREACH_PORT, 0, QLEN));
+	CHECK_EQ(er.calls, 4);
+	CHECK_EQ(h_stat("icmp", "drop_err_nomatch"), 1);
+	CHECK_EQ(h_nsent, 0); /* no error about an error */
+	udp_remove(poll);
+	h_idle();
+}
+
+/* Blind injection does nothing: every error whose quote is not a
+ * datagram a live PCB could have sent is dropped and counted, and no
+ * PCB hears of it. */
+static void test_udp_icmp_error_blind(void)
+{
+	fresh();
+	memset(&er, 0, sizeof er);
+	struct udp_pcb *conn = udp_new(), *poll = udp_new(), *unbound = udp_new();
+	CHECK_EQ(udp_connect(conn, PEER_IP, 5000), NET_OK);
+	CHECK_EQ(udp_err(conn, on_err, &er), NET_OK);
+	CHECK_EQ(udp_err(unbound, on_err, &er), NET_OK);
+	CHECK_EQ(udp_bind(poll, 0, 6000), NET_OK);
+	uint16_t cport = conn->local_port;
+	uint32_t nomatch = 0, bad = 0;
+
+	/* the connected PCB: another peer's address or port */
+	make_quote(H_IP, PEER_IP, cport, 5001);
+	h_inject(f, icmp_err_frame(f, ICMP_UNREACH, ICMP_UNREACH_PORT, 0, QLEN));
+	make_quote(H_IP, 0x0a000203u, cport, 5000);
+	h_inject(f, icmp_err_frame(f, ICMP_UNREACH, ICMP_UNREACH_PORT, 0, QLEN));
+	/* a port nobody has, port 0 (the unbound PCB's) */
+	make_quote(H_IP, PEER_IP, 6001, 5000);
+	h_inject(f, icmp_err_frame(f, ICMP_UNREACH, ICMP_UNREACH_PORT, 0, QLEN));
+	make_quote(H_IP, PEER_IP, 0, 5000);
+	h_inject(f, icmp_err_frame(f, ICMP_UNREACH, ICMP_UNREACH_PORT, 0, QLEN));
+	nomatch += 4;
+	CHECK_EQ(h_stat("icmp", "drop_err_nomatch"), nomatch);
+
+	/* malformed or foreign quotes, each otherwise one poll would take */
+	make_quote(0x0a000203u, PEER_IP, 6000, 53); /* not from us */
+	h_inject(f, icmp_err_frame(f, ICMP_UNREACH, ICMP_UNREACH_PORT, 0, QLEN));
+	bad++;
+	for (unsigned qlen = 0; qlen < QLEN; qlen += 3) { /* cut short */
+		make_quote(H_IP, PEER_IP, 6000, 53);
+		h_inject(f, icmp_err_frame(f, ICMP_UNREACH, ICMP_UNREACH_PORT, 0, qlen));
+		bad++;
+	}
+	make_quote(H_IP, PEER_IP, 6000, 53);
+	quote[IP_PROTO] = 6; /* TCP */
+	h_inject(f, icmp_err_frame(f, ICMP_UNREACH, ICMP_UNREACH_PORT, 0, QLEN));
+	make_quote(H_IP, PEER_IP, 6000, 53);
+	put16(quote + IP_FRAG, 100); /* a later fragment: no ports in it */
+	h_inject(f, icmp_err_frame(f, ICMP_UNREACH, ICMP_UNREACH_PORT, 0, QLEN));
+	make_quote(H_IP, PEER_IP, 6000, 53);
+	quote[IP_VHL] = 0x44; /* header length below 20 */
+	h_inject(f, icmp_err_frame(f, ICMP_UNREACH, ICMP_UNREACH_PORT, 0, QLEN));
+	make_quote(H_IP, PEER_IP, 6000, 53);
+	quote[IP_VHL] = 0x4f; /* 60 bytes of header: beyond the quote */
+	h_inject(f, icmp_err_frame(f, ICMP_UNREACH, ICMP_UNREACH_PORT, 0, QLEN));
+	make_quote(H_IP, PEER_IP, 6000, 53);
+	quote[IP_VHL] = 0x65; /* not IPv4 */
+	h_inject(f, icmp_err_frame(f, ICMP_UNREACH, ICMP_UNREACH_PORT, 0, QLEN));
+	bad += 5;
+	/* a good quote, but the error came to a broadcast address */
+	make_quote(H_IP, PEER_IP, 6000, 53);
+	size_t n = icmp_err_frame(f, ICMP_UNREACH, ICMP_UNREACH_PORT, 0, QLEN);
+	put32(f + ETH_HLEN + IP_DST, 0x0a0002ffu);
+	fix_ip(f + ETH_HLEN);
+	h_inject(f, n);
+	bad++;
+	CHECK_EQ(h_stat("icmp", "drop_err_quote"), bad);
+	CHECK_EQ(h_stat("icmp", "drop_err_nomatch"), nomatch);
+	CHECK_EQ(h_stat("icmp", "err_delivered"), 0);
+	CHECK_EQ(er.calls, 0);
+	CHECK_EQ(udp_error(poll), 0);
+	CHECK_EQ(udp_error(conn), 0);
+	CHECK_EQ(h_nsent, 0);
+	/* and the same error, quoting what poll sent, is told */
+	h_inject(f, icmp_err_frame(f, ICMP_UNREACH, ICMP_UNREACH_PORT, 0, QLEN));
+	CHECK_EQ(udp_error(poll), NET_ERR_REFUSED);
+	udp_remove(conn);
+	udp_remove(poll);
+	udp_remove(unbound);
+	h_idle();
+}
+
+/* ---- broadcasts ---- */
+
+static size_t bcast_frame(uint32_t dst, uint16_t dport)
+{
+	size_t n = h_udp_frame(f, 1234, dport, pay, 10);
+	memcpy(f, H_BCAST, 6);
+	put32(f + ETH_HLEN + IP_DST, dst);
+	fix_ip(f + ETH_HLEN);
+	fix_udp(f);
+	return n;
+}
+
+/* Received: a PCB bound to our address hears the limited and the subnet
+ * broadcast, as a wildcard one does (which comes first); a connected one
+ * only from its peer; one bound to a group does not. */
+static void test_udp_bcast_receive(void)
+{
+	fresh();
+	h_learn_peer();
+	struct udp_pcb *ours = listen_on(H_IP, 5000, 0), *group = listen_on(0xe00000fbu, 5001, 0);
+	h_inject(f, bcast_frame(0xffffffffu, 5000));
+	CHECK_EQ(rx.calls, 1);
+	CHECK(rx.pcb == ours);
+	CHECK(rx.flags & PKT_F_BCAST);
+	h_inject(f, bcast_frame(0x0a0002ffu, 5000));
+	CHECK_EQ(rx.calls, 2);
+	h_inject(f, bcast_frame(0xffffffffu, 5001));
+	CHECK_EQ(rx.calls, 2);
+	CHECK_EQ(h_stat("udp", "drop_no_port"), 1);
+	/* a wildcard PCB on the port comes first */
+	struct udp_pcb *any = udp_new();
+	CHECK_EQ(udp_set_reuse(any, 1), NET_OK);
+	CHECK_EQ(udp_set_reuse(ours, 1), NET_OK);
+	CHECK_EQ(udp_bind(ours, H_IP, 5000), NET_OK);
+	CHECK_EQ(udp_bind(any, 0, 5000), NET_OK);
+	udp_recv(any, on_recv, NULL);
+	h_inject(f, bcast_frame(0x0a0002ffu, 5000));
+	CHECK(rx.pcb == any);
+	udp_remove(any);
+	/* connected to another peer: not from this one */
+	CHECK_EQ(udp_connect(ours, 0x0a000203u, 1234), NET_OK);
+	h_inject(f, bcast_frame(0x0a0002ffu, 5000));
+	CHECK_EQ(rx.calls, 3);
+	CHECK_EQ(h_stat("udp", "drop_no_port"), 2);
+	CHECK_EQ(udp_connect(ours, PEER_IP, 1234), NET_OK);
+	h_inject(f, bcast_frame(0x0a0002ffu, 5000));
+	CHECK_EQ(rx.calls, 4);
+	CHECK(rx.pcb == ours);
+	CHECK_EQ(udp_disconnect(ours), NET_OK);
+	/* and unicast still: ours, not the group's */
+	h_inject(f, h_udp_frame(f, 1234, 5000, pay, 4));
+	CHECK_EQ(rx.calls, 5);
+	h_inject(f, h_udp_frame(f, 1234, 5001, pay, 4));
+	CHECK_EQ(rx.calls, 5);
+	CHECK_EQ(h_nsent, 1); /* port unreachable for the last, not for the broadcast */
+	udp_remove(ours);
+	udp_remove(group);
+	h_idle();
+}
+
+/* Sent: a broadcast only from a PCB that asked (SO_BROADCAST). */
+static void test_udp_bcast_send(void)
+{
+	fresh();
+	struct udp_pcb *pcb = udp_new();
+	CHECK_EQ(udp_sendto(pcb, payload(4), 0xffffffffu, 67), NET_ERR_ACCESS);
+	CHECK_EQ(udp_sendto(pcb, payload(4), 0x0a0002ffu, 67), NET_ERR_ACCESS);
+	CHECK_EQ(h_nsent, 0);
+	CHECK_EQ(h_stat("udp", "tx_err_bcast"), 2);
+	CHECK_EQ(udp_set_broadcast(pcb, 1), NET_OK);
+	CHECK_EQ(udp_sendto(pcb, payload(4), 0xffffffffu, 67), NET_OK);
+	CHECK_EQ(udp_sendto(pcb, payload(4), 0x0a0002ffu, 67), NET_OK);
+	CHECK_EQ(h_nsent, 2);
+	for (int i = 0; i < 2; i++) {
+		CHECK(!memcmp(h_frames[i], H_BCAST, 6));
+		CHECK_EQ(get32(h_sent_ip(i) + IP_SRC), H_IP);
+		CHECK(h_udp_ok(h_sent_ip(i)));
+	}
+	CHECK_EQ(udp_set_broadcast(pcb, 0), NET_OK);
+	CHECK_EQ(udp_sendto(pcb, payload(4), 0xffffffffu, 67), NET_ERR_ACCESS);
+	CHECK_EQ(h_nsent, 2);
+	CHECK_EQ(h_stat("udp", "tx_err_bcast"), 3);
+	CHECK_EQ(h_stat("udp", "tx_err"), 3);
+	udp_remove(pcb);
+	h_idle();
+}
+
+/* ---- socket hygiene ---- */
+
+/* No datagram to 0/8, 127/8, class E or port 0; a group is fine. */
+static void test_udp_send_bad_dst(void)
+{
+	fresh();
+	h_learn_peer();
+	struct udp_pcb *pcb = udp_new();
+	static const uint32_t bad[] = {0, 0x00010203u, 0x7f000001u, 0x7fffffffu, 0xf0000001u,
+				       0xfffffffeu};
+	for (unsigned i = 0; i < sizeof bad / sizeof bad[0]; i++)
+		CHECK_EQ(udp_sendto(pcb, payload(4), bad[i], 53), NET_ERR_ARG);
+	CHECK_EQ(udp_sendto(pcb, payload(4), PEER_IP, 0), NET_ERR_ARG);
+	CHECK_EQ(h_stat("udp", "tx_err_dst"), 7);
+	CHECK_EQ(h_stat("udp", "tx_err"), 7);
+	CHECK_EQ(h_nsent, 0);
+	CHECK_EQ(pcb->local_port, 0); /* nothing was bound for them */
+	CHECK_EQ(udp_sendto(pcb, payload(4), 0xe0000001u, 53), NET_OK);
+	CHECK_EQ(udp_sendto(pcb, payload(4), PEER_IP, 53), NET_OK);
+	CHECK_EQ(h_nsent, 2);
+	udp_remove(pcb);
+	h_idle();
+}
+
+/* udp_bind: any, ours or a group; nobody else's, no broadcast. */
+static void test_udp_bind_addresses(void)
+{
+	fresh();
+	struct udp_pcb *pcb = udp_new();
+	CHECK_EQ(udp_bind(pcb, 0x0a000210u, 5000), NET_ERR_ARG);
+	CHECK_EQ(udp_bind(pcb, 0x0a0002ffu, 5000), NET_ERR_ARG);
+	CHECK_EQ(udp_bind(pcb, 0xffffffffu, 5000), NET_ERR_ARG);
+	CHECK_EQ(udp_bind(pcb, 0x7f000001u, 5000), NET_ERR_ARG);
+	CHECK_EQ(pcb->local_port, 0);
+	CHECK_EQ(udp_bind(pcb, H_IP, 5000), NET_OK);
+	CHECK_EQ(udp_bind(pcb, 0xef000001u, 5000), NET_OK);
+	CHECK_EQ(udp_bind(pcb, 0, 5000), NET_OK);
+	CHECK_EQ(pcb->local_ip, 0);
+	udp_remove(pcb);
+	h_idle();
+}
+
+/* Several PCBs on one port, all asking for it; unicast goes to the most
+ * specific, and (one buffer, for now) a broadcast to one of them. */
+static void test_udp_reuse(void)
 {
 	fresh();
 	struct udp_pcb *a = udp_new(), *b = udp_new(), *c = udp_new();
+	CHECK_EQ(udp_set_reuse(a, 1), NET_OK);
 	CHECK_EQ(udp_bind(a, 0, 5000), NET_OK);
-	CHECK_EQ(udp_bind(b, 0, 5000), NET_ERR_USE);
-	CHECK_EQ(udp_bind(b, H_IP, 5000), NET_ERR_USE);
-	CHECK_EQ(udp_bind(a, 0, 5000), NET_OK); /* itself is no conflict */
-	CHECK_EQ(udp_bind(a, H_IP, 6000), NET_OK);
-	CHECK_EQ(udp_bind(b, 0x0a000210u, 6000), NET_OK);
-	CHECK_EQ(udp_bind(c, 0, 6000), NET_ERR_USE);
-	CHECK_EQ(udp_bind(c, H_IP, 6000), NET_ERR_USE);
-	CHECK_EQ(udp_bind(c, 0, 5000), NET_OK); /* a moved away */
+	CHECK_EQ(udp_bind(b, 0, 5000), NET_ERR_USE); /* b did not ask */
+	CHECK_EQ(udp_set_reuse(b, 1), NET_OK);
+	CHECK_EQ(udp_bind(b, H_IP, 5000), NET_OK);
+	CHECK_EQ(udp_set_reuse(c, 1), NET_OK);
+	CHECK_EQ(udp_bind(c, 0, 5000), NET_OK);
+	udp_recv(a, on_recv, NULL);
+	udp_recv(b, on_recv, NULL);
+	udp_recv(c, on_recv, NULL);
+	h_inject(f, h_udp_frame(f, 1234, 5000, pay, 4));
+	CHECK(rx.pcb == b);
+	h_inject(f, bcast_frame(0xffffffffu, 5000));
+	CHECK(rx.pcb == a); /* the first wildcard one, for now the only one */
+	CHECK_EQ(rx.calls, 2);
+	udp_remove(b);
+	h_inject(f, h_udp_frame(f, 1234, 5000, pay, 4));
+	CHECK(rx.pcb == a); /* the first of the wildcard ones */
+	/* one that does not share keeps the others out, and is kept out */
+	udp_remove(a);
+	udp_remove(c);
+	a = udp_new();
+	CHECK_EQ(udp_bind(a, 0, 5000), NET_OK);
+	CHECK_EQ(udp_set_reuse(a, 1), NET_OK); /* too late for a's own bind */
+	b = udp_new();
+	CHECK_EQ(udp_set_reuse(b, 1), NET_OK);
+	CHECK_EQ(udp_bind(b, 0, 5000), NET_OK); /* both ask now */
 	udp_remove(a);
 	udp_remove(b);
-	udp_remove(c);
+	h_idle();
+}
+
+/* The receive queue's depth is the PCB's, 0..CFG_UDP_QUEUE. */
+static void test_udp_queue_depth(void)
+{
+	fresh();
+	struct udp_pcb *pcb = udp_new();
+	CHECK_EQ(udp_bind(pcb, 0, 53), NET_OK);
+	CHECK_EQ(pcb->qmax, CFG_UDP_QUEUE);
+	CHECK_EQ(udp_set_queue(pcb, CFG_UDP_QUEUE + 1), NET_ERR_ARG);
+	CHECK_EQ(udp_set_queue(pcb, 1), NET_OK);
+	h_inject(f, h_udp_frame(f, 2000, 53, pay, 5));
+	h_inject(f, h_udp_frame(f, 2001, 53, pay, 5));
+	CHECK_EQ(pcb->q.len, 1);
+	CHECK_EQ(h_stat("udp", "drop_queue_full"), 1);
+	CHECK_EQ(udp_set_queue(pcb, 0), NET_OK); /* below what is queued: nothing dropped */
+	CHECK_EQ(pcb->q.len, 1);
+	h_inject(f, h_udp_frame(f, 2002, 53, pay, 5));
+	CHECK_EQ(h_stat("udp", "drop_queue_full"), 2);
+	uint16_t port = 0;
+	struct pkt *p = udp_poll(pcb, NULL, &port);
+	CHECK(p != NULL && port == 2000);
+	if (p)
+		pkt_free(p);
+	CHECK(udp_poll(pcb, NULL, NULL) == NULL);
+	udp_remove(pcb);
+	h_idle();
+}
+
+/* A removed PCB neither sends nor receives: every call with the stale
+ * pointer fails and changes nothing (before, udp_bind re-bound it and it
+ * received again). NULL is refused the same way. */
+static void test_udp_removed_pcb(void)
+{
+	fresh();
+	h_learn_peer();
+	struct udp_pcb *pcb = listen_on(0, 5000, 0);
+	udp_remove(pcb);
+	CHECK_EQ(udp_bind(pcb, 0, 5000), NET_ERR_CLOSED);
+	CHECK_EQ(udp_recv(pcb, on_recv, NULL), NET_ERR_CLOSED);
+	h_inject(f, h_udp_frame(f, 1234, 5000, pay, 4));
+	CHECK_EQ(rx.calls, 0);
+	CHECK_EQ(h_stat("udp", "drop_no_port"), 1);
+	h_reset_sent();
+	CHECK_EQ(udp_connect(pcb, PEER_IP, 53), NET_ERR_CLOSED);
+	CHECK_EQ(udp_sendto(pcb, payload(4), PEER_IP, 53), NET_ERR_CLOSED);
+	CHECK_EQ(udp_send(pcb, payload(4)), NET_ERR_CLOSED);
+	struct pkt *p = payload(4);
+	CHECK_EQ(udp_reply(pcb, p), NET_ERR_CLOSED);
+	CHECK_EQ(udp_disconnect(pcb), NET_ERR_CLOSED);
+	CHECK_EQ(udp_err(pcb, on_err, NULL), NET_ERR_CLOSED);
+	CHECK_EQ(udp_error(pcb), NET_ERR_CLOSED);
+	CHECK_EQ(udp_set_broadcast(pcb, 1), NET_ERR_CLOSED);
+	CHECK_EQ(udp_set_reuse(pcb, 1), NET_ERR_CLOSED);
+	CHECK_EQ(udp_set_ttl(pcb, 9), NET_ERR_CLOSED);
+	CHECK_EQ(udp_set_mcast_ttl(pcb, 9), NET_ERR_CLOSED);
+	CHECK_EQ(udp_set_tos(pcb, 9), NET_ERR_CLOSED);
+	CHECK_EQ(udp_set_queue(pcb, 1), NET_ERR_CLOSED);
+	CHECK(udp_poll(pcb, NULL, NULL) == NULL);
+	udp_remove(pcb);
+	CHECK_EQ(h_nsent, 0);
+	CHECK_EQ(pcb->used, 0);
+	CHECK_EQ(pcb->local_port, 0);
+	CHECK_EQ(h_stat("udp", "bad_pcb"), 17);
+	CHECK_EQ(h_stat("udp", "tx_err"), 3);
+	CHECK_EQ(udp_bind(NULL, 0, 1), NET_ERR_CLOSED);
+	CHECK_EQ(udp_sendto(NULL, payload(4), PEER_IP, 53), NET_ERR_CLOSED);
+	/* a received datagram, its PCB removed before the reply */
+	pcb = listen_on(0, 5000, 0);
+	h_inject(f, h_udp_frame(f, 1234, 5000, pay, 4)); /* on_recv frees it */
+	udp_recv(pcb, NULL, NULL);
+	h_inject(f, h_udp_frame(f, 1234, 5000, pay, 4));
+	p = udp_poll(pcb, NULL, NULL);
+	CHECK(p != NULL);
+	udp_remove(pcb);
+	h_reset_sent();
+	if (p)
+		CHECK_EQ(udp_reply(pcb, p), NET_ERR_CLOSED);
+	CHECK_EQ(h_nsent, 0);
 	h_idle();
 }
 
@@ -643,7 +1238,18 @@ int main(void)
 	TEST(test_udp_no_unreach_bcast);
 	TEST(test_udp_bcast_reply_source);
 	TEST(test_udp_queue_poll);
-	TEST(test_udp_ephemeral);
 	TEST(test_udp_bind_conflicts);
+	TEST(test_udp_ttl_tos);
+	TEST(test_udp_ephemeral);
+	TEST(test_udp_ephemeral_reboot);
+	TEST(test_udp_icmp_error_delivered);
+	TEST(test_udp_icmp_error_blind);
+	TEST(test_udp_bcast_receive);
+	TEST(test_udp_bcast_send);
+	TEST(test_udp_send_bad_dst);
+	TEST(test_udp_bind_addresses);
+	TEST(test_udp_reuse);
+	TEST(test_udp_queue_depth);
+	TEST(test_udp_removed_pcb);
 	DONE("udp");
 }
