@@ -62,11 +62,13 @@ static void cmd_stats(void)
 	       (unsigned long)s->irqs, (unsigned long)s->notifies,
 	       (unsigned long)s->link_changes, (unsigned long)s->csum_fixed,
 	       (unsigned long)s->dev_errors);
+	/* free + rx_posted + tx_inflight + reass_held = total, when idle:
+	 * datagrams in progress hold the buffers their fragments came in */
 	printf("pool  free=%u/%u low=%lu alloc_fail=%lu bad_free=%lu bad_use=%lu rx_posted=%u "
-	       "tx_inflight=%u\n",
+	       "tx_inflight=%u reass_held=%u\n",
 	       pkt_free_count(), CFG_PKT_COUNT, (unsigned long)pkt_stats.low_water,
 	       (unsigned long)pkt_stats.alloc_fail, (unsigned long)pkt_stats.bad_free,
-	       (unsigned long)pkt_stats.bad_use, rx_posted, tx_inflight);
+	       (unsigned long)pkt_stats.bad_use, rx_posted, tx_inflight, ip_reass_held());
 	printf("loop  busy_instret=%llu wakeups=%lu passes=%lu boot_ms=%lu boot_instret=%llu\n",
 	       (unsigned long long)loop_stats.busy_instret, (unsigned long)loop_stats.wakeups,
 	       (unsigned long)loop_stats.passes, (unsigned long)loop_stats.boot_ms,

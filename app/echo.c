@@ -2,6 +2,9 @@
  * The product: UDP echo (RFC 862). Each datagram goes back from the very
  * buffer it arrived in; the stack rewrites the headers in place and keeps
  * the payload's checksum, so the payload is never read or copied here.
+ * A datagram that came in fragments (up to 65,507 bytes) arrives as a
+ * chain of their buffers (udp.h) and udp_reply sends each back as a
+ * fragment of the reply, in place: nothing here depends on its size.
  */
 #include <string.h>
 #include "config.h"

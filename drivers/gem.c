@@ -316,10 +316,11 @@ static void rx_kick(void)
 
 /* A sent buffer goes straight back to the RX ring while that has room
  * (it usually has: the frame being answered left a slot), skipping a
- * trip through the pool; a reassembly slot goes back to its owner. */
+ * trip through the pool; a chain (never sent whole: fragment output
+ * unlinks every piece) would go back whole to the pool. */
 static void recycle(struct pkt *p)
 {
-	if (rx.count < rx.size && !(p->flags & PKT_F_REASM) && pkt_own(p, PKT_RXRING) == 0)
+	if (rx.count < rx.size && !p->frag_next && pkt_own(p, PKT_RXRING) == 0)
 		rx_post(p);
 	else
 		pkt_free(p);

@@ -3,6 +3,13 @@
 #include "net/config.h"
 #include "net/netif.h"
 #include "port.h"
+#include "config.h"
+
+/* Reassembly may hold CFG_REASS_TOTAL_BUFS pool buffers for datagrams
+ * that never complete: the RX ring must still be refilled from what is
+ * left, or a flood of fragments would stop all reception. */
+_Static_assert(CFG_REASS_TOTAL_BUFS + CFG_RXQ_SIZE <= CFG_PKT_COUNT,
+	       "CFG_REASS_TOTAL_BUFS leaves the pool too few buffers for the RX ring");
 
 static struct nic *nic;
 static nic_deliver_fn input = net_input;

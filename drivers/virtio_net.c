@@ -230,7 +230,7 @@ static int tx_reclaim(void)
 		txq.last_used++;
 		txq.slot[id] = NULL;
 		txq.ids[txq.nids++] = (uint16_t)id;
-		if (vq_room(&rxq) && !(p->flags & PKT_F_REASM) && pkt_own(p, PKT_RXRING) == 0) {
+		if (vq_room(&rxq) && !p->frag_next && pkt_own(p, PKT_RXRING) == 0) {
 			rx_post(p);
 		} else {
 			pkt_free(p);

@@ -16,7 +16,9 @@
 
 /* ---- packet buffers ---- */
 #ifndef CFG_PKT_COUNT
-#define CFG_PKT_COUNT 320 /* pool buffers, shared by RX ring, TX ring and queues */
+#define CFG_PKT_COUNT 328 /* pool buffers, shared by RX ring, TX ring, reassembly and
+                             queues (RX ring 128 + reassembly 96 + 45 fragments of a
+                             64 KiB reply on the TX ring leave 59 spare) */
 #endif
 #ifndef CFG_PKT_BUFSZ
 #define CFG_PKT_BUFSZ 1536 /* NIC header room + 1514-byte frame, 64-byte multiple */
@@ -69,11 +71,23 @@
 #ifndef CFG_IP_TTL
 #define CFG_IP_TTL 64
 #endif
+/* Reassembly keeps the fragments' own pool buffers, chained in order
+ * (net/ipfrag.c): no copy, and a datagram of any size IPv4 allows
+ * (65,535 bytes; a 65,507-byte UDP payload is 45 fragments of 1480).
+ * Three limits bound what a sender can make us hold; at any of them the
+ * oldest incomplete datagram is evicted for the newcomer. */
 #ifndef CFG_REASS_SLOTS
-#define CFG_REASS_SLOTS 2
+#define CFG_REASS_SLOTS 4 /* datagrams in progress at once */
 #endif
-#ifndef CFG_REASS_MAX
-#define CFG_REASS_MAX 8192 /* largest reassembled IP payload (bytes) */
+#ifndef CFG_REASS_MAX_BUFS
+#define CFG_REASS_MAX_BUFS 48 /* buffers (fragments) one datagram may hold: 45 make
+                                 65,535 bytes of 1480-byte fragments, and a few spare */
+#endif
+#ifndef CFG_REASS_TOTAL_BUFS
+#define CFG_REASS_TOTAL_BUFS 96 /* buffers all datagrams in progress may hold together:
+                                   what the pool has beyond the NIC's RX ring (128) and
+                                   the replies in flight, so a flood of fragments never
+                                   starves the RX ring */
 #endif
 #ifndef CFG_REASS_TIMEOUT_MS
 #define CFG_REASS_TIMEOUT_MS 30000 /* RFC 1122: 15..60 s */
@@ -159,6 +173,10 @@
 #ifndef CFG_ACD_RATE_LIMIT_MS
 #define CFG_ACD_RATE_LIMIT_MS 60000 /* one attempt per this, past CFG_ACD_MAX_CONFLICTS */
 #endif
+_Static_assert(CFG_REASS_SLOTS >= 1 && CFG_REASS_MAX_BUFS >= 2 &&
+		       CFG_REASS_TOTAL_BUFS >= CFG_REASS_MAX_BUFS &&
+		       CFG_REASS_TOTAL_BUFS < CFG_PKT_COUNT,
+	       "reassembly: a datagram's buffers within the total, the total within the pool");
 _Static_assert(CFG_ACD_PROBE_MIN_MS <= CFG_ACD_PROBE_MAX_MS, "CFG_ACD_PROBE_MIN_MS > CFG_ACD_PROBE_MAX_MS");
 _Static_assert(CFG_DHCP_HOSTNAME_MAX >= 1 && CFG_DHCP_HOSTNAME_MAX <= 255, "option 12 holds 1..255 bytes");
 

@@ -63,7 +63,8 @@ void icmp_input(struct pkt *p)
 		STAT(icmp, drop_short);
 		goto drop;
 	}
-	if (csum_fold(csum_add(0, m, p->len)) != 0xffff) {
+	/* A reassembled message is a chain (pkt.h): summed over its pieces */
+	if (csum_fold(p->frag_next ? pkt_chain_sum(0, p) : csum_add(0, m, p->len)) != 0xffff) {
 		STAT(icmp, drop_csum);
 		goto drop;
 	}
@@ -76,7 +77,8 @@ void icmp_input(struct pkt *p)
 		goto drop;
 	}
 	/* Only the type changes: the checksum is patched, never recomputed,
-	 * and ip_reply turns the request's headers around in place. */
+	 * and ip_reply turns the request's headers around in place (a
+	 * chain's, fragment by fragment). */
 	uint16_t tc = get16(m + ICMP_TYPE);
 	uint16_t tc2 = (uint16_t)(ICMP_ECHOREPLY << 8 | (tc & 0xff));
 	m[ICMP_TYPE] = ICMP_ECHOREPLY;
@@ -85,7 +87,7 @@ void icmp_input(struct pkt *p)
 		/* Either zero: if every other word is 0 the message sums to +0
 		 * and needs 0xffff, which the update cannot tell. Rare: redo. */
 		put16(m + ICMP_CSUM, 0);
-		c = csum_finish(csum_add(0, m, p->len));
+		c = csum_finish(pkt_chain_sum(0, p));
 	}
 	put16(m + ICMP_CSUM, c);
 	STAT(icmp, echo_replied);

@@ -1,220 +1,176 @@
 /*
- * IPv4 reassembly (RFC 791, RFC 815, RFC 5722 spirit) and output
- * fragmentation.
+ * IPv4 reassembly (RFC 791, RFC 815, RFC 5722's rule) and output
+ * fragmentation, both without copying the payload.
  *
- * Reassembly uses CFG_REASS_SLOTS static slots. Each slot owns a buffer
- * laid out as
+ * Reassembly keeps each fragment in the pool buffer it arrived in. A
+ * datagram in progress is a list of those buffers sorted by offset,
+ * linked through frag_next; each piece's data/len is its payload, and
+ * its IP header stays in the buffer (at p->l3), where its offset is read
+ * from and where an in-place reply writes the outgoing fragment's header.
+ * Once the pieces cover [0, total) the first one becomes the head of the
+ * chain: its data moves back to its IP header, whose length and fragment
+ * fields now describe the whole datagram, and the chain goes up as one
+ * datagram (struct pkt's frag_next; pkt_chain_len, pkt_free of the head
+ * frees all of it).
  *
- *   [link headroom][first fragment's IP header][payload, CFG_REASS_MAX]
+ * Overlaps. A fragment that repeats a held one exactly (same offset,
+ * length and bytes) is a retransmission: it is dropped (ip.frag_dup)
+ * and the datagram kept. Any other overlap discards the whole datagram
+ * (reass_bad), RFC 5722's rule: trimming would let a second sender
+ * choose which bytes a datagram ends up with, and pieces that never
+ * overlap are what lets each one be sent back as a fragment of its own.
  *
- * The payload starts at a fixed place (room for the longest header before
- * it), so a fragment can be stored before the first one tells us how long
- * the header is; the header is then written just in front of the payload.
- * The link headroom lets the completed datagram be answered in place, like
- * any received pool buffer.
- *
- * Received bytes are tracked in a bitmap of 8-byte blocks. Every fragment
- * starts on a block boundary and every fragment but the last ends on one,
- * so a set block is always fully stored, except the final block, which the
- * last fragment writes up to the datagram's end. The checks in fits()
- * keep that true, which is what lets overlaps be compared byte for byte.
- *
- * When every slot is in use a new datagram is refused rather than evicting
- * an older one: a datagram in progress is never destroyed by a newcomer,
- * so concurrent datagrams degrade to "some complete" instead of thrashing
- * into "none complete". Stale slots (a fragment lost) come back after
- * CFG_REASS_TIMEOUT_MS, counted from the first fragment's arrival.
+ * Limits (net/config.h): CFG_REASS_SLOTS datagrams in progress,
+ * CFG_REASS_MAX_BUFS buffers per datagram (beyond that it is discarded:
+ * reass_toobig), CFG_REASS_TOTAL_BUFS buffers held by all of them, which
+ * leaves the pool enough for the NIC's RX ring whatever arrives. When a
+ * newcomer finds no free slot, or the budget spent, the oldest
+ * incomplete datagram is evicted (reass_evict): a sender that leaves two
+ * fragments every 30 s then costs others nothing but its own slot's age,
+ * where refusing newcomers (as the 8 KiB copy slots did) would deny
+ * reassembly to everyone for the whole timeout. A datagram in progress
+ * times out CFG_REASS_TIMEOUT_MS after its first fragment (any offset).
  */
 #include "net.h"
 
-/* Room for the longest IPv4 header (IHL 15). */
-#define REASS_HMAX 60
-/* Where the IP header may start at the earliest: NIC header + Ethernet. */
-#define REASS_LINK (CFG_PKT_LINK_OFF + ETH_HLEN)
-#define REASS_PAYLOAD (REASS_LINK + REASS_HMAX)
-#define REASS_BUFSZ (REASS_PAYLOAD + CFG_REASS_MAX)
-#define REASS_BLOCKS (CFG_REASS_MAX / 8)
-
-_Static_assert(CFG_REASS_MAX % 8 == 0, "CFG_REASS_MAX must be a multiple of 8");
-/* Also keeps every reassembled datagram within IPv4's 65535 bytes. */
-_Static_assert(REASS_BUFSZ <= 65535, "reassembly buffer must fit pkt.cap");
-
-enum { R_FREE, R_BUSY, R_DONE };
+_Static_assert(CFG_REASS_MAX_BUFS <= 65535 && CFG_REASS_TOTAL_BUFS <= 65535,
+	       "reassembly buffer counts are 16-bit");
 
 struct reass {
-	uint8_t state;
+	uint8_t used;
 	uint8_t proto;
-	uint8_t hlen;    /* first fragment's header length; 0 until it arrives */
 	uint8_t bcast;   /* PKT_F_BCAST if any fragment came to a broadcast */
 	uint16_t id;
+	uint16_t nbufs;  /* pieces held */
 	uint32_t src, dst;
 	uint32_t born;   /* net_now() when the first fragment (any offset) came */
-	uint16_t total;  /* payload length, from the last fragment; 0 = not yet */
-	uint16_t hi;     /* highest payload end stored so far */
-	uint16_t nblk;   /* blocks set in map */
-	uint8_t map[(REASS_BLOCKS + 7) / 8];
-	struct pkt pkt;  /* handed out when complete */
+	uint32_t seq;    /* order of arrival, for eviction: under a flood many
+	                    datagrams start within the same millisecond */
+	uint32_t total;  /* payload length, from the last fragment; 0 = not yet */
+	uint32_t got;    /* payload bytes held (pieces never overlap) */
+	uint32_t hi;     /* highest payload end held */
+	struct pkt *first; /* pieces, by offset */
 };
 
 static struct reass slots[CFG_REASS_SLOTS];
-static uint8_t slot_buf[CFG_REASS_SLOTS][REASS_BUFSZ] __attribute__((aligned(64)));
+static unsigned held; /* buffers held by every slot together */
+static uint32_t seq;  /* datagrams started */
 
-static uint8_t *payload(struct reass *r)
+/* The fragment offset of a held piece, from its own IP header. */
+static unsigned poff(const struct pkt *q)
 {
-	return slot_buf[r - slots] + REASS_PAYLOAD;
+	return (get16(q->head + q->l3 + IP_FRAG) & IP_OFFMASK) * 8u;
 }
 
-static void slot_free(struct reass *r)
+static void slot_clear(struct reass *r)
 {
-	r->state = R_FREE;
-	r->hlen = 0;
-	r->total = 0;
-	r->hi = 0;
-	r->nblk = 0;
-	r->bcast = 0;
-	memset(r->map, 0, sizeof r->map);
-	r->pkt.owner = PKT_FREE;
+	*r = (struct reass){0};
 }
-
-static void reass_release(struct pkt *p);
 
 void ip_reass_init(void)
 {
+	/* net_init after a pool reset: whatever the slots pointed to is
+	 * the pool's again, so they are forgotten, not freed. */
 	for (int i = 0; i < CFG_REASS_SLOTS; i++)
-		slot_free(&slots[i]);
-	pkt_set_foreign_free(reass_release);
+		slot_clear(&slots[i]);
+	held = 0;
 }
 
-/* Only slots still collecting match: a late duplicate of a datagram that
- * is already complete starts a new slot (and times out) instead of
- * touching a buffer someone else now owns. */
+/* Give a datagram in progress up, its buffers back to the pool. */
+static void discard(struct reass *r)
+{
+	held -= r->nbufs;
+	pkt_free(r->first); /* the whole list */
+	slot_clear(r);
+}
+
+/* The oldest datagram in progress other than keep, or NULL. */
+static struct reass *oldest(const struct reass *keep)
+{
+	struct reass *o = NULL;
+	for (int i = 0; i < CFG_REASS_SLOTS; i++) {
+		struct reass *r = &slots[i];
+		if (r->used && r != keep && (!o || seq - r->seq > seq - o->seq))
+			o = r;
+	}
+	return o;
+}
+
+static void evict(struct reass *r)
+{
+	STAT(ip, reass_evict);
+	discard(r);
+}
+
+/* Only slots still collecting exist: a late duplicate of a datagram that
+ * is already complete starts a new one (and times out). */
 static struct reass *lookup(const uint8_t *h)
 {
 	for (int i = 0; i < CFG_REASS_SLOTS; i++) {
 		struct reass *r = &slots[i];
-		if (r->state == R_BUSY && r->id == get16(h + IP_ID) &&
-		    r->src == get32(h + IP_SRC) && r->dst == get32(h + IP_DST) &&
-		    r->proto == h[IP_PROTO])
+		if (r->used && r->id == get16(h + IP_ID) && r->src == get32(h + IP_SRC) &&
+		    r->dst == get32(h + IP_DST) && r->proto == h[IP_PROTO])
 			return r;
 	}
 	return NULL;
 }
 
+/* A slot for a new datagram: a free one, or the oldest one's. */
 static struct reass *slot_new(const uint8_t *h)
 {
-	for (int i = 0; i < CFG_REASS_SLOTS; i++) {
-		struct reass *r = &slots[i];
-		if (r->state == R_FREE) {
-			r->state = R_BUSY;
-			r->id = get16(h + IP_ID);
-			r->src = get32(h + IP_SRC);
-			r->dst = get32(h + IP_DST);
-			r->proto = h[IP_PROTO];
-			r->born = net_now();
-			return r;
-		}
+	struct reass *r = NULL;
+	for (int i = 0; i < CFG_REASS_SLOTS && !r; i++)
+		if (!slots[i].used)
+			r = &slots[i];
+	if (!r) {
+		r = oldest(NULL);
+		evict(r);
 	}
-	return NULL;
+	r->used = 1;
+	r->id = get16(h + IP_ID);
+	r->src = get32(h + IP_SRC);
+	r->dst = get32(h + IP_DST);
+	r->proto = h[IP_PROTO];
+	r->born = net_now();
+	r->seq = ++seq;
+	return r;
 }
 
-/* Does [off, end) agree with what is known of the datagram's length? */
-static int fits(const struct reass *r, unsigned off, unsigned len, int last)
-{
-	unsigned end = off + len;
-
-	if (last)
-		return (r->total == 0 || r->total == end) && end >= r->hi;
-	return r->total == 0 || end <= r->total;
-}
-
-static int blk_isset(const struct reass *r, unsigned b)
-{
-	return r->map[b / 8] & (1u << (b % 8));
-}
-
-/* Bytes of the fragment that land on stored blocks must equal them. */
-static int same_data(struct reass *r, unsigned off, unsigned len, const uint8_t *d)
-{
-	unsigned end = off + len;
-
-	for (unsigned s = off; s < end; s += 8) {
-		unsigned e = s + 8 < end ? s + 8 : end;
-		if (blk_isset(r, s / 8) && memcmp(payload(r) + s, d + (s - off), e - s))
-			return 0;
-	}
-	return 1;
-}
-
-static void store(struct reass *r, const struct pkt *p, unsigned hl, unsigned off,
-		  unsigned len, int last)
-{
-	const uint8_t *h = p->data;
-	unsigned end = off + len;
-
-	/* Keep "broadcast" so nobody answers a broadcast in pieces. A NIC's
-	 * checksum verdict on one piece says nothing of the whole: dropped. */
-	r->bcast |= p->flags & PKT_F_BCAST;
-
-	if (off == 0 && r->hlen == 0) {
-		memcpy(payload(r) - hl, h, hl);
-		r->hlen = (uint8_t)hl;
-	}
-	/* The one copy on the receive path: fragments arrive in separate
-	 * pool buffers and the datagram must be contiguous for the layers
-	 * above. */
-	memcpy(payload(r) + off, h + hl, len);
-	for (unsigned b = off / 8; b < (end + 7) / 8; b++) {
-		if (!blk_isset(r, b)) {
-			r->map[b / 8] |= (uint8_t)(1u << (b % 8));
-			r->nblk++;
-		}
-	}
-	if (end > r->hi)
-		r->hi = (uint16_t)end;
-	if (last)
-		r->total = (uint16_t)end;
-}
-
-static int complete(const struct reass *r)
-{
-	return r->total && r->nblk == (r->total + 7) / 8;
-}
-
-/* Turn the slot into one unfragmented datagram and hand it out. */
-static struct pkt *finish(struct reass *r)
-{
-	uint8_t *h = payload(r) - r->hlen;
-	struct pkt *p = &r->pkt;
-
-	put16(h + IP_LEN, (uint16_t)(r->hlen + r->total));
-	put16(h + IP_FRAG, get16(h + IP_FRAG) & ~(IP_MF | IP_OFFMASK));
-	ip_hdr_csum(h, r->hlen);
-
-	r->state = R_DONE;
-	p->head = slot_buf[r - slots];
-	p->cap = REASS_BUFSZ;
-	p->data = h;
-	p->len = (uint16_t)(r->hlen + r->total);
-	p->l3 = (uint16_t)(h - p->head);
-	p->flags = PKT_F_REASM | r->bcast;
-	p->owner = PKT_STACK;
-	p->index = (uint16_t)(r - slots);
-	p->next = NULL;
-	STAT(ip, reass_ok);
-	return p;
-}
-
-/* Reject the fragment; with r, also the datagram it belongs to, which
- * can no longer be put together consistently. */
-static struct pkt *drop(struct pkt *p, struct reass *r)
+/* Reject the fragment; with r, also the datagram it belongs to, counted
+ * under why (reass_bad, reass_toobig). */
+static struct pkt *drop(struct pkt *p, struct reass *r, uint32_t *why)
 {
 	if (r) {
-		slot_free(r);
-		STAT(ip, reass_bad);
+		discard(r);
+		(*why)++;
 	}
 	STAT(ip, drop_frag);
 	pkt_free(p);
 	return NULL;
+}
+
+/* The pieces cover [0, total): the first becomes the chain's head, its
+ * header describing the whole datagram. The other pieces keep theirs. */
+static struct pkt *finish(struct reass *r)
+{
+	struct pkt *p = r->first;
+	uint8_t *h = p->head + p->l3;
+	unsigned hl = (unsigned)(p->data - h);
+
+	put16(h + IP_LEN, (uint16_t)(hl + r->total));
+	put16(h + IP_FRAG, get16(h + IP_FRAG) & ~(IP_MF | IP_OFFMASK));
+	ip_hdr_csum(h, hl);
+	p->data = h;
+	p->len = (uint16_t)(p->len + hl);
+	/* A NIC's checksum verdict on one piece says nothing of the whole;
+	 * "broadcast" stays, so nobody answers a broadcast in pieces. */
+	p->flags = r->bcast;
+	for (struct pkt *q = p->frag_next; q; q = q->frag_next)
+		q->flags = 0;
+	held -= r->nbufs;
+	slot_clear(r);
+	STAT(ip, reass_ok);
+	return p;
 }
 
 struct pkt *ip_reass(struct pkt *p)
@@ -223,80 +179,191 @@ struct pkt *ip_reass(struct pkt *p)
 	unsigned hl = (h[IP_VHL] & 0xf) * 4u;
 
 	/* ip_input checked the header; this only guards our own indexing. */
-	if (p->len < IP_HLEN || hl < IP_HLEN || hl > p->len)
-		return drop(p, NULL);
+	if (p->len < IP_HLEN || hl < IP_HLEN || hl > p->len || p->data != p->head + p->l3)
+		return drop(p, NULL, NULL);
 
 	uint16_t frag = get16(h + IP_FRAG);
 	unsigned off = (frag & IP_OFFMASK) * 8u;
-	unsigned len = p->len - hl;
+	unsigned len = p->len - hl, end = off + len;
 	int last = !(frag & IP_MF);
 	struct reass *r = lookup(h);
 
 	if (len == 0 || (!last && len % 8))
-		return drop(p, NULL);
-	if (off + len > CFG_REASS_MAX)
-		return drop(p, r);
-	if (!r && !(r = slot_new(h))) {
-		STAT(ip, reass_nomem);
-		return drop(p, NULL);
-	}
-	if (!fits(r, off, len, last) || !same_data(r, off, len, h + hl))
-		return drop(p, r);
+		return drop(p, NULL, NULL);
+	if (hl + end > 65535) /* IPv4's limit (the "ping of death") */
+		return drop(p, r, &net_stats.ip_reass_toobig);
+	if (r && (last ? (r->total && r->total != end) || r->hi > end
+		       : r->total && end > r->total))
+		return drop(p, r, &net_stats.ip_reass_bad); /* disagrees on the end */
 
-	store(r, p, hl, off, len, last);
-	pkt_free(p);
-	if (!complete(r)) {
+	/* Where it goes: after prev, before q. */
+	struct pkt *prev = NULL, *q = r ? r->first : NULL;
+	while (q && poff(q) < off) {
+		prev = q;
+		q = q->frag_next;
+	}
+	if (q && poff(q) == off && q->len == len && !memcmp(q->data, h + hl, len)) {
+		STAT(ip, frag_dup); /* a retransmission: the held copy stays */
+		return drop(p, NULL, NULL);
+	}
+	if ((prev && poff(prev) + prev->len > off) || (q && poff(q) < end))
+		return drop(p, r, &net_stats.ip_reass_bad);
+	if (r && r->nbufs >= CFG_REASS_MAX_BUFS)
+		return drop(p, r, &net_stats.ip_reass_toobig);
+	if (!r)
+		r = slot_new(h);
+	/* r holds fewer than CFG_REASS_MAX_BUFS <= CFG_REASS_TOTAL_BUFS, so
+	 * while the budget is spent some other datagram holds buffers. */
+	while (held >= CFG_REASS_TOTAL_BUFS)
+		evict(oldest(r));
+
+	r->bcast |= p->flags & PKT_F_BCAST;
+	pkt_pull(p, hl);
+	p->frag_next = q;
+	if (prev)
+		prev->frag_next = p;
+	else
+		r->first = p;
+	r->nbufs++;
+	held++;
+	r->got += len;
+	if (end > r->hi)
+		r->hi = end;
+	if (last)
+		r->total = end;
+	if (!r->total || r->got != r->total) {
 		STAT(ip, frag_held);
 		return NULL;
 	}
-	return finish(r);
+	return finish(r); /* no overlaps: got == total means no holes */
 }
 
 /* RFC 792/1122: tell the sender, quoting the first fragment, which is
- * still stored whole (header + at least 8 payload bytes, as a non-last
- * fragment carries 8 or more). icmp_error only reads this view. */
+ * held whole with its header (a non-last fragment carries 8 bytes or
+ * more). icmp_error only reads this view of its buffer. */
 static void time_exceeded(struct reass *r)
 {
-	uint8_t *h = payload(r) - r->hlen;
+	const struct pkt *q = r->first;
+	uint8_t *h = q->head + q->l3;
 	struct pkt v = {
 		.data = h,
-		.len = (uint16_t)(r->hlen + 8),
+		.len = (uint16_t)(q->data - h + 8),
 		.owner = PKT_STACK,
-		.head = slot_buf[r - slots],
-		.cap = REASS_BUFSZ,
-		.l3 = (uint16_t)(h - slot_buf[r - slots]),
-		.index = (uint16_t)(r - slots),
+		.head = q->head,
+		.cap = q->cap,
+		.l3 = q->l3,
+		.index = q->index,
 		.flags = r->bcast, /* RFC 1122 3.2.2: no error about a link broadcast */
 	};
 	icmp_error(&v, ICMP_TIMXCEED, ICMP_TIMXCEED_REASS);
 }
 
-/* Completed datagrams are not timed out: whoever holds one frees it. */
 void ip_reass_tick(uint32_t now)
 {
 	for (int i = 0; i < CFG_REASS_SLOTS; i++) {
 		struct reass *r = &slots[i];
-		if (r->state != R_BUSY || now - r->born < CFG_REASS_TIMEOUT_MS)
+		if (!r->used || now - r->born < CFG_REASS_TIMEOUT_MS)
 			continue;
-		if (r->hlen)
+		if (poff(r->first) == 0)
 			time_exceeded(r);
-		slot_free(r);
+		discard(r);
 		STAT(ip, reass_timeout);
 	}
 }
 
-static void reass_release(struct pkt *p)
+unsigned ip_reass_held(void)
 {
-	unsigned i = p->index;
+	return held;
+}
 
-	if (i >= CFG_REASS_SLOTS || p != &slots[i].pkt || slots[i].state != R_DONE) {
-		pkt_stats.bad_free++; /* double free, or a forged PKT_F_REASM */
-		return;
+/* ---- chains ---- */
+
+uint32_t pkt_chain_sum(uint32_t sum, const struct pkt *p)
+{
+	unsigned odd = 0;
+	for (; p; p = p->frag_next) {
+		uint32_t s = csum_fold(csum_add(0, p->data, p->len));
+		/* A piece that starts at an odd offset of the datagram has its
+		 * bytes in the other halves of the 16-bit words. */
+		if (odd)
+			s = ((s & 0xff) << 8) | (s >> 8);
+		sum = csum_fold(sum) + s;
+		odd ^= p->len & 1u;
 	}
-	slot_free(&slots[i]);
+	return sum;
+}
+
+/*
+ * Turn each piece of a received chain (p->data at the reply's transport
+ * header, in place over the request's; the other pieces' data at their
+ * payload) into an outgoing fragment where it lies: the request
+ * fragment's IP header in front of it becomes the reply fragment's
+ * (addresses swapped, one new ID, offset and MF from the pieces' lengths),
+ * its Ethernet header has its MACs swapped (eth_reply). Only where every
+ * piece can: a 20-byte header, word-aligned, right in front of its
+ * data, with an Ethernet header before it, and a fragment that fits the
+ * MTU with its payload a multiple of 8 (all but the last). Reassembled
+ * chains are so, as the fragments came in. Otherwise through ip_output,
+ * whose fragmentation takes the pieces as they are, or copies.
+ */
+static int chain_in_place(const struct pkt *p)
+{
+	if (p->flags & PKT_F_BCAST)
+		return 0;
+	for (const struct pkt *q = p; q; q = q->frag_next) {
+		const uint8_t *h = q->head + q->l3;
+		if (q->l3 < ETH_HLEN || q->data != h + IP_HLEN || h[IP_VHL] != 0x45 ||
+		    ((uintptr_t)h & 3) || !q->len || q->len + IP_HLEN > netif.mtu ||
+		    (q->frag_next && q->len % 8))
+			return 0;
+	}
+	return 1;
+}
+
+int ip_reply_chain(struct pkt *p, uint8_t proto)
+{
+	if (!chain_in_place(p)) {
+		uint32_t dst = get32(pkt_iph(p) + IP_SRC);
+		p->flags = 0; /* they described the request */
+		return ip_output(p, 0, dst, proto);
+	}
+	uint16_t id = ip_new_id();
+	unsigned off = 0;
+	int err = NET_OK;
+	STAT(ip, tx);
+	for (struct pkt *q = p, *next; q; q = next) {
+		next = q->frag_next;
+		q->frag_next = NULL;
+		uint8_t *h = q->head + q->l3;
+		unsigned n = q->len, total = IP_HLEN + n;
+		uint32_t src = get32(h + IP_SRC), dst = get32(h + IP_DST);
+		h[IP_TOS] = 0;
+		put16(h + IP_LEN, (uint16_t)total);
+		put16(h + IP_ID, id);
+		put16(h + IP_FRAG, (uint16_t)(off / 8 | (next ? IP_MF : 0)));
+		h[IP_TTL] = CFG_IP_TTL;
+		h[IP_PROTO] = proto;
+		put32(h + IP_SRC, dst);
+		put32(h + IP_DST, src);
+		ip_hdr_csum20(h);
+		q->data = h - ETH_HLEN;
+		q->len = (uint16_t)(total + ETH_HLEN);
+		q->flags = 0;
+		STAT(ip, tx_frag);
+		/* The rest would be useless to the receiver without this one. */
+		if ((err = eth_reply(q)) < 0) {
+			pkt_free(next);
+			break;
+		}
+		off += n;
+	}
+	return err;
 }
 
 /* ---- output ---- */
+
+/* Room for the longest IPv4 header (IHL 15). */
+#define REASS_HMAX 60
 
 /* Header for the second and later fragments: the options with the copy
  * flag only (RFC 791), padded to a 4-byte multiple. A malformed option
@@ -325,11 +392,28 @@ static unsigned later_header(const uint8_t *h, unsigned hl, uint8_t *out)
 	return o;
 }
 
+/* n bytes of the chain p from byte 'from' on (past p->data) to d. */
+static void chain_copy(const struct pkt *p, unsigned from, uint8_t *d, unsigned n)
+{
+	for (; p && n; p = p->frag_next) {
+		if (from >= p->len) {
+			from -= p->len;
+			continue;
+		}
+		unsigned k = p->len - from < n ? p->len - from : n;
+		memcpy(d, p->data + from, k);
+		d += k;
+		n -= k;
+		from = 0;
+	}
+}
+
 /* One fragment in a new pool buffer: header fh (fhl bytes), then n bytes
- * of payload from d. Copying is the only way: the fragments need their
- * own headers in front of each slice. */
-static struct pkt *frag_build(const uint8_t *fh, unsigned fhl, const uint8_t *d, unsigned n,
-			      uint16_t frag)
+ * of p's payload from offset off on (after the header of hl bytes). The
+ * copying path: a datagram in one buffer larger than the MTU, or a chain
+ * whose pieces cannot each be a fragment. */
+static struct pkt *frag_build(const uint8_t *fh, unsigned fhl, const struct pkt *p, unsigned hl,
+			      unsigned off, unsigned n, uint16_t frag)
 {
 	struct pkt *q = pkt_alloc(PKT_STACK);
 
@@ -339,7 +423,7 @@ static struct pkt *frag_build(const uint8_t *fh, unsigned fhl, const uint8_t *d,
 	q->len = (uint16_t)(fhl + n);
 	q->l3 = CFG_PKT_LINK_OFF + ETH_HLEN;
 	memcpy(q->data, fh, fhl);
-	memcpy(q->data + fhl, d, n);
+	chain_copy(p, hl + off, q->data + fhl, n);
 	put16(q->data + IP_LEN, q->len);
 	put16(q->data + IP_FRAG, frag);
 	ip_hdr_csum(q->data, fhl);
@@ -350,6 +434,59 @@ static int frag_fail(struct pkt *p, int err)
 {
 	STAT(ip, tx_err);
 	pkt_free(p);
+	return err;
+}
+
+/* Can each piece of the chain p (p->data at the IP header, hl bytes)
+ * go out as one fragment, its header pushed into its own headroom? */
+static int pieces_fit(const struct pkt *p, unsigned hl, unsigned later_hl, unsigned mtu)
+{
+	for (const struct pkt *q = p; q; q = q->frag_next) {
+		unsigned fhl = q == p ? hl : later_hl;
+		unsigned n = q == p ? q->len - hl : q->len;
+		if (!n || fhl + n > mtu || (q->frag_next && n % 8) ||
+		    (q != p && pkt_headroom(q) < CFG_PKT_LINK_OFF + ETH_HLEN + fhl))
+			return 0;
+	}
+	return 1;
+}
+
+/* Zero-copy: every piece becomes a fragment in its own buffer. The
+ * header templates are copied out first (h is in the head, which the
+ * first send hands away). */
+static int frag_pieces(struct pkt *p, const uint8_t *later, unsigned later_hl, uint32_t nexthop)
+{
+	uint8_t *h = p->data;
+	unsigned hl = (h[IP_VHL] & 0xf) * 4u;
+	uint16_t frag = get16(h + IP_FRAG);
+	unsigned base = (frag & IP_OFFMASK) * 8u, off = 0;
+	int err = NET_OK;
+
+	for (struct pkt *q = p, *next; q; q = next) {
+		next = q->frag_next;
+		q->frag_next = NULL;
+		uint8_t *fh = q->data;
+		unsigned fhl = hl;
+		if (q != p) {
+			fh = pkt_push(q, later_hl); /* pieces_fit checked the room */
+			memcpy(fh, later, later_hl);
+			fhl = later_hl;
+		}
+		unsigned n = q->len - fhl;
+		/* An MF already set on p is kept: p may itself be a fragment. */
+		put16(fh + IP_LEN, q->len);
+		put16(fh + IP_FRAG, (uint16_t)((frag & ~(IP_MF | IP_OFFMASK)) | ((base + off) / 8) |
+					       (next || (frag & IP_MF) ? IP_MF : 0)));
+		ip_hdr_csum(fh, fhl);
+		q->l3 = (uint16_t)(fh - q->head);
+		q->flags = 0;
+		STAT(ip, tx_frag);
+		if ((err = arp_output(q, nexthop)) < 0) {
+			pkt_free(next);
+			break;
+		}
+		off += n;
+	}
 	return err;
 }
 
@@ -370,14 +507,19 @@ int ip_frag_output(struct pkt *p, uint32_t nexthop)
 
 	if (frag & IP_DF)
 		return frag_fail(p, NET_ERR_ARG);
-	if (hl < IP_HLEN || total < hl || total > p->len || mtu < hl + 8 ||
-	    base + (total - hl) > 65535)
+	if (hl < IP_HLEN || total < hl || p->len < hl || total > pkt_chain_len(p) ||
+	    mtu < hl + 8 || base + (total - hl) > 65535)
 		return frag_fail(p, NET_ERR_ARG);
+	if (p->frag_next)
+		pkt_chain_trim(p, total);
 
 	uint8_t later[REASS_HMAX];
 	unsigned later_hl = later_header(h, hl, later);
+	if (p->frag_next && pieces_fit(p, hl, later_hl, mtu))
+		return frag_pieces(p, later, later_hl, nexthop);
+
 	unsigned plen = total - hl;
-	int err = NET_OK;
+	int err = NET_OK, chained = p->frag_next != NULL;
 
 	for (unsigned off = 0; off < plen;) {
 		const uint8_t *fh = off ? later : h;
@@ -389,13 +531,15 @@ int ip_frag_output(struct pkt *p, uint32_t nexthop)
 		/* An MF already set on p is kept: p may itself be a fragment. */
 		uint16_t f = (uint16_t)((frag & ~(IP_MF | IP_OFFMASK)) | ((base + off) / 8) |
 					(more || (frag & IP_MF) ? IP_MF : 0));
-		struct pkt *q = frag_build(fh, fhl, h + hl + off, n, f);
+		struct pkt *q = frag_build(fh, fhl, p, hl, off, n, f);
 		if (!q) {
 			STAT(ip, tx_err);
 			err = NET_ERR_MEM;
 			break;
 		}
 		STAT(ip, tx_frag);
+		if (chained)
+			STAT(ip, tx_frag_copy);
 		/* The rest would be useless to the receiver without this one. */
 		if ((err = arp_output(q, nexthop)) < 0)
 			break;

@@ -14,6 +14,11 @@ void ip_init(void)
 	ip_reass_init();
 }
 
+uint16_t ip_new_id(void)
+{
+	return ip_id++;
+}
+
 void ip_tick(uint32_t now)
 {
 	ip_reass_tick(now);
@@ -214,10 +219,13 @@ int ip_output_tx(struct pkt *p, uint32_t src, uint32_t dst, uint8_t proto, struc
 	uint8_t *h = pkt_push(p, IP_HLEN);
 	if (!h)
 		return ip_tx_fail(p, NET_ERR_ARG);
-	uint16_t total = p->len;
+	/* A chain (pkt.h) is one datagram over its pieces: always fragmented */
+	unsigned total = p->frag_next ? pkt_chain_len(p) : p->len;
+	if (total > 65535)
+		return ip_tx_fail(p, NET_ERR_ARG);
 	h[IP_VHL] = 0x45;
 	h[IP_TOS] = tx.tos;
-	put16(h + IP_LEN, total);
+	put16(h + IP_LEN, (uint16_t)total);
 	put16(h + IP_ID, ip_id++);
 	put16(h + IP_FRAG, 0);
 	put16(h + IP_TTL, (uint16_t)(tx.ttl << 8 | proto));
@@ -227,7 +235,7 @@ int ip_output_tx(struct pkt *p, uint32_t src, uint32_t dst, uint8_t proto, struc
 	p->l3 = (uint16_t)(h - p->head);
 
 	STAT(ip, tx);
-	if (total > netif.mtu)
+	if (total > netif.mtu || p->frag_next)
 		return ip_frag_output(p, nexthop);
 	return arp_output(p, nexthop);
 }
@@ -274,13 +282,16 @@ int ip_reply_in_place(struct pkt *p, uint8_t proto)
  * layers, so the reply goes to the link address the request came from
  * (its router, when the peer is off-link) without an ARP lookup, and
  * speaks from the address the request was sent to. Anything unusual
- * (options, a broadcast request, a reassembled datagram, a reply too big
- * for one frame) takes the general path through ip_output.
+ * (options, a broadcast request, a reply too big for one frame) takes
+ * the general path through ip_output; a reassembled datagram (a chain)
+ * is answered fragment by fragment (ip_reply_chain).
  */
 int ip_reply(struct pkt *p, uint8_t proto)
 {
+	if (p->frag_next)
+		return ip_reply_chain(p, proto);
 	if (!ip_can_reply(p, p->data, p->len)) {
-		p->flags &= PKT_F_REASM; /* the rest described the request */
+		p->flags = 0; /* they described the request */
 		return ip_output(p, 0, get32(pkt_iph(p) + IP_SRC), proto);
 	}
 	return ip_reply_in_place(p, proto);

@@ -85,13 +85,19 @@ static inline const uint8_t *pkt_iph(const struct pkt *p) { return p->head + p->
  * request's header, 20 bytes at a word-aligned address (as drivers
  * place it), right in front of t
  * with an Ethernet header before it; a reply that fits one frame and a
- * request that was neither a broadcast nor put together from fragments. */
+ * request that was not a broadcast. Chains are not asked about (it does
+ * not look at frag_next, to stay off the per-datagram path): ip_reply
+ * sends them to ip_reply_chain, and udp_reply never gets here with one
+ * (a chain's UDP length is more than its head's). */
 static inline int ip_can_reply(const struct pkt *p, const uint8_t *t, unsigned tlen)
 {
 	const uint8_t *h = pkt_iph(p);
 	return p->l3 >= ETH_HLEN && t == h + IP_HLEN && h[IP_VHL] == 0x45 && !((uintptr_t)h & 3) &&
-	       tlen + IP_HLEN <= netif.mtu && !(p->flags & (PKT_F_BCAST | PKT_F_REASM));
+	       tlen + IP_HLEN <= netif.mtu && !(p->flags & PKT_F_BCAST);
 }
+/* A new IP identification (ipfrag.c's in-place replies use one for all
+ * the fragments of a datagram). */
+uint16_t ip_new_id(void);
 void ip_tick(uint32_t now);               /* reassembly timeouts */
 /* Set the checksum of the IPv4 header at h (hlen bytes): the one header
  * checksum routine. The common 20-byte header at a 4-byte aligned address
@@ -119,15 +125,27 @@ static inline void ip_hdr_csum(uint8_t *h, unsigned hlen)
 
 /* ipfrag.c: reassembly and output fragmentation. */
 void ip_reass_init(void);
-/* A fragment (p->data at its IP header, header already validated). Returns
- * the whole datagram (p->data at its IP header, fragment fields cleared)
- * when this fragment completes it, otherwise NULL (the fragment was held
- * or dropped and counted). Takes ownership of p. */
+/* A fragment (p->data at its IP header, p->l3 set, header already
+ * validated). Returns the whole datagram when this fragment completes
+ * it, otherwise NULL (the fragment was held or dropped and counted).
+ * The datagram is a chain of the fragments' buffers (pkt.h, frag_next):
+ * the head's data at its IP header (length and fragment fields now the
+ * whole datagram's) and its first payload bytes, every further piece's
+ * data/len the payload bytes it adds. Takes ownership of p. */
 struct pkt *ip_reass(struct pkt *p);
 void ip_reass_tick(uint32_t now);
-/* Send p (p->data at a complete IP header, total length > MTU) as
- * fragments. Takes ownership. */
+unsigned ip_reass_held(void); /* buffers the datagrams in progress hold */
+/* Send p (p->data at a complete IP header, total length > MTU, or a
+ * chain) as fragments: each piece of a chain in its own buffer when
+ * every one can be a fragment, else copied into new buffers. Takes
+ * ownership. */
 int ip_frag_output(struct pkt *p, uint32_t nexthop);
+/* ip_reply for a chain: each piece answered in place as a fragment of
+ * the reply, or the chain sent through ip_output. Takes ownership. */
+int ip_reply_chain(struct pkt *p, uint8_t proto);
+/* The unfolded sum (csum_add's) of a chain's bytes from p->data on,
+ * added to sum: pieces of odd length shift the next one's bytes. */
+uint32_t pkt_chain_sum(uint32_t sum, const struct pkt *p);
 
 /* icmp.c: p->data at the ICMP header, p->l3 set. */
 void icmp_init(void);                     /* fills the error rate-limit bucket */

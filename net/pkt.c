@@ -8,13 +8,7 @@ static uint8_t pool_mem[CFG_PKT_COUNT][CFG_PKT_BUFSZ] __attribute__((aligned(64)
 static struct pkt pool[CFG_PKT_COUNT];
 static struct pkt *free_list;
 static unsigned nfree;
-static void (*foreign_free)(struct pkt *p);
 struct pkt_stats pkt_stats;
-
-void pkt_set_foreign_free(void (*fn)(struct pkt *p))
-{
-	foreign_free = fn;
-}
 
 void pkt_pool_init(void)
 {
@@ -26,6 +20,7 @@ void pkt_pool_init(void)
 		p->index = (uint16_t)i;
 		p->owner = PKT_FREE;
 		p->next = free_list;
+		p->frag_next = NULL;
 		free_list = p;
 	}
 	nfree = CFG_PKT_COUNT;
@@ -47,6 +42,7 @@ struct pkt *pkt_alloc(enum pkt_owner owner)
 		pkt_stats.low_water = nfree;
 	pkt_stats.alloc++;
 	p->next = NULL;
+	p->frag_next = NULL;
 	p->owner = (uint8_t)owner;
 	p->flags = 0;
 	p->data = p->head + PKT_TX_HEADROOM;
@@ -61,26 +57,49 @@ static inline int from_pool(const struct pkt *p)
 	       (size_t)((const char *)p - (const char *)pool) % sizeof *p == 0;
 }
 
-void pkt_free(struct pkt *p)
+static int free_one(struct pkt *p)
 {
-	if (p->flags & PKT_F_REASM) {
-		if (foreign_free)
-			foreign_free(p);
-		else
-			pkt_stats.bad_free++;
-		return;
-	}
 #if CFG_PKT_DEBUG
 	if (!from_pool(p) || p->owner == PKT_FREE) {
 		pkt_stats.bad_free++; /* refuse: linking it twice would corrupt the list */
-		return;
+		return -1;
 	}
 #endif
+	p->frag_next = NULL;
 	p->owner = PKT_FREE;
 	p->next = free_list;
 	free_list = p;
 	nfree++;
 	pkt_stats.freed++;
+	return 0;
+}
+
+/* The piece's link is read before the piece goes back: a refused (bad)
+ * free stops the walk, as the link of a buffer that was not ours says
+ * nothing. A chain is at most one datagram's pieces (CFG_REASS_MAX_BUFS,
+ * or what an application linked), so the walk is bounded. */
+void pkt_free(struct pkt *p)
+{
+	while (p) {
+		struct pkt *n = p->frag_next;
+		if (free_one(p))
+			return;
+		p = n;
+	}
+}
+
+void pkt_chain_trim(struct pkt *p, unsigned n)
+{
+	for (; p; p = p->frag_next) {
+		if (n <= p->len) {
+			p->len = (uint16_t)n;
+			struct pkt *rest = p->frag_next;
+			p->frag_next = NULL;
+			pkt_free(rest);
+			return;
+		}
+		n -= p->len;
+	}
 }
 
 unsigned pkt_free_count(void)

@@ -26,7 +26,8 @@ enum pkt_flags {
 	PKT_F_CSUM_OK = 1 << 0, /* NIC verified L4 checksum (virtio DATA_VALID) */
 	PKT_F_PSUM = 1 << 1,    /* UDP payload as verified: its sum follows from the headers */
 	PKT_F_BCAST = 1 << 2,   /* arrived to a broadcast/multicast address */
-	PKT_F_REASM = 1 << 3,   /* buffer is a reassembly slot, not a pool buffer */
+	/* 1 << 3: free (was PKT_F_REASM, the 8 KiB reassembly slots: gone,
+	 * reassembly now chains the fragments' own pool buffers) */
 	/* The L4 checksum field holds only the pseudo-header sum; the rest is
 	 * left to the NIC (virtio NEEDS_CSUM): csum_start (from the Ethernet
 	 * header) and csum_off (from csum_start) say where. Received so, the
@@ -45,9 +46,14 @@ struct pkt {
 	uint16_t csum_start; /* with PKT_F_CSUM_PART */
 	uint8_t *head;    /* buffer start */
 	uint16_t cap;     /* buffer size */
-	uint16_t index;   /* pool slot, or reassembly slot with PKT_F_REASM */
+	uint16_t index;   /* pool slot */
 	uint16_t csum_off;   /* with PKT_F_CSUM_PART */
 	struct pkt *next; /* free list / queue link */
+	/* The next piece of the same datagram (a chain; NULL: the last, or
+	 * a datagram in one buffer). Apart from next, so a chain can sit on
+	 * a queue whole. The head carries the headers and the first bytes,
+	 * each further piece's data/len the bytes it adds, in order. */
+	struct pkt *frag_next;
 };
 
 struct pkt_stats {
@@ -63,6 +69,8 @@ extern struct pkt_stats pkt_stats;
 
 void pkt_pool_init(void);
 struct pkt *pkt_alloc(enum pkt_owner owner); /* data at the transport headroom, len 0 */
+/* Frees p and every piece chained behind it (frag_next): a chain is one
+ * datagram with one owner, so no drop path can leak its tail. */
 void pkt_free(struct pkt *p);
 unsigned pkt_free_count(void);
 
@@ -114,11 +122,26 @@ static inline void pkt_reset_link(struct pkt *p)
 	p->data = p->head + CFG_PKT_LINK_OFF;
 	p->len = 0;
 	p->flags = 0;
+	p->frag_next = NULL;
 }
 
-/* A buffer that is not the pool's (PKT_F_REASM: a reassembly slot) goes
- * back through the hook its owner registered when pkt_free meets it. */
-void pkt_set_foreign_free(void (*fn)(struct pkt *p));
+/* Bytes of the datagram from p->data on, over every piece of its chain:
+ * applications read a chain as
+ *   for (const struct pkt *q = p; q; q = q->frag_next)
+ *       use(q->data, q->len);
+ */
+static inline unsigned pkt_chain_len(const struct pkt *p)
+{
+	unsigned n = 0;
+	for (; p; p = p->frag_next)
+		n += p->len;
+	return n;
+}
+
+/* Shorten the chain p to n bytes (n <= pkt_chain_len(p)): the piece
+ * holding byte n - 1 ends there, the pieces behind it are freed (all of
+ * them but the head when n <= p->len). */
+void pkt_chain_trim(struct pkt *p, unsigned n);
 
 /* A FIFO of buffers linked through p->next (OpenBSD's mbuf_list): the
  * one queue type of the stack (ARP's held packets, a PCB's datagrams). */

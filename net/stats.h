@@ -46,7 +46,7 @@
 	\
 	X(ip, rx, IN) \
 	X(ip, delivered, OK)          /* to ICMP or UDP (a completing fragment counts here) */ \
-	X(ip, frag_held, OK)          /* fragment stored in a reassembly slot */ \
+	X(ip, frag_held, OK)          /* fragment's buffer chained into a datagram in progress */ \
 	X(ip, drop_short, DROP)       /* truncated header or total length > frame */ \
 	X(ip, drop_version, DROP) \
 	X(ip, drop_hlen, DROP)        /* IHL < 5 or beyond the datagram */ \
@@ -54,13 +54,20 @@
 	X(ip, drop_src, DROP)         /* source is broadcast/multicast/loopback */ \
 	X(ip, drop_not_ours, DROP)    /* we do not forward */ \
 	X(ip, drop_proto, DROP)       /* no such transport (protocol unreachable sent) */ \
-	X(ip, drop_frag, DROP)        /* bad fragment: overlap with different data, too big, no slot */ \
+	X(ip, drop_frag, DROP)        /* fragment not kept: bad, overlapping, duplicate, too big */ \
 	X(ip, reass_ok, INFO) \
 	X(ip, reass_timeout, INFO) \
-	X(ip, reass_nomem, INFO)      /* no free slot / fragment table full */ \
-	X(ip, reass_bad, INFO)        /* datagram in progress discarded: fragments disagree */ \
+	X(ip, reass_evict, INFO)      /* oldest datagram in progress evicted: slots or the \
+	                                 buffer budget (CFG_REASS_TOTAL_BUFS) ran out */ \
+	X(ip, reass_toobig, INFO)     /* datagram in progress discarded: more than \
+	                                 CFG_REASS_MAX_BUFS pieces, or beyond 65,535 bytes */ \
+	X(ip, reass_bad, INFO)        /* datagram in progress discarded: fragments overlap \
+	                                 or disagree on its end (RFC 5722's rule) */ \
+	X(ip, frag_dup, INFO)         /* exact duplicate of a held fragment (in drop_frag) */ \
 	X(ip, tx, INFO) \
 	X(ip, tx_frag, INFO)          /* fragments sent */ \
+	X(ip, tx_frag_copy, INFO)     /* of those, built by copying: the datagram's pieces \
+	                                 were not 8-byte multiples that fit the MTU */ \
 	X(ip, tx_err, INFO)           /* no route / no buffer / too big */ \
 	\
 	X(icmp, rx, IN) \

@@ -178,10 +178,42 @@ static OUT_OF_LINE void udp_drop_csum(struct pkt *p)
 	pkt_free(p);
 }
 
+/*
+ * A reassembled datagram: a chain (pkt.h) whose head holds the UDP header
+ * (the first fragment carries 8 bytes or more). The same checks over the
+ * pieces; the checksum is one pass over them (a NIC's verdict on a
+ * fragment says nothing of the datagram: ipfrag.c cleared it). Delivered
+ * as a chain: the application walks frag_next (udp.h).
+ */
+static OUT_OF_LINE void udp_input_chain(struct pkt *p)
+{
+	const uint8_t *u = p->data, *ih = pkt_iph(p);
+	unsigned have = pkt_chain_len(p);
+	unsigned ulen = p->len >= UDP_HLEN ? get16(u + UDP_LEN) : 0;
+	if (ulen < UDP_HLEN || ulen > have) {
+		udp_drop_short(p);
+		return;
+	}
+	pkt_chain_trim(p, ulen); /* bytes after it are not part of the datagram */
+	if (ld16(u + UDP_CSUM)) {
+		uint32_t pseudo = csum_pseudo(get32(ih + IP_SRC), get32(ih + IP_DST), IPPROTO_UDP,
+					      (uint16_t)ulen);
+		if (csum_fold(pkt_chain_sum(pseudo, p)) != 0xffff) {
+			udp_drop_csum(p);
+			return;
+		}
+	}
+	udp_deliver(p);
+}
+
 void udp_input(struct pkt *p)
 {
 	const uint8_t *u = p->data;
 	STAT(udp, rx);
+	if (p->frag_next) {
+		udp_input_chain(p);
+		return;
+	}
 	unsigned ulen = p->len >= UDP_HLEN ? get16(u + UDP_LEN) : 0;
 	if (ulen < UDP_HLEN || ulen > p->len) {
 		udp_drop_short(p);
@@ -254,6 +286,25 @@ static int udp_send_check(const struct udp_pcb *pcb, uint32_t dst_ip, uint16_t d
 	return NET_OK;
 }
 
+static uint16_t psum_from_header(const uint8_t *ih, const uint8_t *u)
+{
+	uint16_t ulen = get16(u + UDP_LEN);
+	return (uint16_t)~csum_fold(csum_pseudo(get32(ih + IP_SRC), get32(ih + IP_DST), IPPROTO_UDP,
+						ulen) +
+				    get16(u + UDP_SPORT) + get16(u + UDP_DPORT) + ulen +
+				    get16(u + UDP_CSUM));
+}
+
+/* udp_payload_sum of a chain: the same rule over all its pieces. */
+static OUT_OF_LINE uint16_t udp_chain_sum(const struct pkt *p)
+{
+	const uint8_t *u = p->data - UDP_HLEN, *ih = pkt_iph(p);
+	if ((p->flags & PKT_F_PSUM) && p->l3 && u == ih + (ih[IP_VHL] & 0xf) * 4u &&
+	    get16(u + UDP_LEN) == pkt_chain_len(p) + UDP_HLEN)
+		return psum_from_header(ih, u);
+	return csum_fold(pkt_chain_sum(0, p));
+}
+
 /*
  * The payload's sum. Kept (PKT_F_PSUM, and the received headers still in
  * front of it, telling the same length): a valid checksum makes pseudo +
@@ -263,14 +314,11 @@ static int udp_send_check(const struct udp_pcb *pcb, uint32_t dst_ip, uint16_t d
 uint16_t udp_payload_sum(const struct pkt *p)
 {
 	const uint8_t *u = p->data - UDP_HLEN, *ih = pkt_iph(p);
+	if (p->frag_next)
+		return udp_chain_sum(p);
 	if ((p->flags & PKT_F_PSUM) && p->l3 && u == ih + (ih[IP_VHL] & 0xf) * 4u &&
-	    get16(u + UDP_LEN) == p->len + UDP_HLEN) {
-		uint16_t ulen = get16(u + UDP_LEN);
-		return (uint16_t)~csum_fold(csum_pseudo(get32(ih + IP_SRC), get32(ih + IP_DST),
-							IPPROTO_UDP, ulen) +
-					    get16(u + UDP_SPORT) + get16(u + UDP_DPORT) + ulen +
-					    get16(u + UDP_CSUM));
-	}
+	    get16(u + UDP_LEN) == p->len + UDP_HLEN)
+		return psum_from_header(ih, u);
 	return csum_fold(csum_add(0, p->data, p->len));
 }
 
@@ -286,12 +334,15 @@ int udp_sendto(struct udp_pcb *pcb, struct pkt *p, uint32_t dst_ip, uint16_t dst
 	uint8_t *u = pkt_push(p, UDP_HLEN);
 	if (!u)
 		return udp_tx_fail(p, NET_ERR_ARG);
+	/* A chain may hold more than the 65,507 bytes a datagram can */
+	if (p->frag_next && pkt_chain_len(p) > 65535 - IP_HLEN)
+		return udp_tx_fail(p, NET_ERR_ARG);
 	/* A PCB bound to any address (or, wrongly, to a broadcast one)
 	 * speaks from the interface address. */
 	uint32_t src = pcb->local_ip;
 	if (!src || ip_is_bcast(src) || ip_is_mcast(src))
 		src = netif.ip;
-	uint16_t ulen = p->len, sport = pcb->local_port;
+	uint16_t ulen = (uint16_t)(p->frag_next ? pkt_chain_len(p) : p->len), sport = pcb->local_port;
 	put16(u + UDP_SPORT, sport);
 	put16(u + UDP_DPORT, dst_port);
 	put16(u + UDP_LEN, ulen);
@@ -305,7 +356,28 @@ int udp_sendto(struct udp_pcb *pcb, struct pkt *p, uint32_t dst_ip, uint16_t dst
 	return ip_output_tx(p, src, dst_ip, IPPROTO_UDP, tx);
 }
 
-/* Not a datagram that can be answered in place: through udp_sendto. */
+/*
+ * A reassembled datagram sent back unchanged: the ports are swapped in
+ * the first fragment's UDP header (the checksum stays valid, as for one
+ * frame), and each fragment's buffer goes back as a fragment of the
+ * reply (ip_reply_chain; where a piece cannot, ip_output fragments the
+ * chain, the UDP header as it now is).
+ */
+static OUT_OF_LINE int udp_reply_chain(struct pkt *p)
+{
+	uint8_t *u = p->data - UDP_HLEN;
+	u16a *w = (u16a *)u;
+	uint16_t sport = w[0];
+	w[0] = w[1], w[1] = sport;
+	p->data = u;
+	p->len = (uint16_t)(p->len + UDP_HLEN);
+	p->flags &= (uint8_t)~(PKT_F_PSUM | PKT_F_CSUM_OK);
+	STAT(udp, tx);
+	return ip_reply_chain(p, IPPROTO_UDP);
+}
+
+/* Not a datagram that can be answered in place: through udp_sendto
+ * (a chain, unchanged, to udp_reply_chain). */
 static OUT_OF_LINE int udp_reply_other(struct udp_pcb *pcb, struct pkt *p)
 {
 	const uint8_t *u = p->data - UDP_HLEN, *ih = pkt_iph(p);
@@ -313,6 +385,9 @@ static OUT_OF_LINE int udp_reply_other(struct udp_pcb *pcb, struct pkt *p)
 		return udp_tx_fail(p, udp_closed());
 	if (!p->l3 || u < ih + IP_HLEN)
 		return udp_tx_fail(p, NET_ERR_ARG); /* not a received datagram */
+	if (p->frag_next && (p->flags & PKT_F_PSUM) && pcb->inplace && ld16(u + UDP_SPORT) &&
+	    u == ih + IP_HLEN && get16(u + UDP_LEN) == pkt_chain_len(p) + UDP_HLEN)
+		return udp_reply_chain(p);
 	return udp_sendto(pcb, p, get32(ih + IP_SRC), get16(u + UDP_SPORT));
 }
 

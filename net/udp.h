@@ -38,7 +38,20 @@
 struct udp_pcb;
 /* A datagram for pcb from src_ip:src_port; p->data at the payload, p->len
  * its length, PKT_F_BCAST in p->flags if it was sent to a broadcast
- * address. The callback owns p. */
+ * address. The callback owns p.
+ *
+ * A datagram that came in fragments is a chain of the fragments' own
+ * buffers (no copy): p->data/p->len are its first bytes, p->frag_next
+ * the next piece, and so on, in order; pkt_chain_len(p) is the whole
+ * payload. Read it as
+ *     for (const struct pkt *q = p; q; q = q->frag_next)
+ *         use(q->data, q->len);
+ * pkt_free(p) frees every piece; udp_reply and udp_sendto take a chain
+ * as they take one buffer (unchanged, udp_reply answers it fragment by
+ * fragment in place). An application may build a chain of its own
+ * (pkt_alloc'd pieces linked through frag_next) up to 65,507 bytes for
+ * udp_sendto: pieces whose sizes are multiples of 8 (all but the last)
+ * go out as one fragment each, without a copy. */
 typedef void (*udp_recv_fn)(struct udp_pcb *pcb, struct pkt *p, uint32_t src_ip,
 			    uint16_t src_port, void *arg);
 /* An ICMP error (type, code: ICMP_UNREACH with its codes, ICMP_TIMXCEED,

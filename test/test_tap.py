@@ -84,7 +84,7 @@ def check_idle(g):
     st = g.stats()
     assert st is not None, "no stats: " + g.out[-300:]
     assert st["check_ok"], f"accounting identity broken: {st}"
-    total = st["pool.free"] + st["pool.rx_posted"] + st["pool.tx_inflight"]
+    total = st["pool.free"] + st["pool.rx_posted"] + st["pool.tx_inflight"] + st.get("pool.reass_held", 0)
     assert total == st["pool.total"], \
         f"buffers lost: free {st['pool.free']} + rx_posted {st['pool.rx_posted']} + " \
         f"tx_inflight {st['pool.tx_inflight']} = {total} != {st['pool.total']}"

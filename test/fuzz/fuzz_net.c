@@ -18,11 +18,14 @@
  *      made right so the options are reached (see op_dhcp)
  *   13 the echo service moves to echo_ports[len % 4] (port= at boot)
  *   14* an ICMP error quoting a datagram from one of our PCBs (op_icmp_err)
+ *   15* a UDP datagram of up to 65,507 bytes, fragmented, to the echo or
+ *      the polled port (op_bigfrag): [ctl][size hi][size lo][chunk][seed]
  *
  * The op is the first byte mod 14, but for the bytes that are 14 mod 28
- * (14, 42, ..., 238): those are op 14. Records from before op 14 kept
- * their meaning (op 0 lost those byte values; no seed or regression
- * input used them).
+ * (14, 42, ..., 238): those are op 14, and those that are 27 mod 28
+ * (27, 55, ..., 251): op 15. Records from before op 14 kept their
+ * meaning (op 0 lost those byte values, op 13 those of op 15; no seed or
+ * regression input used them).
  *
  * The echo service on port 7 is the firmware's own (app/echo.c).
  * Invariants (FAIL lines) are checked on every frame the stack sends,
@@ -229,6 +232,18 @@ static void check_app_pkt(const struct pkt *p)
 	if (p->owner != PKT_APP || p->data < p->head || p->data + p->len > p->head + p->cap ||
 	    pkt_headroom(p) < UDP_HLEN + IP_HLEN + ETH_HLEN)
 		FAIL("datagram handed to the app: owner %u, headroom %zu", p->owner, pkt_headroom(p));
+	/* A reassembled datagram: a chain of at most CFG_REASS_MAX_BUFS
+	 * pieces, each within its buffer, as long as the UDP header says */
+	unsigned n = 0, len = 0;
+	for (const struct pkt *q = p; q; q = q->frag_next, n++) {
+		if (n > CFG_REASS_MAX_BUFS || q->owner == PKT_FREE || q->data < q->head ||
+		    q->data + q->len > q->head + q->cap || (q != p && !q->len))
+			FAIL("datagram handed to the app: piece %u broken", n);
+		len += q->len;
+	}
+	if (len + UDP_HLEN != get16(p->data - UDP_HLEN + UDP_LEN))
+		FAIL("datagram handed to the app: %u bytes, UDP length %u", len,
+		     get16(p->data - UDP_HLEN + UDP_LEN));
 	if (is_group(get32(pkt_iph(p) + IP_DST)) && !(p->flags & PKT_F_BCAST))
 		FAIL("datagram to %08x handed to the app without PKT_F_BCAST", get32(pkt_iph(p) + IP_DST));
 }
@@ -403,6 +418,7 @@ static void reset(void)
 	S.clock = 1000;
 	S.dense = dense;
 	pkt_pool_init();
+	ip_reass_init(); /* its chains were in the old pool: forgotten before tick() walks them */
 	net_stats_reset();
 	netif = (struct netif){.link_up = 1, .ip = OUR_IP, .mask = 0xffffff00u, .gw = PEER_IP,
 			       .mtu = CFG_MTU, .output = fake_output};
@@ -477,6 +493,55 @@ static void op_ip(const uint8_t *b, size_t n, int fix_l4)
 		flags = PKT_F_CSUM_OK; /* the NIC's DATA_VALID: only where it is true */
 	n = frame_ip(f, (ctl & 1) ? BCAST : OUR_MAC, src, dst, proto, frag, get16(b + 4), opt, optlen, l4len);
 	inject(f, n, flags);
+}
+
+/*
+ * A UDP datagram from PEER of 0..65,507 bytes (its payload drawn from
+ * seed), with a valid checksum, cut into fragments of 8 * (1 + chunk %
+ * 185) bytes (ctl b0: 1480, the common case) and sent as frames: to the
+ * echo's port, or (b1) the polled one. ctl b2-3: in order, reversed, one
+ * fragment twice, one left out (the datagram times out); b4: a link
+ * broadcast; b5: one payload byte spoilt after the checksum (dropped
+ * whole); b6: one fragment overlapping its predecessor by 8 bytes.
+ * Chains are reassembled, delivered, echoed in place fragment by
+ * fragment, or freed on every drop path; check_ip sums the reply.
+ */
+static void op_bigfrag(const uint8_t *b, size_t n)
+{
+	static uint8_t dg[65535], f[CFG_PKT_BUFSZ];
+	if (n < 5)
+		return;
+	uint8_t ctl = b[0], seed = b[4];
+	unsigned size = (unsigned)b[1] << 8 | b[2];
+	size = size < 65507 ? size : 65507;
+	unsigned ulen = UDP_HLEN + size, chunk = ctl & 1 ? 1480 : 8 * (1 + b[3] % 185u);
+	uint32_t x = seed * 2654435761u + 1;
+	for (unsigned i = 0; i < size; i++) {
+		x = x * 1103515245u + 12345u;
+		dg[UDP_HLEN + i] = (uint8_t)(x >> 16);
+	}
+	put16(dg + UDP_SPORT, 40000 + seed);
+	put16(dg + UDP_DPORT, ctl & 2 ? QUEUE_PORT : S.echo_port);
+	put16(dg + UDP_LEN, (uint16_t)ulen);
+	put16(dg + UDP_CSUM, 0);
+	uint16_t c = csum_finish(csum_add(csum_pseudo(PEER_IP, OUR_IP, IPPROTO_UDP, (uint16_t)ulen), dg, ulen));
+	put16(dg + UDP_CSUM, c ? c : 0xffff);
+	if ((ctl & 0x20) && size)
+		dg[UDP_HLEN + x % size] ^= 0x40;
+	unsigned nf = (ulen + chunk - 1) / chunk, mode = ctl >> 2 & 3, pick = nf ? x % nf : 0;
+	uint16_t id = (uint16_t)(0x8000 | seed << 4 | (ctl & 15));
+	for (unsigned k = 0; k < nf + (mode == 2); k++) {
+		unsigned i = mode == 1 ? nf - 1 - k : mode == 2 && k > pick ? k - 1 : k;
+		if (mode == 3 && i == pick)
+			continue;
+		unsigned off = i * chunk, len = ulen - off < chunk ? ulen - off : chunk;
+		if ((ctl & 0x40) && i == pick && off >= 8)
+			off -= 8, len += 8;
+		memcpy(f + ETH_HLEN + IP_HLEN, dg + off, len);
+		uint16_t frag = (uint16_t)(off / 8 | (off + len < ulen ? IP_MF : 0));
+		inject(f, frame_ip(f, ctl & 0x10 ? BCAST : OUR_MAC, PEER_IP, OUR_IP, IPPROTO_UDP, frag, id,
+				   NULL, 0, len), 0);
+	}
 }
 
 static void op_arp(const uint8_t *b, size_t n)
@@ -686,6 +751,8 @@ UNTRACED static void check_idle(const char *when)
 		     (unsigned long long)(S.echo_prev + echo_stats.replied + echo_stats.drop_tx));
 	if (pkt_stats.bad_free || pkt_free_count() + S.nheld > CFG_PKT_COUNT)
 		FAIL("%u double/foreign frees, %u free buffers", pkt_stats.bad_free, pkt_free_count());
+	if (ip_reass_held() > CFG_REASS_TOTAL_BUFS)
+		FAIL("reassembly holds %u buffers, over CFG_REASS_TOTAL_BUFS", ip_reass_held());
 	if (when && pkt_free_count() != CFG_PKT_COUNT)
 		FAIL("(a) %u of %u buffers leaked %s", CFG_PKT_COUNT - pkt_free_count(), CFG_PKT_COUNT, when);
 	/* the ARP cache: one entry per address, none for a group/zero/our own
@@ -711,12 +778,15 @@ UNTRACED static void check_idle(const char *when)
  * their own a stuck slot cannot pass for a free one by taking a piece. */
 static void probe_slots(uint16_t id, const char *when)
 {
-	uint32_t held0 = net_stats.ip_frag_held;
+	uint32_t held0 = net_stats.ip_frag_held, ev0 = net_stats.ip_reass_evict;
+	if (ip_reass_held())
+		FAIL("(a) reassembly still holds %u buffers %s", ip_reass_held(), when);
 	for (unsigned i = 0; i < CFG_REASS_SLOTS; i++) {
 		uint8_t f[ETH_HLEN + IP_HLEN + 8] = {0};
 		inject(f, frame_ip(f, OUR_MAC, PEER_IP, OUR_IP, IPPROTO_UDP, IP_MF | 1, (uint16_t)(id + i), NULL, 0, 8), 0);
 	}
-	if (net_stats.ip_frag_held - held0 != CFG_REASS_SLOTS)
+	/* a busy slot would be evicted for one of them */
+	if (net_stats.ip_frag_held - held0 != CFG_REASS_SLOTS || net_stats.ip_reass_evict != ev0)
 		FAIL("(a) a reassembly slot is still busy %s", when);
 }
 
@@ -770,13 +840,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *d, size_t n)
 	}
 	reset();
 	for (size_t i = 0; i + 3 <= n;) {
-		uint8_t op = d[i] % 28 == 14 ? 14 : d[i] % 14;
+		uint8_t op = d[i] % 28 == 14 ? 14 : d[i] % 28 == 27 ? 15 : d[i] % 14;
 		unsigned len = d[i + 1] | d[i + 2] << 8, k = len & 0x7fff;
 		int first = i == 0;
 		const uint8_t *b = d + i + 3;
 		size_t bl = 0;
 		i += 3;
-		if (op == 0 || op == 4 || op == 5 || op == 6 || op == 10 || op == 12 || op == 14) {
+		if (op == 0 || op == 4 || op == 5 || op == 6 || op == 10 || op == 12 || op == 14 || op == 15) {
 			bl = len < n - i ? len : n - i;
 			i += bl;
 		}
@@ -806,6 +876,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *d, size_t n)
 		case 12: op_dhcp(b, bl); break;
 		case 13: move_echo(echo_ports[len % 4]); break;
 		case 14: op_icmp_err(b, bl); break;
+		case 15: op_bigfrag(b, bl); break;
 		}
 		check_idle(NULL);
 		trace_state("record done, byte", i);

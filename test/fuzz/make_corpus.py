@@ -255,6 +255,18 @@ def main():
     c["icmp_err_blind"] = (LEARN + icmp_err(3, 0, 0, 5000, struct.pack("!H", 7)) +
                            icmp_err(3, 0, 0, 5000, struct.pack("!H", 5001)) +
                            b"".join(icmp_err(0, 0, ctl, 53, b"\x0a") for ctl in (2, 4, 8, 0x10, 0x20, 0x50)))
+    # op 15 (byte 27): fragmented datagrams up to 65,507 bytes, reassembled
+    # as chains: [ctl][size hi][size lo][chunk][seed]
+    def bigfrag(ctl, size, chunk, seed):
+        return rec(27, 5, bytes([ctl, size >> 8, size & 0xFF, chunk, seed]))
+    c["bigfrag_echo"] = (LEARN + bigfrag(1, 65507 >> 8, 0, 1) + bigfrag(1, 65507, 0, 2) +
+                         bigfrag(0, 3000, 36, 3) + bigfrag(4, 5000, 100, 4))
+    c["bigfrag_bad"] = (LEARN + bigfrag(8 | 1, 9000, 0, 5) + bigfrag(12 | 1, 9000, 0, 6) +
+                        bigfrag(0x20 | 1, 9000, 0, 7) + bigfrag(0x40 | 1, 9000, 0, 8) +
+                        bigfrag(0x10 | 1, 9000, 0, 9) + bigfrag(2 | 1, 9000, 0, 10) + rec(7, 0) +
+                        bigfrag(0, 20000, 0, 11) + tick(31000))
+    c["bigfrag_mtu"] = (rec(11, 508) + LEARN + bigfrag(0, 20000, 68, 12) + bigfrag(2, 4000, 68, 13) +
+                        rec(7, 0))
 
     total = 0
     for name, data in sorted(c.items()):

@@ -45,6 +45,7 @@ static inline void h_reset_sent(void) { h_nsent = 0; }
 static inline void h_init(void)
 {
 	pkt_pool_init();
+	ip_reass_init(); /* its chains were in the old pool: forgotten before net_tick walks them */
 	net_stats_reset();
 	memcpy(netif.mac, H_MAC, 6);
 	netif.ip = H_IP;
