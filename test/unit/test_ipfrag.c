@@ -1232,6 +1232,305 @@ static void test_stack_timeout_link_bcast(void)
 	}
 }
 
+/* ---- large datagrams: chains end to end ---- */
+
+static void shuffle(int *order, int n)
+{
+	for (int i = 0; i < n; i++)
+		order[i] = i;
+	for (int i = n - 1; i > 0; i--) {
+		int j = (int)rnd((unsigned)i + 1), t = order[i];
+		order[i] = order[j];
+		order[j] = t;
+	}
+}
+
+/* Frames [0, n) as the fragments of one UDP datagram from us to PEER
+ * with ports sport -> dport and payload want[0, plen): each fragment
+ * checked (20-byte header, offset, MF, length), the datagram put back
+ * together byte for byte and its checksum recomputed. */
+static void check_wire_udp(int n, uint16_t sport, uint16_t dport, const uint8_t *want, unsigned plen,
+			   unsigned frag_payload)
+{
+	int mf = 1;
+	CHECK(n <= H_MAX_FRAMES);
+	for (int i = 0; i < n && i < H_MAX_FRAMES; i++) {
+		const uint8_t *h = h_sent_ip(i);
+		CHECK(h != NULL);
+		if (!h)
+			return;
+		CHECK_EQ(h[IP_VHL], 0x45);
+		CHECK(h_ip_ok(h));
+		CHECK_EQ(h[IP_PROTO], IPPROTO_UDP);
+		CHECK_EQ(h[IP_TTL], CFG_IP_TTL);
+		if (frag_payload && i < n - 1)
+			CHECK_EQ(get16(h + IP_LEN), IP_HLEN + frag_payload);
+	}
+	unsigned got = check_wire_frags(0, n, get16(h_sent_ip(0) + IP_ID), wire, sizeof wire, &mf);
+	CHECK_EQ(mf, 0);
+	CHECK_EQ(got, UDP_HLEN + plen);
+	CHECK_EQ(get16(wire + UDP_SPORT), sport);
+	CHECK_EQ(get16(wire + UDP_DPORT), dport);
+	CHECK_EQ(get16(wire + UDP_LEN), UDP_HLEN + plen);
+	CHECK(get16(wire + UDP_CSUM) != 0);
+	uint32_t ps = (H_IP >> 16) + (H_IP & 0xffff) + (PEER_IP >> 16) + (PEER_IP & 0xffff) + IPPROTO_UDP +
+		      UDP_HLEN + plen;
+	CHECK(h_sum_ok(ps, wire, UDP_HLEN + plen));
+	CHECK(memcmp(wire + UDP_HLEN, want, plen) == 0);
+}
+
+/* The largest UDP datagram, 65,507 bytes in 45 fragments arriving in a
+ * random order, echoed by the shipped service (app/echo.c): 45 fragments
+ * back, each the buffer its request fragment came in (no buffer taken
+ * from the pool, nothing copied), byte for byte the datagram sent, with
+ * a valid checksum. */
+static void test_big_echo(void)
+{
+	int order[MAXFR];
+	setup();
+	CHECK_EQ(echo_start(7), 0);
+	rng = 77;
+	for (int round = 0; round < 3; round++) {
+		unsigned plen = round == 0 ? 65507 : 1473 + rnd(60000);
+		unsigned total = UDP_HLEN + plen;
+		pat_fill(1000 + (uint32_t)round);
+		make_udp(total, (uint16_t)(40000 + round), 7);
+		int n = (int)((total + 1479) / 1480);
+		shuffle(order, n);
+		h_reset_sent();
+		uint32_t allocs = pkt_stats.alloc;
+		CHECK_EQ(inject_frags(H_IP, IPPROTO_UDP, (uint16_t)(900 + round), total, 1480, order, 0), n);
+		CHECK_EQ(pkt_stats.alloc - allocs, (uint32_t)n); /* the RX buffers, nothing more */
+		CHECK_EQ(h_nsent, n);
+		if (round == 0)
+			CHECK_EQ(n, 45);
+		check_wire_udp(h_nsent, 7, (uint16_t)(40000 + round), pat, plen, 1480);
+		CHECK_EQ(h_lens[n - 1], ETH_HLEN + IP_HLEN + total - (unsigned)(n - 1) * 1480);
+		for (int i = 0; i < n; i++)
+			CHECK(!memcmp(h_frames[i], PEER_MAC, 6));
+	}
+	CHECK_EQ(echo_stats.replied, 3);
+	CHECK_EQ(h_stat("ip", "reass_ok"), 3);
+	CHECK_EQ(h_stat("ip", "tx_frag_copy"), 0);
+	CHECK(echo_stats_ok());
+	idle_check();
+}
+
+static struct pkt *got_chain;
+static void keep_chain(struct udp_pcb *pcb, struct pkt *p, uint32_t src, uint16_t sport, void *arg)
+{
+	(void)pcb, (void)src, (void)sport, (void)arg;
+	CHECK(got_chain == NULL);
+	got_chain = p;
+}
+
+/* Every way a reassembled datagram can be dropped above IP frees all of
+ * its buffers: a bad checksum, a UDP length beyond the data, no
+ * listener, a full queue, a PCB removed with chains queued. A UDP
+ * length short of the data trims the chain. */
+static void test_chain_drops(void)
+{
+	setup();
+	make_udp(9000, 40000, 5000);
+	dgram[5000] ^= 1; /* after the checksum */
+	inject_frags(H_IP, IPPROTO_UDP, 1100, 9000, 1480, NULL, 0);
+	CHECK_EQ(h_stat("udp", "drop_csum"), 1);
+	CHECK_EQ(pkt_free_count(), CFG_PKT_COUNT);
+
+	make_udp(9000, 40000, 5000);
+	put16(dgram + UDP_LEN, 9001);
+	inject_frags(H_IP, IPPROTO_UDP, 1101, 9000, 1480, NULL, 0);
+	CHECK_EQ(h_stat("udp", "drop_short"), 1);
+	CHECK_EQ(pkt_free_count(), CFG_PKT_COUNT);
+
+	make_udp(9000, 40000, 5000);
+	inject_frags(H_IP, IPPROTO_UDP, 1102, 9000, 1480, NULL, 0);
+	CHECK_EQ(h_stat("udp", "drop_no_port"), 1);
+	CHECK_EQ(pkt_free_count(), CFG_PKT_COUNT);
+
+	/* polled, queue of 1 */
+	struct udp_pcb *q = udp_new();
+	CHECK(q != NULL);
+	if (!q)
+		return;
+	CHECK_EQ(udp_bind(q, 0, 5000), 0);
+	CHECK_EQ(udp_set_queue(q, 1), 0);
+	make_udp(9000, 40000, 5000);
+	inject_frags(H_IP, IPPROTO_UDP, 1103, 9000, 1480, NULL, 0);
+	inject_frags(H_IP, IPPROTO_UDP, 1104, 9000, 1480, NULL, 0);
+	CHECK_EQ(h_stat("udp", "drop_queue_full"), 1);
+	CHECK_EQ(pkt_free_count(), CFG_PKT_COUNT - 7);
+	uint32_t ip = 0;
+	uint16_t port = 0;
+	struct pkt *p = udp_poll(q, &ip, &port);
+	CHECK(p != NULL);
+	if (p) {
+		CHECK_EQ(ip, PEER_IP);
+		CHECK_EQ(port, 40000);
+		CHECK_EQ(pkt_chain_len(p), 9000 - UDP_HLEN);
+		CHECK_EQ(chain_flat(p), 9000 - UDP_HLEN);
+		CHECK(!memcmp(flat, pat, 9000 - UDP_HLEN));
+		pkt_free(p);
+	}
+	inject_frags(H_IP, IPPROTO_UDP, 1105, 9000, 1480, NULL, 0);
+	udp_remove(q); /* purges the queued chain */
+	CHECK_EQ(pkt_free_count(), CFG_PKT_COUNT);
+
+	/* UDP length short of the IP payload: the chain ends there */
+	struct udp_pcb *c = udp_new();
+	CHECK_EQ(udp_bind(c, 0, 5001), 0);
+	udp_recv(c, keep_chain, NULL);
+	for (unsigned cut = 0; cut < 3; cut++) {
+		unsigned ulen = cut == 0 ? 2968 : cut == 1 ? 2961 : 100; /* at a piece's end, inside, in the head */
+		make_udp(ulen, 40000, 5001);
+		memcpy(dgram + ulen, pat + 3000, 9000 - ulen); /* trailing bytes not in the datagram */
+		got_chain = NULL;
+		inject_frags(H_IP, IPPROTO_UDP, (uint16_t)(1106 + cut), 9000, 1480, NULL, 0);
+		CHECK(got_chain != NULL);
+		if (!got_chain)
+			continue;
+		CHECK_EQ(pkt_chain_len(got_chain), ulen - UDP_HLEN);
+		CHECK_EQ(chain_flat(got_chain), ulen - UDP_HLEN);
+		CHECK(!memcmp(flat, pat, ulen - UDP_HLEN));
+		/* only the pieces holding UDP bytes are kept */
+		CHECK_EQ(pkt_free_count(), CFG_PKT_COUNT - (IP_HLEN + ulen + 1479) / 1480);
+		pkt_free(got_chain);
+		CHECK_EQ(pkt_free_count(), CFG_PKT_COUNT);
+	}
+	udp_remove(c);
+	idle_check();
+}
+
+/* A chain an application builds: pieces that are 8-byte multiples go out
+ * one fragment each, no copy; odd ones are copied into MTU-sized
+ * fragments (ip.tx_frag_copy), the checksum right across odd pieces; one
+ * over 65,507 bytes is refused and freed. */
+static void test_sendto_chain(void)
+{
+	static const unsigned even[] = {1000, 1472, 8, 37};
+	static const unsigned odd[] = {333, 777, 1, 1001, 5, 1400, 2};
+	setup();
+	struct udp_pcb *pcb = udp_new();
+	CHECK(pcb != NULL);
+	if (!pcb)
+		return;
+	CHECK_EQ(udp_bind(pcb, 0, 6000), 0);
+	for (int k = 0; k < 2; k++) {
+		const unsigned *sz = k ? odd : even;
+		int np = k ? 7 : 4;
+		struct pkt *head = NULL, *tail = NULL;
+		unsigned off = 0;
+		for (int i = 0; i < np; i++) {
+			struct pkt *q = pkt_alloc(PKT_APP);
+			CHECK(q != NULL);
+			if (!q)
+				return;
+			memcpy(q->data, pat + off, sz[i]);
+			q->len = (uint16_t)sz[i];
+			off += sz[i];
+			if (tail)
+				tail->frag_next = q;
+			else
+				head = q;
+			tail = q;
+		}
+		h_reset_sent();
+		uint32_t allocs = pkt_stats.alloc, copies = h_stat("ip", "tx_frag_copy");
+		CHECK_EQ(udp_sendto(pcb, head, PEER_IP, 7000), 0);
+		check_wire_udp(h_nsent, 6000, 7000, pat, off, 0);
+		if (!k) {
+			CHECK_EQ(h_nsent, np);
+			CHECK_EQ(pkt_stats.alloc, allocs);
+			CHECK_EQ(h_stat("ip", "tx_frag_copy"), copies);
+			CHECK_EQ(get16(h_sent_ip(0) + IP_LEN), IP_HLEN + UDP_HLEN + 1000);
+		} else {
+			CHECK_EQ(h_nsent, (int)((UDP_HLEN + off + 1479) / 1480));
+			CHECK_EQ(h_stat("ip", "tx_frag_copy"), copies + (uint32_t)h_nsent);
+		}
+		CHECK_EQ(pkt_free_count(), CFG_PKT_COUNT);
+	}
+	/* 46 pieces of 1480: 68,080 bytes, more than a datagram holds */
+	struct pkt *head = NULL;
+	for (int i = 0; i < 46; i++) {
+		struct pkt *q = pkt_alloc(PKT_APP);
+		q->len = 1480;
+		q->frag_next = head;
+		head = q;
+	}
+	h_reset_sent();
+	CHECK_EQ(udp_sendto(pcb, head, PEER_IP, 7000), NET_ERR_ARG);
+	CHECK_EQ(h_nsent, 0);
+	CHECK_EQ(pkt_free_count(), CFG_PKT_COUNT);
+	udp_remove(pcb);
+	idle_check();
+}
+
+/* A PCB with its own TTL answers a reassembled datagram through
+ * udp_sendto: still one fragment per piece, no copy. */
+static void ttl_reply(struct udp_pcb *pcb, struct pkt *p, uint32_t src, uint16_t sport, void *arg)
+{
+	(void)src, (void)sport, (void)arg;
+	udp_reply(pcb, p);
+}
+
+static void test_reply_chain_ttl(void)
+{
+	setup();
+	struct udp_pcb *pcb = udp_new();
+	CHECK(pcb != NULL);
+	if (!pcb)
+		return;
+	CHECK_EQ(udp_bind(pcb, 0, 6001), 0);
+	CHECK_EQ(udp_set_ttl(pcb, 9), 0);
+	udp_recv(pcb, ttl_reply, NULL);
+	make_udp(20000, 40001, 6001);
+	uint32_t allocs = pkt_stats.alloc;
+	int n = inject_frags(H_IP, IPPROTO_UDP, 1200, 20000, 1480, NULL, 0);
+	CHECK_EQ(pkt_stats.alloc - allocs, (uint32_t)n);
+	CHECK_EQ(h_nsent, n);
+	for (int i = 0; i < h_nsent && i < H_MAX_FRAMES; i++)
+		CHECK_EQ(h_sent_ip(i)[IP_TTL], 9);
+	int mf = 1;
+	CHECK_EQ(check_wire_frags(0, h_nsent, get16(h_sent_ip(0) + IP_ID), wire, sizeof wire, &mf),
+		 20000);
+	uint32_t ps = csum_pseudo(H_IP, PEER_IP, IPPROTO_UDP, 20000);
+	CHECK_EQ(csum_fold(csum_add(ps, wire, 20000)), 0xffff);
+	CHECK_EQ(get16(wire + UDP_SPORT), 6001);
+	CHECK(!memcmp(wire + UDP_HLEN, pat, 20000 - UDP_HLEN));
+	CHECK_EQ(h_stat("ip", "tx_frag_copy"), 0);
+	udp_remove(pcb);
+	idle_check();
+}
+
+/* pkt_chain_sum against a flat sum, pieces of every parity. */
+static void test_chain_sum(void)
+{
+	setup();
+	rng = 5;
+	for (int round = 0; round < 200; round++) {
+		struct pkt *head = NULL, *tail = NULL;
+		unsigned off = 0;
+		int np = 1 + (int)rnd(6);
+		for (int i = 0; i < np; i++) {
+			struct pkt *q = pkt_alloc(PKT_STACK);
+			unsigned n = rnd(40);
+			q->data += rnd(2); /* odd addresses too */
+			memcpy(q->data, pat + off, n);
+			q->len = (uint16_t)n;
+			off += n;
+			if (tail)
+				tail->frag_next = q;
+			else
+				head = q;
+			tail = q;
+		}
+		uint32_t seed = rnd(0x10000);
+		CHECK_EQ(csum_fold(pkt_chain_sum(seed, head)), csum_fold(csum_add(seed, pat, off)));
+		pkt_free(head);
+	}
+	idle_check();
+}
+
 int main(void)
 {
 	TEST(test_in_order);
@@ -1266,5 +1565,10 @@ int main(void)
 	TEST(test_stack_bcast_ping);
 	TEST(test_stack_timeout);
 	TEST(test_stack_timeout_link_bcast);
+	TEST(test_big_echo);
+	TEST(test_chain_drops);
+	TEST(test_sendto_chain);
+	TEST(test_reply_chain_ttl);
+	TEST(test_chain_sum);
 	DONE("ipfrag");
 }
