@@ -49,6 +49,10 @@ static void qry_recv(struct udp_pcb *pcb, struct pkt *p, uint32_t src, uint16_t 
 		pkt_free(p);
 		return;
 	}
+	/* The report replaces the query in the first buffer, all of whose
+	 * room it may use: the rest of a query that came in fragments (a
+	 * chain, udp.h) is freed, else it would be sent after it */
+	pkt_chain_trim(p, 0);
 	p->len = (uint16_t)telem_report((char *)p->data, (unsigned)pkt_tailroom(p), last_now);
 	p->flags &= (uint8_t)~PKT_F_PSUM; /* new payload: the kept sum is wrong now */
 	if (udp_sendto(pcb, p, src, sport) == 0)

@@ -48,7 +48,8 @@ struct udp_pcb;
  *         use(q->data, q->len);
  * pkt_free(p) frees every piece; udp_reply and udp_sendto take a chain
  * as they take one buffer (unchanged, udp_reply answers it fragment by
- * fragment in place). An application may build a chain of its own
+ * fragment in place). To reuse the first buffer for a payload of its
+ * own, drop the rest first: pkt_chain_trim(p, p->len). An application may build a chain of its own
  * (pkt_alloc'd pieces linked through frag_next) up to 65,507 bytes for
  * udp_sendto: pieces whose sizes are multiples of 8 (all but the last)
  * go out as one fragment each, without a copy. */

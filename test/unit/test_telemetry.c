@@ -118,10 +118,39 @@ static void test_telem_queries(void)
 	h_idle();
 }
 
+/* A query that came in fragments (a chain): answered with one report in
+ * the first buffer, the rest of the chain freed, not sent along. */
+static void test_telem_query_chain(void)
+{
+	static uint8_t q[3000];
+	fresh();
+	memset(q, 'x', sizeof q);
+	put16(q + UDP_SPORT, 40000);
+	put16(q + UDP_DPORT, QPORT);
+	put16(q + UDP_LEN, sizeof q);
+	put16(q + UDP_CSUM, 0); /* none */
+	for (unsigned off = 0; off < sizeof q; off += 1480) {
+		unsigned n = sizeof q - off < 1480 ? sizeof q - off : 1480;
+		size_t o = h_eth(f, H_MAC, PEER_MAC, ETHTYPE_IP);
+		o += h_ip(f + o, PEER_IP, H_IP, IPPROTO_UDP, (uint16_t)(IP_HLEN + n), 77,
+			  (uint16_t)(off / 8 | (off + n < sizeof q ? IP_MF : 0)));
+		memcpy(f + o, q + off, n);
+		h_inject(f, o + n);
+	}
+	CHECK_EQ(telem_stats.answered, 1);
+	CHECK_EQ(h_nsent, 1);
+	const uint8_t *ip = h_sent_ip(0);
+	CHECK(h_udp_ok(ip));
+	CHECK_EQ(get16(ip + IP_FRAG), 0);
+	CHECK(!memcmp(ip + IP_HLEN + UDP_HLEN, "rvnet seq=", 10));
+	h_idle();
+}
+
 int main(void)
 {
 	TEST(test_telem_reports);
 	TEST(test_telem_error_backoff);
 	TEST(test_telem_queries);
+	TEST(test_telem_query_chain);
 	DONE("telemetry");
 }
