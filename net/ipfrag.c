@@ -352,7 +352,8 @@ int ip_reply_chain(struct pkt *p, uint8_t proto)
 		STAT(ip, tx_frag);
 		/* The rest would be useless to the receiver without this one. */
 		if ((err = eth_reply(q)) < 0) {
-			pkt_free(next);
+			if (next)
+				pkt_free(next);
 			break;
 		}
 		off += n;
@@ -482,7 +483,8 @@ static int frag_pieces(struct pkt *p, const uint8_t *later, unsigned later_hl, u
 		q->flags = 0;
 		STAT(ip, tx_frag);
 		if ((err = arp_output(q, nexthop)) < 0) {
-			pkt_free(next);
+			if (next)
+				pkt_free(next);
 			break;
 		}
 		off += n;

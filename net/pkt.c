@@ -42,7 +42,6 @@ struct pkt *pkt_alloc(enum pkt_owner owner)
 		pkt_stats.low_water = nfree;
 	pkt_stats.alloc++;
 	p->next = NULL;
-	p->frag_next = NULL;
 	p->owner = (uint8_t)owner;
 	p->flags = 0;
 	p->data = p->head + PKT_TX_HEADROOM;
@@ -57,7 +56,9 @@ static inline int from_pool(const struct pkt *p)
 	       (size_t)((const char *)p - (const char *)pool) % sizeof *p == 0;
 }
 
-static int free_one(struct pkt *p)
+/* Every free buffer has frag_next NULL (pool init, and a chain is
+ * unlinked as it is freed), so pkt_alloc need not clear it. */
+static inline int free_one(struct pkt *p)
 {
 #if CFG_PKT_DEBUG
 	if (!from_pool(p) || p->owner == PKT_FREE) {
@@ -65,7 +66,6 @@ static int free_one(struct pkt *p)
 		return -1;
 	}
 #endif
-	p->frag_next = NULL;
 	p->owner = PKT_FREE;
 	p->next = free_list;
 	free_list = p;
@@ -74,17 +74,29 @@ static int free_one(struct pkt *p)
 	return 0;
 }
 
-/* The piece's link is read before the piece goes back: a refused (bad)
- * free stops the walk, as the link of a buffer that was not ours says
- * nothing. A chain is at most one datagram's pieces (CFG_REASS_MAX_BUFS,
- * or what an application linked), so the walk is bounded. */
-void pkt_free(struct pkt *p)
+/* The rest of a chain, off the per-packet path. Each piece's link is
+ * read before it goes back; a refused (bad) free stops the walk, as the
+ * link of a buffer that was not ours says nothing. A chain is at most
+ * one datagram's pieces, so the walk is bounded. */
+static __attribute__((noinline)) void free_rest(struct pkt *p)
 {
 	while (p) {
 		struct pkt *n = p->frag_next;
 		if (free_one(p))
 			return;
+		p->frag_next = NULL;
 		p = n;
+	}
+}
+
+void pkt_free(struct pkt *p)
+{
+	struct pkt *n = p->frag_next;
+	if (free_one(p))
+		return;
+	if (n) {
+		p->frag_next = NULL;
+		free_rest(n);
 	}
 }
 
@@ -95,7 +107,8 @@ void pkt_chain_trim(struct pkt *p, unsigned n)
 			p->len = (uint16_t)n;
 			struct pkt *rest = p->frag_next;
 			p->frag_next = NULL;
-			pkt_free(rest);
+			if (rest)
+				pkt_free(rest);
 			return;
 		}
 		n -= p->len;

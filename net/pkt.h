@@ -69,8 +69,9 @@ extern struct pkt_stats pkt_stats;
 
 void pkt_pool_init(void);
 struct pkt *pkt_alloc(enum pkt_owner owner); /* data at the transport headroom, len 0 */
-/* Frees p and every piece chained behind it (frag_next): a chain is one
- * datagram with one owner, so no drop path can leak its tail. */
+/* Frees p (not NULL) and every piece chained behind it (frag_next): a
+ * chain is one datagram with one owner, so no drop path can leak its
+ * tail. */
 void pkt_free(struct pkt *p);
 unsigned pkt_free_count(void);
 
