@@ -13,6 +13,7 @@ struct echo_stats echo_stats;
 static struct udp_pcb *pcb;
 static uint16_t port;
 static uint32_t deny[256 / 32]; /* source ports below 256 we never answer */
+static uint32_t group;          /* the group echo_join joined (0: none) */
 
 static int denied(uint16_t sport)
 {
@@ -23,8 +24,12 @@ static void echo_recv(struct udp_pcb *u, struct pkt *p, uint32_t src, uint16_t s
 {
 	(void)arg;
 	echo_stats.rx++;
-	if (p->flags & PKT_F_BCAST) {
-		echo_stats.drop_bcast++; /* one broadcast must not draw many replies */
+	/* One broadcast must not draw many replies, nor one datagram to a
+	 * group but the one we were asked to serve (the stack delivers only
+	 * groups we joined, but other PCBs may share ours one day). */
+	int to_group = (p->flags & PKT_F_BCAST) && group && udp_dst_ip(p) == group;
+	if ((p->flags & PKT_F_BCAST) && !to_group) {
+		echo_stats.drop_bcast++;
 		pkt_free(p);
 		return;
 	}
@@ -38,10 +43,35 @@ static void echo_recv(struct udp_pcb *u, struct pkt *p, uint32_t src, uint16_t s
 		pkt_free(p);
 		return;
 	}
-	if (udp_reply(u, p) == 0)
+	/* A group's request cannot be answered in place (the reply would
+	 * speak from the group's address): udp_sendto sends it back to the
+	 * sender alone, from our unicast address. One reply per request, to
+	 * a unicast host only (checked above): no amplification. */
+	int err = to_group ? udp_sendto(u, p, src, sport) : udp_reply(u, p);
+	if (err == 0) {
 		echo_stats.replied++;
-	else
+		echo_stats.mcast += to_group;
+	} else {
 		echo_stats.drop_tx++;
+	}
+}
+
+int echo_join(uint32_t g)
+{
+	if (!pcb || !pcb->used)
+		return -6; /* NET_ERR_CLOSED: echo_start first */
+	if (group)
+		udp_leave(pcb, group);
+	group = 0;
+	int err = udp_join(pcb, g);
+	if (err == 0)
+		group = g;
+	return err;
+}
+
+uint32_t echo_group(void)
+{
+	return group;
 }
 
 /* A second start moves the service: the old PCB goes first, so no
@@ -53,6 +83,7 @@ int echo_start(uint16_t p)
 	if (pcb && pcb->used && pcb->recv == echo_recv)
 		udp_remove(pcb);
 	pcb = NULL;
+	group = 0; /* the old PCB's membership went with it */
 	memset(deny, 0, sizeof deny);
 	for (unsigned i = 0; i < sizeof deny_ports / sizeof deny_ports[0]; i++)
 		if (deny_ports[i] < 256)

@@ -4,6 +4,7 @@
  */
 #include <stddef.h>
 #include "net.h"
+#include "igmp.h"
 
 /* Rare outcomes of eth_input, off its path (tune.h: OUT_OF_LINE). */
 static OUT_OF_LINE void eth_drop_len(struct pkt *p)
@@ -69,11 +70,16 @@ static void eth_accept(struct pkt *p)
 	ip_input(p);
 }
 
-/* Not to our MAC: to everyone (kept, marked), or not for us. */
+/* Not to our MAC: to everyone, or IPv4 to a group we are in (kept,
+ * marked; the MAC of a group stands for 32 groups, IP sorts them out),
+ * or not for us. The NIC may pass every multicast frame (netif.mcast
+ * unset): the filter is here in any case. */
 static OUT_OF_LINE void eth_to_other(struct pkt *p)
 {
-	if (!mac_is_bcast(p->data + ETH_DST)) {
-		STAT(eth, drop_not_ours); /* includes every multicast group: we join none */
+	const uint8_t *d = p->data + ETH_DST;
+	if (!mac_is_bcast(d) && !(mac_is_mcast(d) && get16(p->data + ETH_TYPE) == ETHTYPE_IP &&
+				  igmp_mac_accepts(d))) {
+		STAT(eth, drop_not_ours); /* another host's, or a group we have not joined */
 		pkt_free(p);
 		return;
 	}

@@ -5,6 +5,7 @@
  */
 #include "net.h"
 #include "udp.h"
+#include "igmp.h"
 
 struct netif netif;
 
@@ -23,6 +24,7 @@ void net_init(void)
 	addr_cache();
 	arp_init();
 	ip_init();
+	igmp_init();
 	icmp_init();
 	udp_init();
 	dhcp_init();
@@ -46,6 +48,7 @@ void net_tick(uint32_t now)
 	last_run = now;
 	arp_tick(now);
 	ip_tick(now);
+	igmp_tick(now);
 	dhcp_tick(now);
 }
 
