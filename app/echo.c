@@ -60,6 +60,8 @@ int echo_join(uint32_t g)
 {
 	if (!pcb || !pcb->used)
 		return -6; /* NET_ERR_CLOSED: echo_start first */
+	if (g == group)
+		return 0; /* a leave and a join would report it again for nothing */
 	if (group)
 		udp_leave(pcb, group);
 	group = 0;

@@ -109,6 +109,12 @@ def icmp_err(sel, kind, ctl, dport, extra=b""):
     return rec(14, len(d), d)
 
 
+def mcast(act, a, b, rest=b""):
+    """Record 15: multicast (fuzz_net.c op_mcast): join, leave, IGMP in, UDP to a group."""
+    d = bytes([act, a, b]) + rest
+    return rec(15, len(d), d)
+
+
 def main():
     out = sys.argv[1] if len(sys.argv) > 1 else os.path.join(os.path.dirname(__file__), "corpus")
     os.makedirs(out, exist_ok=True)
@@ -255,6 +261,20 @@ def main():
     c["icmp_err_blind"] = (LEARN + icmp_err(3, 0, 0, 5000, struct.pack("!H", 7)) +
                            icmp_err(3, 0, 0, 5000, struct.pack("!H", 5001)) +
                            b"".join(icmp_err(0, 0, ctl, 53, b"\x0a") for ctl in (2, 4, 8, 0x10, 0x20, 0x50)))
+
+    # ---- multicast: IGMPv2 and groups (record 15) ----
+    c["mcast_join_query"] = (LEARN + mcast(0, 0, 0) + mcast(0, 1, 1) + tick(1500) +
+                             mcast(2, 0, 20, bytes([4, 0, 0, 0])) + tick(2500) +
+                             mcast(2, 0, 10, bytes([0, 0, 1, 0])) + tick(1500) +
+                             mcast(2, 0, 0, bytes([4, 0, 0, 0])) + tick(11000) + mcast(1, 0, 0))
+    c["mcast_v3_suppress"] = (LEARN + mcast(0, 2, 0) + mcast(0, 3, 1) + tick(1500) +
+                              mcast(2, 0, 100, bytes([4, 1, 0, 0])) + mcast(2, 1, 0, bytes([2, 0, 1, 0])) +
+                              mcast(2, 0, 30, bytes([4, 2, 0, 0])) + mcast(2, 0, 30, bytes([4, 0, 0, 1])) +
+                              tick(11000) + mcast(4, 0, 0) + tick(100))
+    c["mcast_udp_echo"] = (LEARN + mcast(0, 0, 0) + mcast(0, 0, 1) + mcast(0, 0, 2) +
+                           mcast(3, 0, 0, b"both") + mcast(3, 0, 1, b"echo me") + mcast(3, 2, 0, b"alias") +
+                           mcast(3, 4, 1, b"all-hosts") + mcast(3, 1, 0, b"unjoined") + mcast(1, 0, 2) +
+                           mcast(3, 0, 1, b"left") + tick(2000))
 
     total = 0
     for name, data in sorted(c.items()):
