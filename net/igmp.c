@@ -106,6 +106,13 @@ static void query_timer(struct group *g, uint32_t max_ms)
 	g->due = net_clock + net_random() % (span + 1);
 }
 
+void igmp_readdress(void)
+{
+	for (struct group *g = groups; g < groups + CFG_MCAST_GROUPS; g++)
+		if (g->refs)
+			query_timer(g, CFG_IGMP_UNSOL_MS);
+}
+
 void igmp_tick(uint32_t now)
 {
 	if (v1_router && (int32_t)(now - v1_until) >= 0)

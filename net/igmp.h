@@ -30,6 +30,10 @@ void igmp_tick(uint32_t now);
 /* ms until the next report is due (0: due now), UINT32_MAX if none: for
  * code that skips idle ticks (the fuzzer). */
 uint32_t igmp_next_due(uint32_t now);
+/* We have a new address (DHCP): reports sent before it were not sent
+ * at all (no source), so each group is reported once more, after a
+ * random 0..CFG_IGMP_UNSOL_MS, as a query would have it. */
+void igmp_readdress(void);
 /* p->data at the IGMP message, p->l3 set. Takes ownership. */
 void igmp_input(struct pkt *p);
 /* A reference to group (a multicast address, not 224.0.0.0/24's

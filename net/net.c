@@ -74,12 +74,15 @@ void net_set_link(int up)
 
 void net_set_addr(uint32_t ip, uint32_t mask, uint32_t gw)
 {
-	if (ip != netif.ip)
+	int moved = ip != netif.ip;
+	if (moved)
 		arp_clear(); /* and the packets waiting in it: they speak from the old address */
 	netif.ip = ip;
 	netif.mask = mask;
 	netif.gw = gw;
 	addr_cache();
+	if (moved && ip)
+		igmp_readdress(); /* reports sent without an address never left */
 }
 
 /* splitmix64 (Steele, Lea, Flood 2014): a seed is folded in FNV-1a's

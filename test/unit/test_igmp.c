@@ -564,6 +564,26 @@ static void test_mcast_echo(void)
 	h_idle();
 }
 
+/* Joined without an address (DHCP not bound yet): nothing can be sent;
+ * once the address comes, each group is reported. */
+static void test_igmp_no_address(void)
+{
+	h_init();
+	net_set_addr(0, 0, 0);
+	struct udp_pcb *pcb = udp_new();
+	CHECK_EQ(udp_join(pcb, G1), NET_OK);
+	run(CFG_IGMP_UNSOL_MS + CFG_TICK_MS);
+	CHECK_EQ(h_nsent, 0);
+	CHECK_EQ(h_stat("igmp", "tx_err"), 2);
+	net_set_addr(H_IP, 0xffffff00u, PEER_IP);
+	int t = run(CFG_IGMP_UNSOL_MS);
+	CHECK(t >= 0 && t <= CFG_IGMP_UNSOL_MS);
+	CHECK_EQ(h_nsent, 1);
+	check_igmp(0, IGMP_V2_REPORT, G1, G1);
+	udp_remove(pcb);
+	h_idle();
+}
+
 int main(void)
 {
 	TEST(test_igmp_join_reports);
@@ -579,5 +599,6 @@ int main(void)
 	TEST(test_mcast_not_joined);
 	TEST(test_mcast_send);
 	TEST(test_mcast_echo);
+	TEST(test_igmp_no_address);
 	DONE("igmp");
 }
