@@ -479,13 +479,22 @@ static void test_mcast_not_joined(void)
 	h_inject(f, group_udp(G1_ALIAS, 1000, 5000, "x"));
 	CHECK_EQ(h_stat("ip", "drop_not_ours"), 1);
 	CHECK_EQ(rx.calls[0], 0);
+	/* a datagram to our own address at a group's MAC: not taken (RFC
+	 * 1122 3.3.6), even at all-hosts' */
+	size_t n = h_udp_frame(f, 1000, 5000, "u", 1);
+	memcpy(f + ETH_DST, "\x01\x00\x5e\x01\x02\x03", 6);
+	h_inject(f, n);
+	memcpy(f + ETH_DST, "\x01\x00\x5e\x00\x00\x01", 6);
+	h_inject(f, n);
+	CHECK_EQ(h_stat("eth", "drop_not_ours"), 3);
+	CHECK_EQ(rx.calls[0], 0);
 	h_inject(f, group_udp(G1, 1000, 5000, "y"));
 	CHECK_EQ(rx.calls[0], 1);
 	CHECK_EQ(udp_leave(a, G1), NET_OK);
 	h_reset_sent();
 	h_inject(f, group_udp(G1, 1000, 5000, "z"));
 	CHECK_EQ(rx.calls[0], 1);
-	CHECK_EQ(h_stat("eth", "drop_not_ours"), 2);
+	CHECK_EQ(h_stat("eth", "drop_not_ours"), 4);
 	CHECK_EQ(h_nsent, 0);
 	udp_remove(a);
 	h_idle();
