@@ -180,7 +180,7 @@ static struct pkt *mcast_copy(const struct pkt *p)
  * udp.mcast_nocopy, and that PCB misses the datagram), the last one the
  * original. One receiver, the usual case, costs no copy. The next
  * receiver is looked for again after each callback: it may have removed
- * PCBs or joined others. No receiver: dropped as no_port, without the
+ * PCBs, left the group or joined others. No receiver: dropped as no_port, without the
  * ICMP error (a group's datagram draws none).
  */
 static OUT_OF_LINE void udp_deliver_mcast(struct pkt *p, uint16_t dport)
@@ -207,7 +207,9 @@ static OUT_OF_LINE void udp_deliver_mcast(struct pkt *p, uint16_t dport)
 		} else {
 			STAT(udp, mcast_nocopy);
 		}
-		i = mcast_next(i, slot, dst, dport, src, sport);
+		/* the group's slot may have been freed, even reused, meanwhile */
+		slot = igmp_slot(dst);
+		i = slot >= 0 ? mcast_next(i, slot, dst, dport, src, sport) : -1;
 		if (i < 0) { /* the callback removed the last receiver */
 			STAT(udp, drop_no_port);
 			pkt_free(p);

@@ -462,6 +462,45 @@ static void test_mcast_two_pcbs(void)
 	h_idle();
 }
 
+/* A receiver that removes the other member, and then leaves the group
+ * itself, in its callback: the datagram goes to nobody after it, and the
+ * group's freed slot, taken by another group, lends it no receivers. */
+static struct udp_pcb *victim, *other_pcb;
+static void on_recv_remove(struct udp_pcb *pcb, struct pkt *p, uint32_t src, uint16_t sport, void *arg)
+{
+	(void)src, (void)sport, (void)arg;
+	rx.calls[0]++;
+	udp_remove(victim);
+	udp_leave(pcb, G1);
+	CHECK_EQ(udp_join(other_pcb, G2), NET_OK); /* reuses G1's slot */
+	pkt_free(p);
+}
+
+static void test_mcast_remove_in_callback(void)
+{
+	h_init();
+	memset(&rx, 0, sizeof rx);
+	struct udp_pcb *a = udp_new(), *b = udp_new(), *c = udp_new();
+	victim = b, other_pcb = c;
+	udp_set_reuse(a, 1), udp_set_reuse(b, 1), udp_set_reuse(c, 1);
+	CHECK_EQ(udp_bind(a, 0, 5000), NET_OK);
+	CHECK_EQ(udp_bind(b, 0, 5000), NET_OK);
+	CHECK_EQ(udp_bind(c, 0, 5000), NET_OK);
+	udp_recv(a, on_recv_remove, NULL);
+	udp_recv(b, on_recv, (void *)1);
+	udp_recv(c, on_recv, (void *)2);
+	CHECK_EQ(udp_join(a, G1), NET_OK);
+	CHECK_EQ(udp_join(b, G1), NET_OK);
+	h_inject(f, group_udp(G1, 1000, 5000, "once"));
+	CHECK_EQ(rx.calls[0], 1);
+	CHECK_EQ(rx.calls[1], 0);
+	CHECK_EQ(rx.calls[2], 0);
+	CHECK_EQ(h_stat("udp", "mcast_copy"), 1);
+	CHECK_EQ(h_stat("udp", "drop_no_port"), 1);
+	udp_remove(a), udp_remove(c);
+	h_idle();
+}
+
 /* Not joined: a MAC not ours dropped by Ethernet, a group sharing a
  * joined group's MAC by IP; counted, nothing sent. */
 static void test_mcast_not_joined(void)
@@ -605,6 +644,7 @@ int main(void)
 	TEST(test_igmp_suppression);
 	TEST(test_igmp_bad);
 	TEST(test_mcast_two_pcbs);
+	TEST(test_mcast_remove_in_callback);
 	TEST(test_mcast_not_joined);
 	TEST(test_mcast_send);
 	TEST(test_mcast_echo);
