@@ -118,6 +118,14 @@ static int setting(const char *w, size_t n, struct bootcfg *c)
 		c->gw = v; /* checked against the subnet once every word is read */
 		return 0;
 	}
+	if (n >= 6 && !memcmp(w, "mcast=", 6)) {
+		/* a group, but not one of 224.0.0.0/24: those are the link's
+		 * own protocols (RFC 5771), no service's */
+		if (ip_parse(w + 6, n - 6, &v) || !ip_is_mcast(v) || (v >> 8) == 0xe00000)
+			return -1;
+		c->mcast = v;
+		return 0;
+	}
 	if (n >= 5 && !memcmp(w, "port=", 5)) {
 		if (num_parse(w + 5, n - 5, 5, &v) || v == 0 || v > 65535)
 			return -1;
@@ -184,4 +192,5 @@ void bootcfg_defaults(struct bootcfg *c)
 	c->port = CFG_ECHO_PORT;
 	c->dhcp = CFG_IP_DHCP;
 	c->hostname[0] = 0;
+	c->mcast = 0;
 }

@@ -9,12 +9,14 @@
 struct bootcfg {
 	uint32_t ip, mask, gw; /* host byte order */
 	uint16_t port;
+	uint32_t mcast;        /* mcast=A.B.C.D: a group the echo service also answers (0: none) */
 	uint8_t dhcp;          /* ip=dhcp: the address from DHCP; ip, mask, gw unused */
 	char hostname[CFG_DHCP_HOSTNAME_MAX + 1]; /* "" if none */
 };
 
 void bootcfg_defaults(struct bootcfg *c); /* from app/config.h */
-/* Reads ip=A.B.C.D[/N], ip=dhcp, gw=A.B.C.D, port=N, hostname=NAME;
+/* Reads ip=A.B.C.D[/N], ip=dhcp, gw=A.B.C.D, port=N, hostname=NAME,
+ * mcast=A.B.C.D;
  * ignores other words. ip=dhcp and a static ip= undo each other (the
  * last one wins); gw= only matters for a static address. A host name
  * is letters, digits, '-' and '.', starts and ends with a letter or a
@@ -23,7 +25,9 @@ void bootcfg_defaults(struct bootcfg *c); /* from app/config.h */
  * NULL) with the whole word. Bad: not a unicast host address (0/8,
  * loopback, multicast, class E, broadcast), a mask of /0 or /32, our
  * address being the network or broadcast address of its subnet, a
- * gateway equal to our address or outside our subnet. A gateway that
+ * gateway equal to our address or outside our subnet, a mcast= group
+ * outside 224.0.0.0/4 or inside 224.0.0.0/24 (the link's control
+ * block: all-hosts, routers, IGMP itself). A gateway that
  * does not fit the final subnet becomes 0: no gateway. Returns the
  * number of values rejected. */
 int bootargs_parse(const char *args, struct bootcfg *c, void (*warn)(const char *word));

@@ -16,10 +16,55 @@ struct echo_stats echo_stats;
 static struct udp_pcb *pcb;
 static uint16_t port;
 static uint32_t deny[256 / 32]; /* source ports below 256 we never answer */
+static uint32_t group;          /* the group echo_join joined (0: none) */
 
 static int denied(uint16_t sport)
 {
 	return sport == port || (sport < 256 && (deny[sport / 32] >> (sport % 32) & 1));
+}
+
+/* From a deny-listed port or a source that is no single host: dropped
+ * and counted (1), else 0. */
+static inline __attribute__((always_inline)) int bad_source(struct pkt *p, uint32_t src,
+							       uint16_t sport)
+{
+	/* The IP layer drops non-unicast sources already; the service does
+	 * not lean on that, as it may run behind another path one day. */
+	if (!denied(sport) && ip_is_unicast(src))
+		return 0;
+	if (sport == port)
+		echo_stats.drop_loop++;
+	else
+		echo_stats.drop_src++;
+	pkt_free(p);
+	return 1;
+}
+
+/*
+ * Sent to a broadcast or a group: one such datagram must not draw many
+ * replies, so only the group echo_join asked for is answered (the stack
+ * delivers only groups the PCB joined, but checks cost nothing here),
+ * and only to its sender. It cannot be answered in place (the reply
+ * would speak from the group's address): udp_sendto sends it from our
+ * unicast address. One reply per request, to a unicast host only: no
+ * amplification. Off echo_recv's path (make bench-host).
+ */
+static __attribute__((noinline)) void echo_group_recv(struct udp_pcb *u, struct pkt *p, uint32_t src,
+						      uint16_t sport)
+{
+	if (!group || udp_dst_ip(p) != group) {
+		echo_stats.drop_bcast++;
+		pkt_free(p);
+		return;
+	}
+	if (bad_source(p, src, sport))
+		return;
+	if (udp_sendto(u, p, src, sport) == 0) {
+		echo_stats.replied++;
+		echo_stats.mcast++;
+	} else {
+		echo_stats.drop_tx++;
+	}
 }
 
 static void echo_recv(struct udp_pcb *u, struct pkt *p, uint32_t src, uint16_t sport, void *arg)
@@ -27,24 +72,35 @@ static void echo_recv(struct udp_pcb *u, struct pkt *p, uint32_t src, uint16_t s
 	(void)arg;
 	echo_stats.rx++;
 	if (p->flags & PKT_F_BCAST) {
-		echo_stats.drop_bcast++; /* one broadcast must not draw many replies */
-		pkt_free(p);
+		echo_group_recv(u, p, src, sport);
 		return;
 	}
-	/* The IP layer drops non-unicast sources already; the service does
-	 * not lean on that, as it may run behind another path one day. */
-	if (denied(sport) || !ip_is_unicast(src)) {
-		if (sport == port)
-			echo_stats.drop_loop++;
-		else
-			echo_stats.drop_src++;
-		pkt_free(p);
+	if (bad_source(p, src, sport))
 		return;
-	}
 	if (udp_reply(u, p) == 0)
 		echo_stats.replied++;
 	else
 		echo_stats.drop_tx++;
+}
+
+int echo_join(uint32_t g)
+{
+	if (!pcb || !pcb->used)
+		return NET_ERR_CLOSED; /* echo_start first */
+	if (g == group)
+		return 0; /* a leave and a join would report it again for nothing */
+	if (group)
+		udp_leave(pcb, group);
+	group = 0;
+	int err = udp_join(pcb, g);
+	if (err == 0)
+		group = g;
+	return err;
+}
+
+uint32_t echo_group(void)
+{
+	return group;
 }
 
 /* A second start moves the service: the old PCB goes first, so no
@@ -56,6 +112,7 @@ int echo_start(uint16_t p)
 	if (pcb && pcb->used && pcb->recv == echo_recv)
 		udp_remove(pcb);
 	pcb = NULL;
+	group = 0; /* the old PCB's membership went with it */
 	memset(deny, 0, sizeof deny);
 	for (unsigned i = 0; i < sizeof deny_ports / sizeof deny_ports[0]; i++)
 		if (deny_ports[i] < 256)

@@ -48,6 +48,15 @@ struct nic {
 	/* Buffers on the RX ring and on the TX ring now (for `stats`). */
 	void (*rings)(unsigned *rx_posted, unsigned *tx_inflight);
 	struct nic_stats *stats; /* the driver's counters */
+	/* Optional (NULL: the NIC passes every multicast frame, and the
+	 * stack filters). The whole multicast list the NIC must take, n
+	 * MACs (n = 0: none but broadcast), replacing the last one; 0, or
+	 * -1 when it cannot filter that many (it must then take every
+	 * multicast). No driver sets it yet: virtio-net without the
+	 * control queue (we do not negotiate VIRTIO_NET_F_CTRL_RX) stays
+	 * promiscuous, as QEMU resets it; the GEM's hash filter is its
+	 * driver's to add. */
+	int (*mcast_filter)(struct nic *n, const uint8_t (*macs)[6], unsigned count);
 };
 
 /* A row of the driver table. */

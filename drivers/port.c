@@ -14,6 +14,47 @@ _Static_assert(CFG_REASS_TOTAL_BUFS + CFG_RXQ_SIZE <= CFG_PKT_COUNT,
 static struct nic *nic;
 static nic_deliver_fn input = net_input;
 
+/*
+ * The multicast MACs the stack needs (netif.mcast), each with the number
+ * of groups behind it (32 groups share one MAC), all-hosts' always
+ * first: the list handed whole to a NIC that filters (nic.mcast_filter).
+ * Without that hook the NIC passes every multicast frame on and the list
+ * is only kept; the stack filters in any case.
+ */
+static uint8_t mc_macs[CFG_MCAST_GROUPS + 1][6];
+static uint16_t mc_refs[CFG_MCAST_GROUPS + 1];
+static unsigned mc_n;
+
+static void mc_push(void)
+{
+	if (nic && nic->mcast_filter && nic->mcast_filter(nic, (const uint8_t (*)[6])mc_macs, mc_n))
+		printf("%s: multicast filter refused %u addresses\n", nic->name, mc_n);
+}
+
+static void port_mcast(const uint8_t mac[6], int join)
+{
+	unsigned i = 0;
+	while (i < mc_n && memcmp(mc_macs[i], mac, 6))
+		i++;
+	if (join) {
+		if (i == mc_n) {
+			if (mc_n == CFG_MCAST_GROUPS + 1)
+				return; /* cannot be: one MAC per group at most, and all-hosts */
+			memcpy(mc_macs[mc_n], mac, 6);
+			mc_refs[mc_n++] = 0;
+		}
+		if (mc_refs[i]++)
+			return; /* a MAC the list has already */
+	} else {
+		if (i == mc_n || i == 0 || --mc_refs[i])
+			return;
+		mc_n--;
+		memcpy(mc_macs[i], mc_macs[mc_n], 6);
+		mc_refs[i] = mc_refs[mc_n];
+	}
+	mc_push();
+}
+
 /* Without a NIC the stack still runs; what it sends goes nowhere. */
 static int no_tx(struct pkt *p)
 {
@@ -26,8 +67,13 @@ void port_attach(struct nic *n)
 	nic = n;
 	netif.output = no_tx;
 	netif.mtu = CFG_MTU;
+	netif.mcast = port_mcast;
+	memcpy(mc_macs[0], "\x01\x00\x5e\x00\x00\x01", 6); /* all-hosts: IGMP's queries */
+	mc_refs[0] = 1;
+	mc_n = 1;
 	if (!n)
 		return;
+	mc_push();
 	memcpy(netif.mac, n->mac, 6);
 	netif.mtu = n->mtu < CFG_MTU ? n->mtu : CFG_MTU;
 	netif.output = n->tx;

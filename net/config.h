@@ -118,6 +118,21 @@
 #define CFG_UDP_EPHEMERAL_HI 65535
 #endif
 
+/* ---- multicast (IGMPv2, RFC 2236; net/igmp.c) ---- */
+#ifndef CFG_MCAST_GROUPS
+#define CFG_MCAST_GROUPS 8 /* groups joined at once, by all PCBs together (1..32: a PCB's
+                              memberships are a bit mask of the table's slots) */
+#endif
+#ifndef CFG_IGMP_UNSOL_MS
+#define CFG_IGMP_UNSOL_MS 1000 /* the second unsolicited report follows the first after a
+                                  random 1..this ms (RFC 2236 8.10 says 10 s; a lost first
+                                  report then costs a second, not ten) */
+#endif
+#ifndef CFG_IGMP_V1_ROUTER_MS
+#define CFG_IGMP_V1_ROUTER_MS 400000 /* after an IGMPv1 query: v1 reports, no Leave (RFC 2236
+                                        8.11, Version 1 Router Present Timeout) */
+#endif
+
 /* ---- DHCP client (RFC 2131; net/dhcp.c) ---- */
 #ifndef CFG_DHCP_DNS_MAX
 #define CFG_DHCP_DNS_MAX 2 /* DNS servers kept from option 6 (the rest ignored) */
@@ -178,6 +193,7 @@ _Static_assert(CFG_REASS_SLOTS >= 1 && CFG_REASS_MAX_BUFS >= 2 &&
 		       CFG_REASS_TOTAL_BUFS < CFG_PKT_COUNT,
 	       "reassembly: a datagram's buffers within the total, the total within the pool");
 _Static_assert(CFG_ACD_PROBE_MIN_MS <= CFG_ACD_PROBE_MAX_MS, "CFG_ACD_PROBE_MIN_MS > CFG_ACD_PROBE_MAX_MS");
+_Static_assert(CFG_MCAST_GROUPS >= 1 && CFG_MCAST_GROUPS <= 32, "CFG_MCAST_GROUPS: 1..32");
 _Static_assert(CFG_DHCP_HOSTNAME_MAX >= 1 && CFG_DHCP_HOSTNAME_MAX <= 255, "option 12 holds 1..255 bytes");
 
 #endif

@@ -4,6 +4,7 @@
  */
 #include <stddef.h>
 #include "net.h"
+#include "igmp.h"
 
 /* Rare outcomes of eth_input, off its path (tune.h: OUT_OF_LINE). */
 static OUT_OF_LINE void eth_drop_len(struct pkt *p)
@@ -69,11 +70,26 @@ static void eth_accept(struct pkt *p)
 	ip_input(p);
 }
 
-/* Not to our MAC: to everyone (kept, marked), or not for us. */
+/* IPv4 to a group, at the MAC of a group we are in (RFC 1112 6.4; the
+ * MAC stands for 32 groups, IP sorts them out). A group MAC carries
+ * nothing else for us: no ARP, and no datagram to our own address,
+ * which would be answered as if sent to us alone (RFC 1122 3.3.6). */
+static int eth_group(const struct pkt *p)
+{
+	const uint8_t *f = p->data;
+	return mac_is_mcast(f + ETH_DST) && p->len >= ETH_HLEN + IP_HLEN &&
+	       get16(f + ETH_TYPE) == ETHTYPE_IP && ip_is_mcast(get32(f + ETH_HLEN + IP_DST)) &&
+	       igmp_mac_accepts(f + ETH_DST);
+}
+
+/* Not to our MAC: to everyone or to a group of ours (kept, marked), or
+ * not for us. The NIC may pass every multicast frame (netif.mcast
+ * unset): the filter is here in any case. */
 static OUT_OF_LINE void eth_to_other(struct pkt *p)
 {
-	if (!mac_is_bcast(p->data + ETH_DST)) {
-		STAT(eth, drop_not_ours); /* includes every multicast group: we join none */
+	const uint8_t *d = p->data + ETH_DST;
+	if (!mac_is_bcast(d) && !eth_group(p)) {
+		STAT(eth, drop_not_ours); /* another host's, or a group we have not joined */
 		pkt_free(p);
 		return;
 	}

@@ -5,6 +5,7 @@
  */
 #include "net.h"
 #include "dhcp.h"
+#include "igmp.h"
 
 static uint16_t ip_id;
 
@@ -41,9 +42,17 @@ static int ip_bad_src(uint32_t a_n)
 	       a_n == netif.ip_n;
 }
 
-/* An unknown transport: protocol unreachable (RFC 1122 3.2.2.1). */
+/* IGMP, or an unknown transport: protocol unreachable (RFC 1122
+ * 3.2.2.1). Off the UDP/ICMP path: IGMP is a few messages a minute. */
 static OUT_OF_LINE void ip_no_proto(struct pkt *p)
 {
+	const uint8_t *h = p->data;
+	if (h[IP_PROTO] == IPPROTO_IGMP) {
+		STAT(ip, delivered);
+		pkt_pull(p, (h[IP_VHL] & 0xf) * 4u);
+		igmp_input(p);
+		return;
+	}
 	STAT(ip, drop_proto);
 	icmp_error(p, ICMP_UNREACH, ICMP_UNREACH_PROTO);
 	pkt_free(p);
@@ -100,14 +109,17 @@ static int ip_dhcp_unicast(const struct pkt *p, uint32_t dst)
 	       p->len >= hlen + UDP_HLEN && get16(h + hlen + UDP_DPORT) == DHCP_CLIENT_PORT;
 }
 
-/* Not to our unicast address: a broadcast, DHCP's offer, or not ours. */
+/* Not to our unicast address: a broadcast, a group we are in (or
+ * all-hosts, for IGMP), DHCP's offer, or not ours. A group's datagram
+ * is marked PKT_F_BCAST as a broadcast is: no ICMP error about it, no
+ * in-place reply, and a service sees it was not sent to it alone. */
 static OUT_OF_LINE void ip_to_other(struct pkt *p)
 {
 	uint32_t dst = get32(p->data + IP_DST);
-	if (ip_is_bcast(dst)) {
+	if (ip_is_bcast(dst) || (ip_is_mcast(dst) && igmp_ip_accepts(dst, p->data[IP_PROTO]))) {
 		p->flags |= PKT_F_BCAST;
 	} else if (!ip_dhcp_unicast(p, dst)) {
-		STAT(ip, drop_not_ours); /* includes multicast: we join no group */
+		STAT(ip, drop_not_ours); /* includes groups we have not joined */
 		pkt_free(p);
 		return;
 	}
@@ -216,14 +228,15 @@ int ip_output_tx(struct pkt *p, uint32_t src, uint32_t dst, uint8_t proto, struc
 		if (!nexthop)
 			return ip_tx_fail(p, NET_ERR_RTE);
 	}
-	uint8_t *h = pkt_push(p, IP_HLEN);
+	unsigned hlen = tx.ra ? IP_HLEN + 4 : IP_HLEN;
+	uint8_t *h = pkt_push(p, hlen);
 	if (!h)
 		return ip_tx_fail(p, NET_ERR_ARG);
 	/* A chain (pkt.h) is one datagram over its pieces: always fragmented */
 	unsigned total = p->frag_next ? pkt_chain_len(p) : p->len;
 	if (total > 65535)
 		return ip_tx_fail(p, NET_ERR_ARG);
-	h[IP_VHL] = 0x45;
+	h[IP_VHL] = (uint8_t)(0x40 | hlen / 4);
 	h[IP_TOS] = tx.tos;
 	put16(h + IP_LEN, (uint16_t)total);
 	put16(h + IP_ID, ip_id++);
@@ -231,7 +244,9 @@ int ip_output_tx(struct pkt *p, uint32_t src, uint32_t dst, uint8_t proto, struc
 	put16(h + IP_TTL, (uint16_t)(tx.ttl << 8 | proto));
 	put32(h + IP_SRC, src);
 	put32(h + IP_DST, dst);
-	ip_hdr_csum(h, IP_HLEN);
+	if (tx.ra) /* Router Alert (RFC 2113): type 148, length 4, value 0 */
+		put32(h + IP_HLEN, 0x94040000u);
+	ip_hdr_csum(h, hlen);
 	p->l3 = (uint16_t)(h - p->head);
 
 	STAT(ip, tx);

@@ -5,6 +5,7 @@
  */
 #include "net.h"
 #include "udp.h"
+#include "igmp.h"
 
 struct netif netif;
 
@@ -23,6 +24,7 @@ void net_init(void)
 	addr_cache();
 	arp_init();
 	ip_init();
+	igmp_init();
 	icmp_init();
 	udp_init();
 	dhcp_init();
@@ -46,6 +48,7 @@ void net_tick(uint32_t now)
 	last_run = now;
 	arp_tick(now);
 	ip_tick(now);
+	igmp_tick(now);
 	dhcp_tick(now);
 }
 
@@ -71,12 +74,15 @@ void net_set_link(int up)
 
 void net_set_addr(uint32_t ip, uint32_t mask, uint32_t gw)
 {
-	if (ip != netif.ip)
+	int moved = ip != netif.ip;
+	if (moved)
 		arp_clear(); /* and the packets waiting in it: they speak from the old address */
 	netif.ip = ip;
 	netif.mask = mask;
 	netif.gw = gw;
 	addr_cache();
+	if (moved && ip)
+		igmp_readdress(); /* reports sent without an address never left */
 }
 
 /* splitmix64 (Steele, Lea, Flood 2014): a seed is folded in FNV-1a's

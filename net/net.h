@@ -64,14 +64,17 @@ void ip_input(struct pkt *p);
 /* p->data at the transport header (len = transport length). Pushes the IP
  * header, routes, fragments when larger than the MTU. Takes ownership.
  * src 0 means the interface address. ip_output_tx writes the TTL and TOS
- * a UDP PCB chose; ip_output the stack's own (CFG_IP_TTL, TOS 0). */
+ * a UDP PCB chose (and IGMP's Router Alert); ip_output the stack's own
+ * (CFG_IP_TTL, TOS 0). A group address goes to its MAC (RFC 1112 6.4),
+ * never back to us: there is no loopback. */
 struct ip_tx {
 	uint8_t ttl, tos;
+	uint8_t ra; /* add the Router Alert option (RFC 2113): IGMP's messages */
 };
 int ip_output_tx(struct pkt *p, uint32_t src, uint32_t dst, uint8_t proto, struct ip_tx tx);
 static inline int ip_output(struct pkt *p, uint32_t src, uint32_t dst, uint8_t proto)
 {
-	return ip_output_tx(p, src, dst, proto, (struct ip_tx){CFG_IP_TTL, 0});
+	return ip_output_tx(p, src, dst, proto, (struct ip_tx){CFG_IP_TTL, 0, 0});
 }
 /* Send p back to the sender of the datagram it arrived in: p->data at the
  * reply's transport header, written in place over the request's. Takes

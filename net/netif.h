@@ -44,6 +44,14 @@ struct netif {
 	 * length. Takes ownership in every case; returns 0, or -1 when the
 	 * frame was dropped (the driver counts why). */
 	int (*output)(struct pkt *p);
+	/* Optional: the NIC's multicast filter. The stack tells it of each
+	 * group MAC (01:00:5e + the group's low 23 bits) it starts (join 1)
+	 * or stops (join 0) needing, once per group: groups that share a MAC
+	 * are each told, so the hook counts. All-hosts (224.0.0.1,
+	 * 01:00:5e:00:00:01, where IGMP queries come) is never told: it is
+	 * always needed. NULL: the NIC must pass every multicast frame on
+	 * (QEMU's virtio-net does) and the stack filters alone. */
+	void (*mcast)(const uint8_t mac[6], int join);
 };
 
 extern struct netif netif;

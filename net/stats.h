@@ -20,7 +20,7 @@
 	X(eth, to_arp, OK) \
 	X(eth, drop_runt, DROP)       /* shorter than an Ethernet header */ \
 	X(eth, drop_oversize, DROP)   /* longer than MTU + header */ \
-	X(eth, drop_not_ours, DROP)   /* unicast to another MAC, unjoined multicast */ \
+	X(eth, drop_not_ours, DROP)   /* unicast to another MAC, a group MAC we have not joined */ \
 	X(eth, drop_src_mcast, DROP)  /* source MAC is multicast/broadcast */ \
 	X(eth, drop_src_ours, DROP)   /* source MAC is ours: looped back or spoofed */ \
 	X(eth, drop_src_zero, DROP)   /* source MAC is 00:00:00:00:00:00 */ \
@@ -52,7 +52,7 @@
 	X(ip, drop_hlen, DROP)        /* IHL < 5 or beyond the datagram */ \
 	X(ip, drop_csum, DROP) \
 	X(ip, drop_src, DROP)         /* source is broadcast/multicast/loopback */ \
-	X(ip, drop_not_ours, DROP)    /* we do not forward */ \
+	X(ip, drop_not_ours, DROP)    /* we do not forward; a group we have not joined */ \
 	X(ip, drop_proto, DROP)       /* no such transport (protocol unreachable sent) */ \
 	X(ip, drop_frag, DROP)        /* fragment not kept: bad, overlapping, duplicate, too big */ \
 	X(ip, reass_ok, INFO) \
@@ -85,6 +85,7 @@
 	X(icmp, tx_err_limited, INFO) /* suppressed by the rate limit */ \
 	\
 	X(udp, rx, IN) \
+	X(udp, mcast_copy, IN)        /* a group's datagram copied for one more PCB (fan-out) */ \
 	X(udp, delivered, OK) \
 	X(udp, drop_short, DROP)      /* UDP length < 8 or > IP payload */ \
 	X(udp, drop_csum, DROP) \
@@ -95,6 +96,20 @@
 	X(udp, tx_err_dst, INFO)      /* to 0/8, 127/8, class E, address or port 0 */ \
 	X(udp, tx_err_bcast, INFO)    /* to a broadcast without udp_set_broadcast */ \
 	X(udp, bad_pcb, INFO)         /* any call on a PCB not in use, sends included */ \
+	X(udp, mcast_nocopy, INFO)    /* fan-out: no buffer for a copy, that PCB missed it */ \
+	\
+	X(igmp, rx, IN)               /* IGMP messages handed up by IP */ \
+	X(igmp, query, OK)            /* General or Group-Specific Query (v1, v2, v3) taken */ \
+	X(igmp, report_heard, OK)     /* another host's report: our pending one suppressed */ \
+	X(igmp, ignored, OK)          /* well-formed, nothing for us: Leave, other groups, types */ \
+	X(igmp, drop_short, DROP)     /* shorter than 8 bytes */ \
+	X(igmp, drop_csum, DROP) \
+	X(igmp, drop_malformed, DROP) /* a query of 9..11 bytes (RFC 3376 7.1), a group that is \
+	                                 not one */ \
+	X(igmp, tx_report, INFO)      /* Membership Reports sent (v1 or v2) */ \
+	X(igmp, tx_leave, INFO) \
+	X(igmp, tx_err, INFO)         /* a message could not be built or sent (no address, no buffer) */ \
+	X(igmp, groups_full, INFO)    /* a join refused: CFG_MCAST_GROUPS in use */ \
 	\
 	X(dhcp, rx, IN)               /* datagrams to the client's port 68 */ \
 	X(dhcp, offer, OK)            /* OFFER taken: REQUEST sent */ \

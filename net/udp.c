@@ -7,6 +7,7 @@
  */
 #include "net.h"
 #include "udp.h"
+#include "igmp.h"
 
 _Static_assert(CFG_UDP_QUEUE <= 255, "a PCB's queue depth is a byte");
 _Static_assert(CFG_UDP_EPHEMERAL_LO >= 1 && CFG_UDP_EPHEMERAL_LO <= CFG_UDP_EPHEMERAL_HI &&
@@ -122,6 +123,103 @@ static OUT_OF_LINE void udp_enqueue(struct udp_pcb *pcb, struct pkt *p)
 	pktq_push(&pcb->q, p);
 }
 
+/* To a PCB, which owns p from here (callback or queue). */
+static void udp_hand_over(struct udp_pcb *pcb, struct pkt *p, uint32_t src, uint16_t sport)
+{
+	if (!pcb->recv) {
+		udp_enqueue(pcb, p);
+		return;
+	}
+	STAT(udp, delivered);
+	pkt_own(p, PKT_APP);
+	pcb->recv(pcb, p, src, sport, pcb->arg);
+}
+
+/* The next PCB after index i that takes a datagram to group slot 'slot'
+ * (dst:dport, from src:sport): joined, bound to the port on any address
+ * or the group's, connected only to that source. -1: none. */
+static int mcast_next(int i, int slot, uint32_t dst, uint16_t dport, uint32_t src, uint16_t sport)
+{
+	for (i++; i < npcbs; i++) {
+		const struct udp_pcb *pcb = &pcbs[i];
+		if (pcb->used && pcb->local_port == dport && (pcb->mcast >> slot & 1) &&
+		    (!pcb->local_ip || pcb->local_ip == dst) &&
+		    (!pcb->connected || (pcb->remote_ip == src && pcb->remote_port == sport)))
+			return i;
+	}
+	return -1;
+}
+
+/* A copy of a received datagram at the same offsets, from its Ethernet
+ * header on, so that udp_reply and udp_poll find the headers in front of
+ * the payload as in the original. NULL: no buffer, or a reassembled
+ * datagram (a chain). */
+static struct pkt *mcast_copy(const struct pkt *p)
+{
+	size_t lo = p->l3 >= ETH_HLEN ? p->l3 - ETH_HLEN : p->l3;
+	size_t hi = (size_t)(p->data - p->head) + p->len;
+	/* A chain (a datagram that came in fragments) is not copied: that
+	 * would take as many buffers again as it holds. */
+	struct pkt *q = hi <= CFG_PKT_BUFSZ && !p->frag_next ? pkt_alloc(PKT_STACK) : NULL;
+	if (!q)
+		return NULL;
+	memcpy(q->head + lo, p->head + lo, hi - lo);
+	q->data = q->head + (p->data - p->head);
+	q->len = p->len;
+	q->l3 = p->l3;
+	q->flags = p->flags;
+	q->csum_start = p->csum_start;
+	q->csum_off = p->csum_off;
+	return q;
+}
+
+/*
+ * A datagram to a group goes to every PCB that joined the group and is
+ * bound to its port. The receive callback owns the buffer it is given
+ * (may edit it, send it, keep it), so one buffer cannot reach two
+ * receivers: every one but the last gets a copy (udp.mcast_copy, which
+ * counts it in as a datagram of its own; no buffer for it:
+ * udp.mcast_nocopy, and that PCB misses the datagram), the last one the
+ * original. One receiver, the usual case, costs no copy. The next
+ * receiver is looked for again after each callback: it may have removed
+ * PCBs, left the group or joined others. No receiver: dropped as no_port, without the
+ * ICMP error (a group's datagram draws none).
+ */
+static OUT_OF_LINE void udp_deliver_mcast(struct pkt *p, uint16_t dport)
+{
+	const uint8_t *ih = pkt_iph(p);
+	uint32_t src = get32(ih + IP_SRC), dst = get32(ih + IP_DST);
+	uint16_t sport = get16(p->data + UDP_SPORT);
+	int slot = igmp_slot(dst);
+	int i = dport && slot >= 0 ? mcast_next(-1, slot, dst, dport, src, sport) : -1;
+	if (i < 0) {
+		udp_no_port(p);
+		return;
+	}
+	pkt_pull(p, UDP_HLEN);
+	for (;;) {
+		if (mcast_next(i, slot, dst, dport, src, sport) < 0) {
+			udp_hand_over(&pcbs[i], p, src, sport);
+			return;
+		}
+		struct pkt *q = mcast_copy(p);
+		if (q) {
+			STAT(udp, mcast_copy);
+			udp_hand_over(&pcbs[i], q, src, sport);
+		} else {
+			STAT(udp, mcast_nocopy);
+		}
+		/* the group's slot may have been freed, even reused, meanwhile */
+		slot = igmp_slot(dst);
+		i = slot >= 0 ? mcast_next(i, slot, dst, dport, src, sport) : -1;
+		if (i < 0) { /* the callback removed the last receiver */
+			STAT(udp, drop_no_port);
+			pkt_free(p);
+			return;
+		}
+	}
+}
+
 /* A datagram with a valid (or no) checksum: find its PCB and hand it over.
  * A partial checksum (NEEDS_CSUM) says nothing of the payload's sum, so
  * only a full one makes it PKT_F_PSUM. */
@@ -133,6 +231,10 @@ static void udp_deliver(struct pkt *p)
 	if (ld16(u + UDP_CSUM) && !(f & PKT_F_CSUM_PART))
 		f |= PKT_F_PSUM;
 	p->flags = f;
+	if ((f & PKT_F_BCAST) && ip_is_mcast(get32(pkt_iph(p) + IP_DST))) {
+		udp_deliver_mcast(p, dport);
+		return;
+	}
 	/* port 0 is nobody's, not even an unbound PCB's */
 	struct udp_pcb *pcb = dport ? udp_demux(p, dport) : NULL;
 	if (!pcb) {
@@ -352,7 +454,7 @@ int udp_sendto(struct udp_pcb *pcb, struct pkt *p, uint32_t dst_ip, uint16_t dst
 	put16(u + UDP_CSUM, c ? c : 0xffff); /* 0 would mean "no checksum" */
 	p->flags &= (uint8_t)~(PKT_F_PSUM | PKT_F_CSUM_OK | PKT_F_BCAST | PKT_F_CSUM_PART);
 	STAT(udp, tx);
-	struct ip_tx tx = {ip_is_mcast(dst_ip) ? pcb->mcast_ttl : pcb->ttl, pcb->tos};
+	struct ip_tx tx = {ip_is_mcast(dst_ip) ? pcb->mcast_ttl : pcb->ttl, pcb->tos, 0};
 	return ip_output_tx(p, src, dst_ip, IPPROTO_UDP, tx);
 }
 
@@ -627,6 +729,38 @@ int udp_set_queue(struct udp_pcb *pcb, unsigned depth)
 	return NET_OK;
 }
 
+/* ---- groups ---- */
+
+/* One reference per PCB and group: joining twice is no error, and one
+ * udp_leave undoes it. */
+int udp_join(struct udp_pcb *pcb, uint32_t group)
+{
+	if (!live(pcb))
+		return udp_closed();
+	if (!ip_is_mcast(group) || group == IGMP_ALL_HOSTS)
+		return NET_ERR_ARG;
+	int slot = igmp_slot(group);
+	if (slot >= 0 && (pcb->mcast >> slot & 1))
+		return NET_OK;
+	slot = igmp_join(group);
+	if (slot < 0)
+		return slot;
+	pcb->mcast |= 1u << slot;
+	return NET_OK;
+}
+
+int udp_leave(struct udp_pcb *pcb, uint32_t group)
+{
+	if (!live(pcb))
+		return udp_closed();
+	int slot = igmp_slot(group);
+	if (slot < 0 || !(pcb->mcast >> slot & 1))
+		return NET_ERR_ARG;
+	pcb->mcast &= ~(1u << slot);
+	igmp_leave(slot);
+	return NET_OK;
+}
+
 /* ---- ICMP errors (icmp.c checked the quote's bounds and source) ---- */
 
 /*
@@ -694,6 +828,9 @@ void udp_remove(struct udp_pcb *pcb)
 		return;
 	}
 	pktq_purge(&pcb->q);
+	for (int i = 0; i < CFG_MCAST_GROUPS; i++)
+		if (pcb->mcast >> i & 1)
+			igmp_leave(i); /* the last member's leave sends the Leave */
 	*pcb = (struct udp_pcb){0};
 	while (npcbs > 0 && !pcbs[npcbs - 1].used)
 		npcbs--;

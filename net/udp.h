@@ -38,7 +38,7 @@
 struct udp_pcb;
 /* A datagram for pcb from src_ip:src_port; p->data at the payload, p->len
  * its length, PKT_F_BCAST in p->flags if it was sent to a broadcast
- * address. The callback owns p.
+ * address or a group (udp_dst_ip(p) tells which). The callback owns p.
  *
  * A datagram that came in fragments is a chain of the fragments' own
  * buffers (no copy): p->data/p->len are its first bytes, p->frag_next
@@ -82,6 +82,7 @@ struct udp_pcb {
 	int8_t err;           /* pending error for udp_error (0: none) */
 	uint16_t pmtu;        /* next-hop MTU of the last "fragmentation needed" */
 	uint8_t inplace;      /* udp_reply may answer in place: in use, default TTL and TOS */
+	uint32_t mcast;       /* groups joined: bit i for slot i of the group table */
 	udp_recv_fn recv;
 	void *arg;
 	udp_err_fn errf;
@@ -145,6 +146,33 @@ int udp_send(struct udp_pcb *pcb, struct pkt *p);
  * goes through udp_sendto. Takes ownership of p;
  * returns as udp_sendto. pcb: the PCB it arrived on (not NULL). */
 int udp_reply(struct udp_pcb *pcb, struct pkt *p);
+/*
+ * Multicast. udp_join(pcb, group) makes the PCB a member of group (a
+ * 224.0.0.0/4 address, not all-hosts 224.0.0.1): datagrams sent to the
+ * group and to the PCB's port reach it, if it is bound to any address or
+ * to the group's. Any number of PCBs may join a group: each gets every
+ * datagram (all but one as a copy, see udp.c; counted udp.mcast_copy).
+ * The first member makes the stack report the group (IGMPv2, RFC 2236:
+ * twice, then in answer to the router's queries), the last one's leave
+ * or udp_remove sends a Leave. 0, NET_ERR_ARG (not a group, or for
+ * udp_leave one the PCB is not in), NET_ERR_MEM (CFG_MCAST_GROUPS groups
+ * in use: igmp.groups_full), NET_ERR_CLOSED. Joining twice is one
+ * membership.
+ * Sending to a group needs no join: udp_sendto(pcb, p, group, port)
+ * goes to the group's MAC with the PCB's multicast TTL (udp_set_mcast_ttl,
+ * default 1), from our address. There is no loopback: a datagram we send
+ * to a group is not delivered to our own members.
+ */
+int udp_join(struct udp_pcb *pcb, uint32_t group);
+int udp_leave(struct udp_pcb *pcb, uint32_t group);
+/* The destination address of a received datagram (p from a receive
+ * callback or udp_poll): ours, a broadcast, or a group. */
+static inline uint32_t udp_dst_ip(const struct pkt *p)
+{
+	const uint8_t *d = p->head + p->l3 + 16; /* IP_DST */
+	return (uint32_t)d[0] << 24 | (uint32_t)d[1] << 16 | (uint32_t)d[2] << 8 | d[3];
+}
+
 /* Next queued datagram (p->data at the payload; the caller owns it) or
  * NULL (none, or a dead PCB). src_ip, src_port may be NULL. */
 struct pkt *udp_poll(struct udp_pcb *pcb, uint32_t *src_ip, uint16_t *src_port);

@@ -83,6 +83,7 @@ static inline void put32(uint8_t *b, uint32_t v)
 #define IP_DF 0x4000
 #define IP_OFFMASK 0x1fff
 #define IPPROTO_ICMP 1
+#define IPPROTO_IGMP 2
 #define IPPROTO_UDP 17
 
 /* ICMP */

@@ -42,7 +42,8 @@ static int unicast(uint32_t a)
 
 static int same_cfg(const struct bootcfg *a, const struct bootcfg *b)
 {
-	return a->ip == b->ip && a->mask == b->mask && a->gw == b->gw && a->port == b->port;
+	return a->ip == b->ip && a->mask == b->mask && a->gw == b->gw && a->port == b->port &&
+	       a->mcast == b->mcast;
 }
 
 static void check_bootargs(const char *s)
@@ -67,7 +68,11 @@ static void check_bootargs(const char *s)
 	if (!unicast(c.ip) || edge || !gw_ok || c.port == 0 || c.mask == 0 || c.mask == ~0u ||
 	    (~c.mask & (~c.mask + 1)))
 		FAIL("config ip %08x mask %08x gw %08x port %u", c.ip, c.mask, c.gw, c.port);
+	/* no group, or one of 224.0.0.0/4 outside 224.0.0.0/24 */
+	if (c.mcast && ((c.mcast >> 28) != 0xe || (c.mcast >> 8) == 0xe00000))
+		FAIL("config mcast %08x", c.mcast);
 	if (!strstr(s, "ip=") && !strstr(s, "gw=") && !strstr(s, "port=") && !strstr(s, "hostname=") &&
+	    !strstr(s, "mcast=") &&
 	    (bad || !same_cfg(&c, &def)))
 		FAIL("words that are not ours changed the config");
 }

@@ -20,18 +20,24 @@
  *   14* an ICMP error quoting a datagram from one of our PCBs (op_icmp_err)
  *   15* a UDP datagram of up to 65,507 bytes, fragmented, to the echo or
  *      the polled port (op_bigfrag): [ctl][size hi][size lo][chunk][seed]
+ *   16* multicast: join, leave, IGMP in, UDP to a group (op_mcast)
  *
  * The op is the first byte mod 14, but for the bytes that are 14 mod 28
- * (14, 42, ..., 238): those are op 14, and those that are 27 mod 28
- * (27, 55, ..., 251): op 15. Records from before op 14 kept their
- * meaning (op 0 lost those byte values, op 13 those of op 15; no seed or
- * regression input used them).
+ * (14, 42, ..., 238): those are op 14, those that are 27 mod 28
+ * (27, 55, ..., 251): op 15, and 15 mod 28 (15, 43, ..., 239): op 16.
+ * Records from before kept their meaning (op 0, op 13 and op 1 lost those
+ * byte values; no seed or regression input used them).
  *
  * The echo service on port 7 is the firmware's own (app/echo.c).
  * Invariants (FAIL lines) are checked on every frame the stack sends,
  * after every record, and after the input once every timer has run out;
  * (h): an ICMP error reaches a PCB exactly when it quotes a datagram that
- * PCB could have sent (a connected one: to its peer).
+ * PCB could have sent (a connected one: to its peer); (i): IGMP is sent
+ * only for groups we are in (a Leave for one we just left), as RFC 2236
+ * 2 says (TTL 1, Router Alert), at most two reports per join and one
+ * per query heard; a group's datagram reaches only PCBs that joined it,
+ * each once, and draws nothing but the echo's one unicast reply when
+ * the echo service joined that group.
  * FUZZ_VERBOSE=1 traces frames, counters and the ARP table; FUZZ_DENSE=1
  * runs every net_tick walk (see advance), which must not change the trace.
  */
@@ -41,6 +47,7 @@
 #include "net/net.h"
 #include "net/udp.h"
 #include "net/dhcp.h"
+#include "net/igmp.h"
 #include "app/echo.h"
 
 #define OUR_IP 0x0a00020fu  /* 10.0.2.15/24 */
@@ -51,6 +58,9 @@
 static const uint16_t echo_ports[] = {ECHO_PORT, 5555, 2000, 53};
 #define QUEUE_PORT 9        /* no callback: polled */
 #define CONN_PORT 5001      /* polled, connected to PEER_IP:5000 */
+#define MCAST_PORT 5353     /* two PCBs (reuse): on any address, on groups[0]'s */
+/* The groups record 16 joins: two that share a MAC, one in 224.0.0.0/24. */
+static const uint32_t groups[4] = {0xef010203u, 0xe0000105u, 0xef810203u, 0xe00000fbu};
 #define DRAIN_MS (CFG_REASS_TIMEOUT_MS + CFG_ARP_RETRY_MS * (CFG_ARP_TRIES + 2))
 static const uint8_t OUR_MAC[6] = {0x52, 0x54, 0x00, 0x12, 0x34, 0x56};
 static const uint8_t PEER_MAC[6] = {0x02, 0x00, 0x00, 0x00, 0x00, 0x02};
@@ -68,7 +78,9 @@ static struct {
 	uint32_t dg_sum, dg_next;   /* the datagram being sent, in fragments */
 	uint16_t dg_id, dg_len;
 	struct pkt *held[CFG_PKT_COUNT];
-	struct udp_pcb *queue, *conn, *app;
+	struct udp_pcb *queue, *conn, *app, *mc[2];
+	int allow[4];               /* (i) reports groups[k] may still send */
+	unsigned mc_rx;             /* datagrams the multicast PCBs were handed */
 	uint64_t echo_out;          /* datagrams the echo service sent, every port it had */
 	uint64_t echo_prev;         /* replies it attempted on the ports it had before */
 	uint64_t echo_prev_rx;      /* datagrams it received on those */
@@ -138,8 +150,45 @@ static void check_icmp_error(const uint8_t *m, unsigned len, uint32_t dst)
 		FAIL("ICMP rate limit: %u errors in %llu ms", S.icmp_errs, (unsigned long long)S.elapsed);
 }
 
+static int group_index(uint32_t g)
+{
+	for (int k = 0; k < 4; k++)
+		if (groups[k] == g)
+			return k;
+	return -1;
+}
+
+/* (i) An IGMP message of ours: 24-byte header with Router Alert, TTL 1,
+ * 8 bytes, checksummed; a report to a group we are in (and may still
+ * report), a Leave to all-routers for one we are no longer in. */
+static void check_igmp_out(const uint8_t *f, size_t n)
+{
+	const uint8_t *h = f + ETH_HLEN, *m = h + 24;
+	if (n != ETH_HLEN + 32 || h[IP_VHL] != 0x46 || get16(h + IP_LEN) != 32 || h[IP_TTL] != 1 ||
+	    get32(h + IP_HLEN) != 0x94040000u || !sum_ok(sum_add(0, h, 24)) || !sum_ok(sum_add(0, m, 8)) ||
+	    get32(h + IP_SRC) != netif.ip || !mac_is_mcast(f) || f[5] != h[IP_DST + 3])
+		FAIL("(i) IGMP message malformed (%zu bytes)", n);
+	uint32_t dst = get32(h + IP_DST), group = get32(m + IGMP_GROUP);
+	int k = group_index(group);
+	if (m[0] == IGMP_V2_REPORT || m[0] == IGMP_V1_REPORT) {
+		if (dst != group || k < 0 || igmp_slot(group) < 0)
+			FAIL("(i) report for %08x to %08x: not a group we are in", group, dst);
+		if (--S.allow[k] < 0)
+			FAIL("(i) report for %08x: more than two per join and one per query", group);
+	} else if (m[0] == IGMP_LEAVE) {
+		if (dst != IGMP_ALL_ROUTERS || k < 0 || igmp_slot(group) >= 0)
+			FAIL("(i) Leave for %08x to %08x", group, dst);
+	} else {
+		FAIL("(i) IGMP type %02x sent", m[0]);
+	}
+}
+
 static void check_ip(const uint8_t *f, size_t n)
 {
+	if (n >= ETH_HLEN + IP_HLEN && f[ETH_HLEN + IP_PROTO] == IPPROTO_IGMP) {
+		check_igmp_out(f, n);
+		return;
+	}
 	const uint8_t *h = f + ETH_HLEN, *l4 = h + IP_HLEN;
 	size_t len = n - ETH_HLEN;
 	unsigned hl = len >= IP_HLEN ? (h[IP_VHL] & 15) * 4u : 0, total = hl ? get16(h + IP_LEN) : 0;
@@ -198,6 +247,17 @@ static void check_ip(const uint8_t *f, size_t n)
 		FAIL("(e) bad %s checksum or length (%u bytes)", proto == IPPROTO_UDP ? "UDP" : "ICMP", S.dg_next);
 }
 
+/* (i) to the echo's group: one reply, UDP from its port to a unicast host */
+static int echo_group_reply(const uint8_t *f, size_t n)
+{
+	const uint8_t *h = f + ETH_HLEN;
+	if (S.quiet != 2 || n < ETH_HLEN + IP_HLEN + UDP_HLEN || h[IP_PROTO] != IPPROTO_UDP ||
+	    get16(h + IP_HLEN + UDP_SPORT) != S.echo_port || is_group(get32(h + IP_DST)))
+		return 0;
+	S.quiet = 1;
+	return 1;
+}
+
 static int fake_output(struct pkt *p)
 {
 	const uint8_t *f = p->data;
@@ -214,7 +274,7 @@ static int fake_output(struct pkt *p)
 			S.fail_tx ? " (refused)" : "");
 	if (type == ETHTYPE_ARP)
 		check_arp(f, n);
-	else if (type == ETHTYPE_IP && S.quiet)
+	else if (type == ETHTYPE_IP && S.quiet && !echo_group_reply(f, n))
 		FAIL("IPv4 sent in answer to an IPv4 broadcast/multicast");
 	else if (type == ETHTYPE_IP)
 		check_ip(f, n);
@@ -248,11 +308,32 @@ static void check_app_pkt(const struct pkt *p)
 		FAIL("datagram to %08x handed to the app without PKT_F_BCAST", get32(pkt_iph(p) + IP_DST));
 }
 
+/* (i) a group's datagram only to a PCB that joined it */
+static void mc_recv(struct udp_pcb *pcb, struct pkt *p, uint32_t src, uint16_t sport, void *arg)
+{
+	(void)src, (void)sport, (void)arg;
+	check_app_pkt(p);
+	uint32_t dst = udp_dst_ip(p);
+	int slot = igmp_slot(dst);
+	if ((dst >> 28) == 0xe && (slot < 0 || !(pcb->mcast >> slot & 1)))
+		FAIL("(i) datagram to %08x handed to a PCB not in the group", dst);
+	S.mc_rx++;
+	pkt_free(p);
+}
+
 static struct udp_pcb *open_pcb(uint32_t ip, uint16_t port)
 {
 	struct udp_pcb *pcb = udp_new();
 	if (!pcb || udp_bind(pcb, ip, port) != NET_OK)
 		FAIL("cannot open UDP port %u", port);
+	return pcb;
+}
+
+static struct udp_pcb *open_mc(uint32_t ip)
+{
+	struct udp_pcb *pcb = udp_new();
+	if (!pcb || udp_set_reuse(pcb, 1) || udp_bind(pcb, ip, MCAST_PORT) || udp_recv(pcb, mc_recv, NULL))
+		FAIL("cannot open the multicast PCB");
 	return pcb;
 }
 
@@ -328,7 +409,8 @@ UNTRACED static uint32_t next_due(void)
 		uint32_t t = due_in(S.clock - S.born[i], CFG_REASS_TIMEOUT_MS);
 		d = t < d ? t : d;
 	}
-	return d;
+	uint32_t t = igmp_next_due(S.clock);
+	return t < d ? t : d;
 }
 
 /* The reassembly slots cannot be read from here, so inject() notes when
@@ -404,12 +486,17 @@ static void inject(const uint8_t *frame, size_t n, uint8_t flags)
 	p->flags = flags;
 	S.quiet = n >= 34 && get16(frame + ETH_TYPE) == ETHTYPE_IP &&
 		  (mac_is_mcast(frame) || is_group(get32(frame + 30)));
-	uint32_t held = net_stats.ip_frag_held;
+	if (S.quiet && echo_group() && get32(frame + 30) == echo_group())
+		S.quiet = 2; /* the echo's group: its one unicast reply allowed */
+	uint32_t held = net_stats.ip_frag_held, queries = net_stats.igmp_query;
 	S.ran = 1;
 	net_input(p);
 	S.quiet = 0;
 	if (net_stats.ip_frag_held != held)
 		note_born();
+	if (net_stats.igmp_query != queries) /* a query: one more report each */
+		for (int k = 0; k < 4; k++)
+			S.allow[k] += igmp_slot(groups[k]) >= 0;
 }
 
 static void reset(void)
@@ -417,6 +504,11 @@ static void reset(void)
 	memset(&S, 0, sizeof S);
 	S.clock = 1000;
 	S.dense = dense;
+	/* The last input's groups go first: the tick below walks the timers
+	 * before net_init, and one the last input's clock jumps left
+	 * unexpired (op 9 moves it by up to 2^32 ms at once) would report
+	 * in this input, against its bookkeeping (found by record 16). */
+	igmp_init();
 	pkt_pool_init();
 	ip_reass_init(); /* its chains were in the old pool: forgotten before tick() walks them */
 	net_stats_reset();
@@ -434,6 +526,8 @@ static void reset(void)
 	udp_err(S.conn, on_err, NULL);
 	S.app = udp_new(); /* bound to an ephemeral port by its first send */
 	udp_err(S.app, on_err, NULL);
+	S.mc[0] = open_mc(0);
+	S.mc[1] = open_mc(groups[0]);
 }
 
 /* Ethernet + IPv4 header (checksummed) in front of l4len bytes at f+14+20+optlen. */
@@ -647,6 +741,98 @@ static void op_icmp_err(const uint8_t *b, size_t n)
 		FAIL("(h) ICMP error counted as told, the callback not called");
 }
 
+static void move_echo(uint16_t port);
+
+/* ---- record 16: multicast ----
+ * [act][a][b][rest]; act%5:
+ *   0 join groups[a%4] on mc[0], mc[1] or (b%3 == 2) the echo service
+ *   1 leave it (the echo: a restart on its port forgets its group)
+ *   2 an IGMP message from PEER: type {query, v2 report, v1 report,
+ *     leave, a}[a%5], Max Resp b, rest: [group sel: groups or 0]
+ *     [length sel: 8 12 10 16 6][dst sel: all-hosts, the group,
+ *     all-routers, us][b0: spoil the checksum]
+ *   3 UDP to groups[a%4] (a%5 == 4: all-hosts) on port {5353, the
+ *     echo's, 9}[b%3], payload rest, to the group's MAC
+ *   4 remove mc[0] (its memberships go) and open it again
+ */
+static void op_mcast(const uint8_t *b, size_t n)
+{
+	static uint8_t f[ETH_HLEN + IP_HLEN + 1400];
+	if (n < 3)
+		return;
+	uint8_t act = b[0] % 5, a = b[1], c = b[2];
+	uint32_t g = groups[a % 4];
+	int who = c % 3, k = a % 4;
+	S.ran = 1;
+	if (act == 0) {
+		if (igmp_slot(g) < 0)
+			S.allow[k] += 2; /* its unsolicited reports */
+		int err = who == 2 ? echo_join(g) : udp_join(S.mc[who], g);
+		if (err && err != NET_ERR_MEM && err != NET_ERR_ARG)
+			FAIL("(i) join of %08x: %d", g, err);
+		if ((g >> 8) != 0xe00000 && err == NET_ERR_ARG)
+			FAIL("(i) join of %08x refused as no group", g);
+		return;
+	}
+	if (act == 1) {
+		if (who == 2)
+			move_echo(S.echo_port);
+		else
+			udp_leave(S.mc[who], g);
+		return;
+	}
+	if (act == 4) {
+		udp_remove(S.mc[0]);
+		S.mc[0] = open_mc(0);
+		return;
+	}
+	uint8_t mac[6] = {0x01, 0x00, 0x5e, 0, 0, 0};
+	uint32_t dst;
+	size_t l4;
+	uint8_t *l = f + ETH_HLEN + IP_HLEN;
+	const uint8_t *r = b + 3;
+	size_t rn = n - 3;
+	if (act == 2) {
+		static const uint8_t types[4] = {IGMP_QUERY, IGMP_V2_REPORT, IGMP_V1_REPORT, IGMP_LEAVE};
+		static const uint8_t lens[5] = {8, 12, 10, 16, 6};
+		uint8_t gs = rn > 0 ? r[0] % 5 : 0, ls = rn > 1 ? r[1] % 5 : 0, ds = rn > 2 ? r[2] % 4 : 0;
+		uint32_t group = gs < 4 ? groups[gs] : 0;
+		uint32_t dsts[4] = {IGMP_ALL_HOSTS, group ? group : IGMP_ALL_HOSTS, IGMP_ALL_ROUTERS, OUR_IP};
+		l4 = lens[ls];
+		memset(l, 0, l4);
+		l[0] = a % 5 < 4 ? types[a % 5] : a;
+		l[1] = c;
+		if (l4 >= 8)
+			put32(l + IGMP_GROUP, group);
+		put16(l + 2, csum_finish(csum_add(0, l, l4)));
+		if (rn > 3 && (r[3] & 1))
+			l[2] ^= 0x40;
+		dst = dsts[ds];
+	} else {
+		dst = a % 5 == 4 ? IGMP_ALL_HOSTS : g;
+		uint16_t ports[3] = {MCAST_PORT, S.echo_port, QUEUE_PORT};
+		l4 = UDP_HLEN + (rn < 1400 - UDP_HLEN ? rn : 1400 - UDP_HLEN);
+		put16(l + UDP_SPORT, 1000);
+		put16(l + UDP_DPORT, ports[c % 3]);
+		put16(l + UDP_LEN, (uint16_t)l4);
+		put16(l + UDP_CSUM, 0);
+		memcpy(l + UDP_HLEN, r, l4 - UDP_HLEN);
+		uint16_t cs = csum_finish(csum_add(csum_pseudo(PEER_IP, dst, IPPROTO_UDP, (uint16_t)l4), l, l4));
+		put16(l + UDP_CSUM, cs ? cs : 0xffff);
+	}
+	if (dst != OUR_IP)
+		mac[3] = (uint8_t)(dst >> 16 & 0x7f), mac[4] = (uint8_t)(dst >> 8), mac[5] = (uint8_t)dst;
+	size_t len = frame_ip(f, dst == OUR_IP ? OUR_MAC : mac, PEER_IP, dst, act == 2 ? IPPROTO_IGMP : IPPROTO_UDP,
+			      0, 0x4343, NULL, 0, l4);
+	unsigned members = 0, rx0 = S.mc_rx;
+	int slot = igmp_slot(dst);
+	for (int i = 0; i < 2 && slot >= 0; i++)
+		members += (S.mc[i]->mcast >> slot & 1) != 0;
+	inject(f, len, 0);
+	if (S.mc_rx - rx0 > members)
+		FAIL("(i) a datagram to %08x reached %u PCBs, %u joined", dst, S.mc_rx - rx0, members);
+}
+
 /* ---- record 12: the DHCP parser (net/dhcp.c), self-contained ----
  * The message goes to dhcp_parse alone (the client's state machine has
  * its unit tests): it must answer 0 or an error, and what it returns on
@@ -840,7 +1026,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *d, size_t n)
 	}
 	reset();
 	for (size_t i = 0; i + 3 <= n;) {
-		uint8_t op = d[i] % 28 == 14 ? 14 : d[i] % 28 == 27 ? 15 : d[i] % 14;
+		uint8_t op = d[i] % 28 == 14 ? 14 : d[i] % 28 == 27 ? 15 : d[i] % 28 == 15 ? 16 : d[i] % 14;
 		unsigned len = d[i + 1] | d[i + 2] << 8, k = len & 0x7fff;
 		int first = i == 0;
 		const uint8_t *b = d + i + 3;
@@ -877,6 +1063,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *d, size_t n)
 		case 13: move_echo(echo_ports[len % 4]); break;
 		case 14: op_icmp_err(b, bl); break;
 		case 15: op_bigfrag(b, bl); break;
+		case 16: op_mcast(b, bl); break;
 		}
 		check_idle(NULL);
 		trace_state("record done, byte", i);

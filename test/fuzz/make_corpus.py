@@ -109,6 +109,12 @@ def icmp_err(sel, kind, ctl, dport, extra=b""):
     return rec(14, len(d), d)
 
 
+def mcast(act, a, b, rest=b""):
+    """Record 16 (first byte 15): multicast (fuzz_net.c op_mcast): join, leave, IGMP in, UDP to a group."""
+    d = bytes([act, a, b]) + rest
+    return rec(15, len(d), d)
+
+
 def main():
     out = sys.argv[1] if len(sys.argv) > 1 else os.path.join(os.path.dirname(__file__), "corpus")
     os.makedirs(out, exist_ok=True)
@@ -267,6 +273,20 @@ def main():
                         bigfrag(0, 20000, 0, 11) + tick(31000))
     c["bigfrag_mtu"] = (rec(11, 508) + LEARN + bigfrag(0, 20000, 68, 12) + bigfrag(2, 4000, 68, 13) +
                         rec(7, 0))
+
+    # ---- multicast: IGMPv2 and groups (record 16, first byte 15 mod 28) ----
+    c["mcast_join_query"] = (LEARN + mcast(0, 0, 0) + mcast(0, 1, 1) + tick(1500) +
+                             mcast(2, 0, 20, bytes([4, 0, 0, 0])) + tick(2500) +
+                             mcast(2, 0, 10, bytes([0, 0, 1, 0])) + tick(1500) +
+                             mcast(2, 0, 0, bytes([4, 0, 0, 0])) + tick(11000) + mcast(1, 0, 0))
+    c["mcast_v3_suppress"] = (LEARN + mcast(0, 2, 0) + mcast(0, 3, 1) + tick(1500) +
+                              mcast(2, 0, 100, bytes([4, 1, 0, 0])) + mcast(2, 1, 0, bytes([2, 0, 1, 0])) +
+                              mcast(2, 0, 30, bytes([4, 2, 0, 0])) + mcast(2, 0, 30, bytes([4, 0, 0, 1])) +
+                              tick(11000) + mcast(4, 0, 0) + tick(100))
+    c["mcast_udp_echo"] = (LEARN + mcast(0, 0, 0) + mcast(0, 0, 1) + mcast(0, 0, 2) +
+                           mcast(3, 0, 0, b"both") + mcast(3, 0, 1, b"echo me") + mcast(3, 2, 0, b"alias") +
+                           mcast(3, 4, 1, b"all-hosts") + mcast(3, 1, 0, b"unjoined") + mcast(1, 0, 2) +
+                           mcast(3, 0, 1, b"left") + tick(2000))
 
     total = 0
     for name, data in sorted(c.items()):

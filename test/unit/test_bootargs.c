@@ -206,6 +206,40 @@ static void dotted_quad(void)
 	CHECK_EQ(a, 42); /* untouched on error */
 }
 
+/* mcast=: a group outside 224.0.0.0/24; a bad one is reported and the
+ * earlier setting (none, by default) kept. */
+static void mcast_group(void)
+{
+	int bad;
+	struct bootcfg c = parse("", &bad);
+	CHECK_EQ(c.mcast, 0);
+	c = parse("mcast=239.1.2.3", &bad);
+	CHECK_EQ(bad, 0);
+	CHECK_EQ(c.mcast, 0xef010203u);
+	c = parse("mcast=224.0.1.0 port=9", &bad); /* just past the control block */
+	CHECK_EQ(bad, 0);
+	CHECK_EQ(c.mcast, 0xe0000100u);
+	c = parse("mcast=239.255.255.255", &bad);
+	CHECK_EQ(c.mcast, 0xefffffffu);
+	static const char *words[] = {
+		"mcast=224.0.0.1", "mcast=224.0.0.0", "mcast=224.0.0.255", "mcast=10.0.2.15",
+		"mcast=240.0.0.1", "mcast=255.255.255.255", "mcast=223.255.255.255", "mcast=",
+		"mcast=239.1.2", "mcast=239.1.2.3/8", "mcast=239.1.2.256", "mcast=0.0.0.0",
+	};
+	for (unsigned k = 0; k < sizeof words / sizeof words[0]; k++) {
+		c = parse(words[k], &bad);
+		if (bad != 1 || warned != 1 || strcmp(last, words[k]))
+			printf("  word %s: bad=%d warned=%d last=%s\n", words[k], bad, warned, last);
+		CHECK_EQ(bad, 1);
+		CHECK_EQ(c.mcast, 0);
+		CHECK_EQ(c.port, 7);
+	}
+	c = parse("mcast=239.1.2.3 mcast=224.0.0.2", &bad); /* the good one stays */
+	CHECK_EQ(bad, 1);
+	CHECK(!strcmp(last, "mcast=224.0.0.2"));
+	CHECK_EQ(c.mcast, 0xef010203u);
+}
+
 int main(void)
 {
 	TEST(defaults);
@@ -216,5 +250,6 @@ int main(void)
 	TEST(unusable);
 	TEST(long_word);
 	TEST(dotted_quad);
+	TEST(mcast_group);
 	DONE("bootargs");
 }
