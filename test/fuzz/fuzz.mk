@@ -4,6 +4,7 @@
 #                                        build/fuzz/corpus (net) or build/fuzz/corpus-fdt
 #   make -f test/fuzz/fuzz.mk check      replay both targets' corpus/ + regress/, then a
 #                                        run of each, FUZZ_CHECK_SECONDS in all (3/4 net);
+#                                        virtio: regress_virtio/ replayed, then a run
 #                                        last line "fuzz: N passed, M failed"
 #   make -f test/fuzz/fuzz.mk coverage [TARGET=fdt]   line coverage over the corpora (llvm-cov-14)
 #   make -f test/fuzz/fuzz.mk corpus     regenerate the seed corpora (make_corpus*.py)
@@ -194,9 +195,19 @@ fuzz-virtio: $(VFUZZER)
 	grep -aE '^(stat::|==[0-9]+==ERROR|  VIOLATION|SUMMARY|Test unit written)' $(B)/fuzz-virtio.log; \
 	if [ $$rc -ne 0 ]; then echo "fuzz: FAILED (exit $$rc), log $(B)/fuzz-virtio.log"; exit 1; fi
 
-# check's part: a short run from an empty corpus, counted with the rest
+# check's part: the regression inputs replayed (with none, libFuzzer would
+# fuzz instead), then a short run from an empty corpus, counted with the rest
+VREGRESS = $(filter-out %.md,$(wildcard $(FZ)/regress_virtio/*))
 check: $(VFUZZER)
-CHECK_VIRTIO = vart=$(B)/artifacts/check-virtio-$$(date +%s)-; \
+CHECK_VIRTIO = $(if $(VREGRESS),if $(VFUZZER) $(VRUNOPTS) $(VREGRESS) >$(B)/replay-virtio.log 2>&1; then \
+		echo "ok   virtio: replay of $(words $(VREGRESS)) regress inputs"; pass=$$((pass+1)); \
+	else \
+		echo "FAIL virtio: replay (log $(B)/replay-virtio.log); inputs that fail:"; fail=$$((fail+1)); \
+		for f in $(VREGRESS); do \
+			$(VFUZZER) $$f 2>&1 | grep -a -m1 -E 'VIOLATION|ERROR: |runtime error' | sed "s|^|  $$f: |"; \
+		done; \
+	fi;) \
+	vart=$(B)/artifacts/check-virtio-$$(date +%s)-; \
 	if $(VFUZZER) $(VRUNOPTS) -max_total_time=$(FUZZ_VIRTIO_CHECK_SECONDS) -artifact_prefix=$$vart \
 			>$(B)/check-virtio.log 2>&1; then \
 		echo "ok   $(FUZZ_VIRTIO_CHECK_SECONDS) s virtio fuzz run: $$(grep -aE '^stat::number_of_executed_units' $(B)/check-virtio.log | sed 's/.*: *//') execs"; \
