@@ -2,13 +2,12 @@
  * The NIC drivers, the one probe over the device tree, and the calls
  * into the driver that was probed.
  *
- * Those calls go through a switch on the driver's row, not through a
- * pointer: the compiler can then inline a driver's poll and idle check
- * (a pointer cost about 100 instructions per echoed datagram; make
- * bench). With two drivers in the table GCC inlines neither into the
- * superloop; flatten would (35 instructions fewer) but pulls every cold
- * path and printf in too, 9 KB of code, so it is not used. Adding a
- * driver: a row in the table and a case in each switch.
+ * Those calls go through a switch on the driver's row, not through
+ * pointers, and the table holds only the probes: each driver's rx, flush
+ * and idle is then called from one place and the compiler puts it whole
+ * into the superloop (net/tune.h), where it runs with the loop's
+ * registers and no call of its own. Adding a driver: a row in the table
+ * and a case in each switch.
  */
 #include <stddef.h>
 #include "nic.h"
@@ -23,11 +22,9 @@ static const char *const pci_ecam_compat[] = {"pci-host-ecam-generic", NULL};
 static const char *const gem_compat[] = {"sifive,fu540-c000-gem", "cdns,macb", "cdns,gem", NULL};
 
 static const struct nic_driver drivers[] = {
-	[NIC_VIRTIO_MMIO] = {"virtio-net", virtio_mmio_compat, virtio_net_probe,
-			     virtio_net_poll, virtio_net_idle},
-	[NIC_VIRTIO_PCI] = {"virtio-net", pci_ecam_compat, virtio_pci_probe, virtio_net_poll,
-			    virtio_net_idle},
-	[NIC_GEM] = {"gem", gem_compat, gem_probe, gem_poll, gem_idle},
+	[NIC_VIRTIO_MMIO] = {"virtio-net", virtio_mmio_compat, virtio_net_probe},
+	[NIC_VIRTIO_PCI] = {"virtio-net", pci_ecam_compat, virtio_pci_probe},
+	[NIC_GEM] = {"gem", gem_compat, gem_probe},
 };
 
 static struct nic the_nic;
@@ -50,22 +47,31 @@ struct nic *nic_probe(const struct fdt_info *fi)
 	return NULL;
 }
 
-unsigned nic_poll(struct nic *n, nic_deliver_fn deliver, unsigned budget)
+unsigned nic_rx(struct nic *n, struct pkt **v, unsigned max)
 {
 	switch (n->driver) {
 	case NIC_VIRTIO_MMIO:
-	case NIC_VIRTIO_PCI: return drivers[NIC_VIRTIO_MMIO].poll(deliver, budget);
-	case NIC_GEM: return drivers[NIC_GEM].poll(deliver, budget);
+	case NIC_VIRTIO_PCI: return virtio_net_rx(v, max);
+	case NIC_GEM: return gem_rx(v, max);
 	}
 	return 0;
+}
+
+void nic_flush(struct nic *n)
+{
+	switch (n->driver) {
+	case NIC_VIRTIO_MMIO:
+	case NIC_VIRTIO_PCI: virtio_net_flush(); break;
+	case NIC_GEM: gem_flush(); break;
+	}
 }
 
 int nic_idle(struct nic *n)
 {
 	switch (n->driver) {
 	case NIC_VIRTIO_MMIO:
-	case NIC_VIRTIO_PCI: return drivers[NIC_VIRTIO_MMIO].idle();
-	case NIC_GEM: return drivers[NIC_GEM].idle();
+	case NIC_VIRTIO_PCI: return virtio_net_idle();
+	case NIC_GEM: return gem_idle();
 	}
 	return 0;
 }
