@@ -10,11 +10,13 @@ struct bootcfg {
 	uint32_t ip, mask, gw; /* host byte order */
 	uint16_t port;
 	uint8_t dhcp;          /* ip=dhcp: the address from DHCP; ip, mask, gw unused */
+	uint32_t poll_us;      /* busy-polling after activity (0: off), see CFG_BUSY_POLL_US */
 	char hostname[CFG_DHCP_HOSTNAME_MAX + 1]; /* "" if none */
 };
 
 void bootcfg_defaults(struct bootcfg *c); /* from app/config.h */
-/* Reads ip=A.B.C.D[/N], ip=dhcp, gw=A.B.C.D, port=N, hostname=NAME;
+/* Reads ip=A.B.C.D[/N], ip=dhcp, gw=A.B.C.D, port=N, hostname=NAME,
+ * poll=US (0..CFG_BUSY_POLL_MAX_US microseconds, decimal);
  * ignores other words. ip=dhcp and a static ip= undo each other (the
  * last one wins); gw= only matters for a static address. A host name
  * is letters, digits, '-' and '.', starts and ends with a letter or a
