@@ -68,8 +68,8 @@ struct nic *nic_probe(const struct fdt_info *fi);
 /*
  * The superloop's calls into the probed driver, once per pass (nic.c
  * dispatches them by a switch, so that each driver's three are inlined):
- *   nic_rx     take up to max received frames off the RX ring into v (the
- *              caller owns them and hands each up); how many;
+ *   nic_rx     take up to max (>= 1) received frames off the RX ring into
+ *              v (the caller owns them and hands each up); how many;
  *   nic_flush  after those were handled: take sent buffers back, refill
  *              the RX ring, tell the device what was posted and sent;
  *   nic_idle   called before the superloop sleeps, interrupts masked: arm

@@ -37,12 +37,15 @@ extern volatile uint32_t *plic_claim; /* NULL: no PLIC */
 static inline void plic_dispatch(void)
 {
 	volatile uint32_t *c = plic_claim;
-	uint32_t irq;
-	if (!c || (irq = *c) == 0)
+	if (!c)
 		return;
-	if (irq < PLIC_MAX_IRQ)
+	/* sign-extended: no zero-extension paid, and one unsigned compare
+	 * turns away 0 (nothing pending) and every source past the table */
+	unsigned long irq = (unsigned long)(long)(int32_t)*c;
+	if (irq - 1 < PLIC_MAX_IRQ - 1)
 		plic_handlers[irq].fn(plic_handlers[irq].arg);
-	*c = irq;
+	if (irq)
+		*c = (uint32_t)irq;
 }
 
 /* timer.c: a monotonic clock and software timers */

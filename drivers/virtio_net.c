@@ -85,7 +85,8 @@ struct vq {
 	struct vring_desc *desc;
 	struct vring_avail *avail;
 	struct vring_used *used;
-	volatile uint16_t *used_event;  /* ours: interrupt when the used index passes it */
+	uint16_t *used_event;           /* ours: interrupt when the used index passes it
+					   (not volatile: the fences order it) */
 	volatile uint16_t *avail_event; /* the device's: notify when avail passes it */
 	struct pkt **slot;       /* descriptor id -> buffer, set while the device may hold it */
 	unsigned long size, mask;
@@ -141,6 +142,13 @@ static inline int can_post(const struct vq *q)
 	return held(q) < q->want && !q->slot[q->avail_idx & q->mask];
 }
 
+/* The same for the TX ring, whose buffers may fill it (want == size): a
+ * free descriptor next in line says it all. */
+static inline int tx_room(void)
+{
+	return !txq.slot[txq.avail_idx & txq.mask];
+}
+
 /* want: the buffers we mean to post. A device that fixes its ring size
  * (legacy PCI) gets a ring of that size, if it is a power of two we have
  * room for; the others get the smallest power of two that holds want. */
@@ -159,7 +167,7 @@ static int vq_setup(struct vq *q, unsigned sel, uint8_t *mem, unsigned want)
 	memset(mem, 0, VQ_BYTES(n));
 	q->size = n;
 	q->mask = n - 1;
-	q->want = want < n ? want : n;
+	q->want = want < n ? want : n; /* TX: n (see vq_setup's callers) */
 	q->desc = (struct vring_desc *)mem;
 	q->avail = (struct vring_avail *)(mem + 16 * n);
 	q->used = (struct vring_used *)(mem + VQ_USED_OFF(n));
@@ -330,7 +338,7 @@ static OUT_OF_LINE int tx_drop(struct pkt *p, uint32_t *counter)
 	return -1;
 }
 
-/* Hand a frame whose NIC header is written to the device (can_post said
+/* Hand a frame whose NIC header is written to the device (tx_room said
  * yes). Flags: rings_init. */
 static inline int tx_post(struct pkt *p)
 {
@@ -367,12 +375,12 @@ static OUT_OF_LINE int tx_slow(struct pkt *p)
 {
 	if (!dev.live || p->len > FRAME_MAX || pkt_headroom(p) < HDR_MAX)
 		return tx_drop(p, &stats.tx_bad);
-	if (!can_post(&txq)) {
+	if (!tx_room()) {
 		struct pkt *dead = NULL;
 		tx_reclaim(&dead);
 		rx_publish(); /* what it put on the RX ring */
 		drop_list(dead);
-		if (!can_post(&txq))
+		if (!tx_room())
 			return tx_drop(p, &stats.tx_full);
 	}
 	hdr_zero(p->data);
@@ -389,7 +397,7 @@ static int vnet_tx(struct pkt *p)
 		return -1;
 	}
 	if (!dev.live || p->len > FRAME_MAX || pkt_headroom(p) < HDR_MAX ||
-	    (p->flags & PKT_F_CSUM_PART) || !can_post(&txq))
+	    (p->flags & PKT_F_CSUM_PART) || !tx_room())
 		return tx_slow(p);
 	hdr_zero(p->data);
 	return tx_post(p);
@@ -432,27 +440,26 @@ static OUT_OF_LINE unsigned rx_fault(unsigned n, struct pkt *bad, int fault)
 	return n;
 }
 
-/* Take up to max received frames off the RX ring into v; the caller owns
- * them. Their descriptors stay empty until virtio_net_flush. A leaf: the
- * rare cases are tail calls. Frames with a bad length or bad checksum
- * offsets are counted (rx_bad) and go back to the pool. */
+/* Take up to max (>= 1) received frames off the RX ring into v; the
+ * caller owns them. Their descriptors stay empty until virtio_net_flush.
+ * A leaf: the rare cases are tail calls. Frames with a bad length or bad
+ * checksum offsets are counted (rx_bad) and go back to the pool. */
 OUT_OF_LINE unsigned virtio_net_rx(struct pkt **v, unsigned max)
 {
 	unsigned long k = used_new(&rxq);
-	if (!k || !dev.rx_open || !max)
+	if (!k || !dev.rx_open)
 		return 0;
 	if (!used_ok(&rxq, k))
 		return rx_fault(0, NULL, RING_JUMP);
 	fence(); /* the entries after the index that shows them */
-	unsigned n = 0;
-	struct pkt *bad = NULL;
+	struct pkt **vp = v, **vend = v + max, *bad = NULL;
 	do {
 		reload_barrier();
 		struct vring_used_elem *e = &rxq.used->ring[rxq.last_used & rxq.mask];
 		uint32_t len = e->len - (uint32_t)dev.hdrlen; /* a short one wraps: too long */
 		struct pkt *p = take(&rxq, e);
 		if (!p)
-			return rx_fault(n, bad, RING_BAD_ID);
+			return rx_fault((unsigned)(vp - v), bad, RING_BAD_ID);
 		uint8_t *data = p->head + CFG_PKT_LINK_OFF;
 		int flags = len <= FRAME_MAX ? rx_flags(p, data - dev.hdrlen, len) : -1;
 		if (flags < 0) {
@@ -467,9 +474,9 @@ OUT_OF_LINE unsigned virtio_net_rx(struct pkt **v, unsigned max)
 		pkt_own(p, PKT_STACK);
 		stats.rx_frames++;
 		stats.rx_bytes += len;
-		v[n++] = p;
-	} while (--k && n < max); /* dropped ones do not count against max */
-	return bad ? rx_dropped(n, bad) : n;
+		*vp++ = p;
+	} while (--k && vp != vend); /* dropped ones do not count against max */
+	return bad ? rx_dropped((unsigned)(vp - v), bad) : (unsigned)(vp - v);
 }
 
 static void link_update(void)
@@ -668,6 +675,10 @@ static int start(int again)
 	dev.rx_off = CFG_PKT_LINK_OFF - dev.hdrlen;
 	if (vq_setup(&rxq, RXQ, rx_mem, CFG_RXQ_SIZE) || vq_setup(&txq, TXQ, tx_mem, CFG_TXQ_SIZE))
 		return fail("queue setup failed");
+	/* Every TX descriptor may hold a frame (a ring the device made larger
+	 * than CFG_TXQ_SIZE too): the descriptor next in line being free is
+	 * then the whole test for room (tx_room). */
+	txq.want = txq.size;
 	rings_init();
 	vq_irq(&txq, 0);
 	dev.tx_irq = 0;
