@@ -8,7 +8,7 @@
 /* Probe a GEM node: 0 if it is now running (n filled in), -1 if it is
  * not a GEM or could not be set up (said on the console). */
 int gem_probe(const struct fdt_info *fi, const struct fdt_dev *d, struct nic *n);
-/* The superloop's calls (see nic_rx, nic_flush, nic_idle in nic.h). */
+/* The superloop's calls (struct nic_ops in nic.h). */
 unsigned gem_rx(struct pkt **v, unsigned max);
 void gem_flush(void);
 int gem_idle(void);

@@ -1,13 +1,8 @@
 /*
- * The NIC drivers, the one probe over the device tree, and the calls
- * into the driver that was probed.
- *
- * Those calls go through a switch on the driver's row, not through
- * pointers, and the table holds only the probes: each driver's rx, flush
- * and idle is then called from one place and the compiler puts it whole
- * into the superloop (net/tune.h), where it runs with the loop's
- * registers and no call of its own. Adding a driver: a row in the table
- * and a case in each switch.
+ * The NIC drivers and the one probe over the device tree. A row of the
+ * table names the compatible strings a driver binds to, its probe and
+ * its per-pass calls (struct nic_ops), which the port calls through
+ * pointers it keeps with its own state. Adding a driver: a row.
  */
 #include <stddef.h>
 #include "nic.h"
@@ -15,16 +10,17 @@
 #include "virtio_net.h"
 #include "virtio_pci.h"
 
-enum { NIC_VIRTIO_MMIO, NIC_VIRTIO_PCI, NIC_GEM };
-
 static const char *const virtio_mmio_compat[] = {"virtio,mmio", NULL};
 static const char *const pci_ecam_compat[] = {"pci-host-ecam-generic", NULL};
 static const char *const gem_compat[] = {"sifive,fu540-c000-gem", "cdns,macb", "cdns,gem", NULL};
 
+static const struct nic_ops virtio_ops = {virtio_net_rx, virtio_net_flush, virtio_net_idle};
+static const struct nic_ops gem_ops = {gem_rx, gem_flush, gem_idle};
+
 static const struct nic_driver drivers[] = {
-	[NIC_VIRTIO_MMIO] = {"virtio-net", virtio_mmio_compat, virtio_net_probe},
-	[NIC_VIRTIO_PCI] = {"virtio-net", pci_ecam_compat, virtio_pci_probe},
-	[NIC_GEM] = {"gem", gem_compat, gem_probe},
+	{"virtio-net", virtio_mmio_compat, virtio_net_probe, &virtio_ops},
+	{"virtio-net", pci_ecam_compat, virtio_pci_probe, &virtio_ops},
+	{"gem", gem_compat, gem_probe, &gem_ops},
 };
 
 static struct nic the_nic;
@@ -41,37 +37,9 @@ struct nic *nic_probe(const struct fdt_info *fi)
 				if (fdt_is_compatible(d, *c) && drivers[k].probe(fi, d, &the_nic) == 0) {
 					the_nic.driver = k;
 					the_nic.name = drivers[k].name;
+					the_nic.ops = drivers[k].ops;
 					return &the_nic;
 				}
 	}
 	return NULL;
-}
-
-unsigned nic_rx(struct nic *n, struct pkt **v, unsigned max)
-{
-	switch (n->driver) {
-	case NIC_VIRTIO_MMIO:
-	case NIC_VIRTIO_PCI: return virtio_net_rx(v, max);
-	case NIC_GEM: return gem_rx(v, max);
-	}
-	return 0;
-}
-
-void nic_flush(struct nic *n)
-{
-	switch (n->driver) {
-	case NIC_VIRTIO_MMIO:
-	case NIC_VIRTIO_PCI: virtio_net_flush(); break;
-	case NIC_GEM: gem_flush(); break;
-	}
-}
-
-int nic_idle(struct nic *n)
-{
-	switch (n->driver) {
-	case NIC_VIRTIO_MMIO:
-	case NIC_VIRTIO_PCI: return virtio_net_idle();
-	case NIC_GEM: return gem_idle();
-	}
-	return 0;
 }

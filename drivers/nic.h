@@ -34,9 +34,26 @@ struct nic_stats {
 
 typedef void (*nic_deliver_fn)(struct pkt *p);
 
+/*
+ * The superloop's calls into a driver, once per pass (through the port):
+ *   rx     take up to max (>= 1) received frames off the RX ring into v
+ *          (the caller owns them and hands each up); how many;
+ *   flush  after those were handled: take sent buffers back, refill the
+ *          RX ring, tell the device what was posted and sent;
+ *   idle   called before the superloop sleeps, interrupts masked: arm the
+ *          interrupts that must wake it. Nonzero: work is pending, do not
+ *          sleep.
+ */
+struct nic_ops {
+	unsigned (*rx)(struct pkt **v, unsigned max);
+	void (*flush)(void);
+	int (*idle)(void);
+};
+
 struct nic {
 	unsigned driver;       /* index of its row in the driver table (nic.c) */
 	const char *name;      /* driver name */
+	const struct nic_ops *ops; /* its row's */
 	char info[160];        /* transport, address, irq, features: for the banner */
 	uint8_t mac[6];
 	uint8_t link_up;       /* kept current by the driver */
@@ -59,26 +76,12 @@ struct nic_driver {
 	/* 0 and n filled in (interrupt registered, RX ring posted), or -1:
 	 * not this driver's device, or it failed (said why on the console). */
 	int (*probe)(const struct fdt_info *fi, const struct fdt_dev *d, struct nic *n);
+	const struct nic_ops *ops;
 };
 
 /* The first device in the tree that a driver in the table takes; NULL if
  * there is none (the firmware runs without a network). */
 struct nic *nic_probe(const struct fdt_info *fi);
-
-/*
- * The superloop's calls into the probed driver, once per pass (nic.c
- * dispatches them by a switch, so that each driver's three are inlined):
- *   nic_rx     take up to max (>= 1) received frames off the RX ring into
- *              v (the caller owns them and hands each up); how many;
- *   nic_flush  after those were handled: take sent buffers back, refill
- *              the RX ring, tell the device what was posted and sent;
- *   nic_idle   called before the superloop sleeps, interrupts masked: arm
- *              the interrupts that must wake it. Nonzero: work is
- *              pending, do not sleep.
- */
-unsigned nic_rx(struct nic *n, struct pkt **v, unsigned max);
-void nic_flush(struct nic *n);
-int nic_idle(struct nic *n);
 
 /* A frame whose L4 checksum is partial (PKT_F_CSUM_PART) finished in
  * software, for a driver whose device cannot: the sum from csum_start to

@@ -4,9 +4,15 @@
 #include "net/netif.h"
 #include "config.h"
 #include "port.h"
+#include "riscv.h"
 
-static struct nic *nic;
-static nic_deliver_fn input = net_input;
+/* What each pass uses, gp-relative (GP_DATA): the NIC, its per-pass calls
+ * (one load and a jump each, no dispatch), where frames go. */
+static GP_DATA struct {
+	struct nic *nic;
+	nic_deliver_fn input;
+	struct nic_ops ops;
+} port = {.input = net_input};
 
 /* Without a NIC the stack still runs; what it sends goes nowhere. */
 static int no_tx(struct pkt *p)
@@ -17,11 +23,12 @@ static int no_tx(struct pkt *p)
 
 void port_attach(struct nic *n)
 {
-	nic = n;
+	port.nic = n;
 	netif.output = no_tx;
 	netif.mtu = CFG_MTU;
 	if (!n)
 		return;
+	port.ops = *n->ops;
 	memcpy(netif.mac, n->mac, 6);
 	netif.mtu = n->mtu < CFG_MTU ? n->mtu : CFG_MTU;
 	netif.output = n->tx;
@@ -30,12 +37,12 @@ void port_attach(struct nic *n)
 
 struct nic *port_nic(void)
 {
-	return nic;
+	return port.nic;
 }
 
 void port_raw_input(nic_deliver_fn fn)
 {
-	input = fn;
+	port.input = fn;
 }
 
 /* The frames are taken off the ring at once, then handed up one by one:
@@ -43,13 +50,13 @@ void port_raw_input(nic_deliver_fn fn)
 unsigned port_poll(unsigned budget)
 {
 	struct pkt *v[CFG_RX_BATCH];
-	struct nic *n = nic;
+	struct nic *n = port.nic;
 	if (!n)
 		return 0;
-	unsigned k = nic_rx(n, v, budget < CFG_RX_BATCH ? budget : CFG_RX_BATCH);
+	unsigned k = port.ops.rx(v, budget < CFG_RX_BATCH ? budget : CFG_RX_BATCH);
 	for (unsigned i = 0; i < k; i++)
-		input(v[i]);
-	nic_flush(n);
+		port.input(v[i]);
+	port.ops.flush();
 	if (n->link_up != netif.link_up) {
 		printf("%s: link %s\n", n->name, n->link_up ? "up" : "down");
 		net_set_link(n->link_up);
@@ -59,7 +66,7 @@ unsigned port_poll(unsigned budget)
 
 int port_idle(void)
 {
-	return nic ? nic_idle(nic) : 0;
+	return port.nic ? port.ops.idle() : 0;
 }
 
 int port_tx(struct pkt *p)

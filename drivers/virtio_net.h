@@ -12,7 +12,7 @@ int virtio_net_probe(const struct fdt_info *fi, const struct fdt_dev *d, struct 
  * filled in, or -1 (said why; the device marked FAILED). */
 struct vtransport;
 int virtio_net_start(const struct vtransport *t, uint32_t irq, struct nic *n);
-/* The superloop's calls (see nic_rx, nic_flush, nic_idle in nic.h; max >= 1). */
+/* The superloop's calls (struct nic_ops in nic.h; max >= 1). */
 unsigned virtio_net_rx(struct pkt **v, unsigned max);
 void virtio_net_flush(void);
 int virtio_net_idle(void);
