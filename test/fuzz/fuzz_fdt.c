@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "app/bootargs.h"
+#include "app/config.h"
 #include "drivers/fdt.h"
 
 #define FAIL(...) (fprintf(stderr, "INVARIANT VIOLATED: " __VA_ARGS__), fputc('\n', stderr), abort())
@@ -42,7 +43,8 @@ static int unicast(uint32_t a)
 
 static int same_cfg(const struct bootcfg *a, const struct bootcfg *b)
 {
-	return a->ip == b->ip && a->mask == b->mask && a->gw == b->gw && a->port == b->port;
+	return a->ip == b->ip && a->mask == b->mask && a->gw == b->gw && a->port == b->port &&
+	       a->poll_us == b->poll_us;
 }
 
 static void check_bootargs(const char *s)
@@ -65,10 +67,11 @@ static void check_bootargs(const char *s)
 	int gw_ok = c.gw == 0 || (unicast(c.gw) && c.gw != c.ip && !((c.gw ^ c.ip) & c.mask) &&
 				  (~c.mask == 1 || (ghost != 0 && ghost != ~c.mask)));
 	if (!unicast(c.ip) || edge || !gw_ok || c.port == 0 || c.mask == 0 || c.mask == ~0u ||
-	    (~c.mask & (~c.mask + 1)))
-		FAIL("config ip %08x mask %08x gw %08x port %u", c.ip, c.mask, c.gw, c.port);
+	    (~c.mask & (~c.mask + 1)) || c.poll_us > CFG_BUSY_POLL_MAX_US)
+		FAIL("config ip %08x mask %08x gw %08x port %u poll %u", c.ip, c.mask, c.gw, c.port,
+		     (unsigned)c.poll_us);
 	if (!strstr(s, "ip=") && !strstr(s, "gw=") && !strstr(s, "port=") && !strstr(s, "hostname=") &&
-	    (bad || !same_cfg(&c, &def)))
+	    !strstr(s, "poll=") && (bad || !same_cfg(&c, &def)))
 		FAIL("words that are not ours changed the config");
 }
 
