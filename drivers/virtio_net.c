@@ -421,26 +421,34 @@ static inline int rx_flags(struct pkt *p, const uint8_t *hdr, uint32_t len)
 		return PKT_F_CSUM_OK;
 	if (!(f & VIRTIO_NET_HDR_F_NEEDS_CSUM))
 		return 0;
-	unsigned start = hdr[6] | hdr[7] << 8, off = hdr[8] | hdr[9] << 8;
+	/* little-endian fields (legacy: the guest's order, the same here) at
+	 * an even address: the header starts 2 or 4 bytes into the buffer */
+	unsigned start = ((const u16a *)(const void *)hdr)[3], off = ((const u16a *)(const void *)hdr)[4];
+	p->csum_start = (uint16_t)start; /* (stored first: fewer registers live) */
+	p->csum_off = (uint16_t)off;
 	if (start > len || off + 2u > len - start)
 		return -1;
-	p->csum_start = (uint16_t)start;
-	p->csum_off = (uint16_t)off;
 	return PKT_F_CSUM_OK | PKT_F_CSUM_PART;
 }
 
-static OUT_OF_LINE unsigned rx_dropped(unsigned n, struct pkt *bad)
+static OUT_OF_LINE unsigned rx_take(struct pkt **v, struct pkt **vp, struct pkt **vend);
+
+/* A frame with a bad length or bad checksum offsets: counted, back to the
+ * pool, and the ring read on for the frames v still has room for (a tail
+ * call: however many bad frames come, the stack does not grow). */
+static OUT_OF_LINE unsigned rx_drop(struct pkt **v, struct pkt **vp, struct pkt **vend,
+				    struct pkt *p)
 {
-	drop_list(bad);
-	return n;
+	stats.rx_bad++;
+	pkt_free(p);
+	return rx_take(v, vp, vend);
 }
 
 /* The frames taken before the fault are good: they are handed up, and
  * the device reset after (virtio_net_flush). Until then the ring is not
  * read past the fault: the next look finds it again. */
-static OUT_OF_LINE unsigned rx_fault(unsigned n, struct pkt *bad, int fault)
+static OUT_OF_LINE unsigned rx_fault(unsigned n, int fault)
 {
-	drop_list(bad);
 	dev.rx_fault = (uint8_t)fault;
 	dev.rx_open = 0; /* what lies past the fault is not taken, whatever is posted meanwhile */
 	__atomic_fetch_or(&events, EV_RX_FAULT, __ATOMIC_RELAXED);
@@ -451,30 +459,28 @@ static OUT_OF_LINE unsigned rx_fault(unsigned n, struct pkt *bad, int fault)
  * caller owns them. Their descriptors stay empty until virtio_net_flush.
  * A leaf: the rare cases are tail calls. Frames with a bad length or bad
  * checksum offsets are counted (rx_bad) and go back to the pool. */
-OUT_OF_LINE unsigned virtio_net_rx(struct pkt **v, unsigned max)
+/* The loop of virtio_net_rx and rx_take: frames into vp.. until vend;
+ * how many are in v then. */
+static inline __attribute__((always_inline)) unsigned rx_loop(struct pkt **v, struct pkt **vp,
+							       struct pkt **vend)
 {
 	unsigned long k = used_new(&rxq);
-	if (!k || !dev.rx_open)
-		return 0;
+	if (!k || !dev.rx_open || vp == vend)
+		return (unsigned)(vp - v);
 	if (!used_ok(&rxq, k))
-		return rx_fault(0, NULL, RING_JUMP);
+		return rx_fault((unsigned)(vp - v), RING_JUMP);
 	fence(); /* the entries after the index that shows them */
-	struct pkt **vp = v, **vend = v + max, *bad = NULL;
 	do {
 		reload_barrier();
 		struct vring_used_elem *e = &rxq.used->ring[rxq.last_used & rxq.mask];
 		uint32_t len = e->len - (uint32_t)dev.hdrlen; /* a short one wraps: too long */
 		struct pkt *p = take(&rxq, e);
 		if (!p)
-			return rx_fault((unsigned)(vp - v), bad, RING_BAD_ID);
+			return rx_fault((unsigned)(vp - v), RING_BAD_ID);
 		uint8_t *data = p->head + CFG_PKT_LINK_OFF;
 		int flags = len <= FRAME_MAX ? rx_flags(p, data - dev.hdrlen, len) : -1;
-		if (flags < 0) {
-			stats.rx_bad++;
-			p->next = bad;
-			bad = p;
-			continue;
-		}
+		if (flags < 0) /* dropped ones do not count against max */
+			return rx_drop(v, vp, vend, p);
 		p->data = data;
 		p->len = (uint16_t)len;
 		p->flags = (uint8_t)flags;
@@ -482,8 +488,19 @@ OUT_OF_LINE unsigned virtio_net_rx(struct pkt **v, unsigned max)
 		stats.rx_frames++;
 		stats.rx_bytes += len;
 		*vp++ = p;
-	} while (--k && vp != vend); /* dropped ones do not count against max */
-	return bad ? rx_dropped((unsigned)(vp - v), bad) : (unsigned)(vp - v);
+	} while (--k && vp != vend);
+	return (unsigned)(vp - v);
+}
+
+OUT_OF_LINE unsigned virtio_net_rx(struct pkt **v, unsigned max)
+{
+	return rx_loop(v, v, v + max);
+}
+
+/* The same loop, on after a dropped frame (rx_drop). */
+static OUT_OF_LINE unsigned rx_take(struct pkt **v, struct pkt **vp, struct pkt **vend)
+{
+	return rx_loop(v, vp, vend);
 }
 
 static void link_update(void)

@@ -29,9 +29,12 @@
  * leaves       each driver's per-pass functions (virtio_net_rx, _flush,
  *              _idle, vnet_tx; gem_rx, ...) call nothing on their common
  *              path: the rare cases are OUT_OF_LINE and tail-called
- *              (rx_fault, rx_dropped, flush_slow, tx_slow, tx_drop), frames
- *              to free are chained and freed after the loop, a header is
- *              zeroed without memset. A leaf runs in caller-saved registers
+ *              (rx_fault, rx_drop, flush_slow, tx_slow, tx_drop; a frame
+ *              virtio_net_rx drops goes to rx_drop, which reads the ring on
+ *              by calling it again), frames to free are chained and freed
+ *              after the loop, a header is zeroed without memset, a NEEDS_
+ *              CSUM frame's offsets are stored before they are checked (one
+ *              register less live). A leaf runs in caller-saved registers
  *              and saves none; tx_reclaim is always_inline into its two
  *              callers, plic_dispatch is inline (drivers/platform.h) into
  *              the superloop.
