@@ -477,13 +477,8 @@ static void handle_events(void)
 		dev.rx_restart = 1;
 }
 
-static OUT_OF_LINE unsigned rx_dropped(unsigned n, struct pkt *bad)
-{
-	drop_list(bad);
-	return n;
-}
-
 unsigned gem_rx(struct pkt **v, unsigned max);
+static OUT_OF_LINE unsigned rx_take(struct pkt **v, struct pkt **vp, struct pkt **vend);
 
 /* An error or RXUBR interrupt: handled before the ring is read (a bus
  * error makes it garbage), then the ring is read. */
@@ -493,17 +488,22 @@ static OUT_OF_LINE unsigned rx_events(struct pkt **v, unsigned max)
 	return gem_rx(v, max);
 }
 
-/* Take up to max (>= 1) received frames off the RX ring into v; the
- * caller owns them. The ring's descriptors stay empty until gem_flush. A
- * leaf: the rare cases are tail calls. */
-OUT_OF_LINE unsigned gem_rx(struct pkt **v, unsigned max)
+/* A part of a frame, or a length no frame has: counted, back to the pool,
+ * and the ring read on (a tail call: the stack does not grow). */
+static OUT_OF_LINE unsigned rx_drop(struct pkt **v, struct pkt **vp, struct pkt **vend,
+				    struct pkt *p)
 {
-	if (events)
-		return rx_events(v, max);
-	if (!rx.count)
-		return 0; /* also without a device: nothing was ever posted */
-	struct pkt **vp = v, **vend = v + max, *bad = NULL;
-	do {
+	stats.rx_bad++;
+	pkt_free(p);
+	return rx_take(v, vp, vend);
+}
+
+/* The loop of gem_rx and rx_take: frames into vp.. until vend; how many
+ * are in v then. A leaf: the rare cases are tail calls. */
+static inline __attribute__((always_inline)) unsigned rx_loop(struct pkt **v, struct pkt **vp,
+							       struct pkt **vend)
+{
+	while (rx.count && vp != vend) {
 		reload_barrier();
 		volatile uint32_t *d = desc(&rx, rx.head);
 		if (!(d[0] & RX_USED))
@@ -512,12 +512,8 @@ OUT_OF_LINE unsigned gem_rx(struct pkt **v, unsigned max)
 		uint32_t st = d[1];
 		struct pkt *p = take(&rx);
 		uint32_t len = st & RX_LEN;
-		if ((st & (RX_SOF | RX_EOF)) != (RX_SOF | RX_EOF) || len - 14 > FRAME_MAX - 14) {
-			stats.rx_bad++; /* a part of a frame, or a length no frame has */
-			p->next = bad;
-			bad = p;
-			continue;
-		}
+		if ((st & (RX_SOF | RX_EOF)) != (RX_SOF | RX_EOF) || len - 14 > FRAME_MAX - 14)
+			return rx_drop(v, vp, vend, p); /* dropped ones do not count against max */
 		p->data = p->head + CFG_PKT_LINK_OFF;
 		p->len = (uint16_t)len;
 		p->flags = CFG_GEM_RX_CSUM && RX_CSUM(st) >= 2 ? PKT_F_CSUM_OK : 0;
@@ -525,8 +521,23 @@ OUT_OF_LINE unsigned gem_rx(struct pkt **v, unsigned max)
 		stats.rx_frames++;
 		stats.rx_bytes += len;
 		*vp++ = p;
-	} while (rx.count && vp != vend);
-	return bad ? rx_dropped((unsigned)(vp - v), bad) : (unsigned)(vp - v);
+	}
+	return (unsigned)(vp - v);
+}
+
+/* Take up to max (>= 1) received frames off the RX ring into v; the
+ * caller owns them. The ring's descriptors stay empty until gem_flush.
+ * Without a device nothing was ever posted: rx.count is 0. */
+OUT_OF_LINE unsigned gem_rx(struct pkt **v, unsigned max)
+{
+	if (events)
+		return rx_events(v, max);
+	return rx_loop(v, v, v + max);
+}
+
+static OUT_OF_LINE unsigned rx_take(struct pkt **v, struct pkt **vp, struct pkt **vend)
+{
+	return rx_loop(v, vp, vend);
 }
 
 /* What gem_flush leaves aside: buffers for the pool, a ring to refill. */
