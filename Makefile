@@ -54,7 +54,7 @@ CFLAGS := --specs=picolibc.specs -std=c11 -march=rv64imac_zicsr_zifencei -mabi=l
 LDFLAGS := -flto -flto-partition=one -O2 $(WARN) -DPICOLIBC_INTEGER_PRINTF_SCANF --specs=picolibc.specs -march=rv64imac -mabi=lp64 -nostartfiles \
 	-T linker.ld -Wl,--defsym=__ram_base=$(RAM_BASE) -Wl,--gc-sections -Wl,--no-warn-rwx-segments -Wl,-Map=$(OBJDIR)/map.txt
 
-DRV_SRCS := drivers/board.c drivers/fdt.c drivers/uart.c drivers/plic.c drivers/timer.c \
+DRV_SRCS := drivers/board.c drivers/fdt.c drivers/uart.c drivers/plic.c drivers/timer.c drivers/nic_csum.c \
 	drivers/trap.c drivers/nic.c drivers/port.c drivers/virtio_net.c drivers/virtio_mmio.c \
 	drivers/virtio_pci.c drivers/pci.c drivers/gem.c drivers/virtio_rng.c
 PLAT_SRCS := $(DRV_SRCS) app/console.c app/bootargs.c app/main.c
@@ -186,7 +186,8 @@ $(HOSTDIR)/test_pci: test/unit/test_pci.c drivers/pci.c $(HOST_OBJS)
 
 # The virtio-net driver against a model of a hostile device
 # (test/unit/virtio_model.h); the driver's console lines go to the model.
-VNET_HOST_OBJ := $(HOSTDIR)/drivers/virtio_net.host.o $(HOSTDIR)/drivers/virtio_mmio.host.o
+VNET_HOST_OBJ := $(HOSTDIR)/drivers/virtio_net.host.o $(HOSTDIR)/drivers/virtio_mmio.host.o \
+	$(HOSTDIR)/drivers/nic_csum.host.o
 $(HOSTDIR)/drivers/%.host.o: drivers/%.c
 	@mkdir -p $(dir $@)
 	@echo "  HOSTCC  $< (device model)"
@@ -196,9 +197,9 @@ $(HOSTDIR)/test_virtio: test/unit/test_virtio.c $(VNET_HOST_OBJ) $(HOST_OBJS)
 	$(Q)$(HOSTCC) $(HOST_CFLAGS) -MMD -MP -o $@ $< $(VNET_HOST_OBJ) $(HOST_OBJS)
 -include $(VNET_HOST_OBJ:.o=.d)
 
-$(HOSTDIR)/test_gem: test/unit/test_gem.c test/unit/gem_model.h drivers/gem.c $(HOST_OBJS)
+$(HOSTDIR)/test_gem: test/unit/test_gem.c test/unit/gem_model.h drivers/gem.c drivers/nic_csum.c $(HOST_OBJS)
 	@echo "  HOSTLD  $@"
-	$(Q)$(HOSTCC) $(HOST_CFLAGS) -DRVNET_HOST_MMIO -MMD -MP -o $@ $< drivers/gem.c $(HOST_OBJS)
+	$(Q)$(HOSTCC) $(HOST_CFLAGS) -DRVNET_HOST_MMIO -MMD -MP -o $@ $< drivers/gem.c drivers/nic_csum.c $(HOST_OBJS)
 
 # keep the objects: as prerequisites of a pattern rule they would be intermediate
 .SECONDARY: $(HOST_OBJS)

@@ -7,8 +7,28 @@
 #include <stdio.h>
 #include "app.h"
 #include "drivers/port.h"
+#include "net/tune.h"
 
 static uint32_t runts;
+
+/* Destination and source MAC swapped: three halfwords each way where the
+ * frame starts at an even address (a received one does), bytes otherwise
+ * (net/tune.h: u16a). */
+static void swap_macs(uint8_t *f)
+{
+	if (((uintptr_t)f & 1) == 0) {
+		u16a *w = (u16a *)(void *)f;
+		uint16_t d0 = w[0], d1 = w[1], d2 = w[2];
+		w[0] = w[3], w[1] = w[4], w[2] = w[5];
+		w[3] = d0, w[4] = d1, w[5] = d2;
+		return;
+	}
+	for (int i = 0; i < 6; i++) {
+		uint8_t t = f[i];
+		f[i] = f[6 + i];
+		f[6 + i] = t;
+	}
+}
 
 static void reflect(struct pkt *p)
 {
@@ -17,12 +37,7 @@ static void reflect(struct pkt *p)
 		pkt_free(p);
 		return;
 	}
-	uint8_t *f = p->data;
-	for (int i = 0; i < 6; i++) {
-		uint8_t t = f[i];
-		f[i] = f[6 + i];
-		f[6 + i] = t;
-	}
+	swap_macs(p->data);
 	port_tx(p);
 }
 

@@ -126,6 +126,12 @@ static int setting(const char *w, size_t n, struct bootcfg *c)
 		c->mcast = v;
 		return 0;
 	}
+	if (n >= 5 && !memcmp(w, "poll=", 5)) {
+		if (num_parse(w + 5, n - 5, 7, &v) || v > CFG_BUSY_POLL_MAX_US)
+			return -1;
+		c->poll_us = v;
+		return 0;
+	}
 	if (n >= 5 && !memcmp(w, "port=", 5)) {
 		if (num_parse(w + 5, n - 5, 5, &v) || v == 0 || v > 65535)
 			return -1;
@@ -191,6 +197,7 @@ void bootcfg_defaults(struct bootcfg *c)
 	c->gw = a;
 	c->port = CFG_ECHO_PORT;
 	c->dhcp = CFG_IP_DHCP;
+	c->poll_us = CFG_BUSY_POLL_US;
 	c->hostname[0] = 0;
 	c->mcast = 0;
 }

@@ -11,12 +11,14 @@ struct bootcfg {
 	uint16_t port;
 	uint32_t mcast;        /* mcast=A.B.C.D: a group the echo service also answers (0: none) */
 	uint8_t dhcp;          /* ip=dhcp: the address from DHCP; ip, mask, gw unused */
+	uint32_t poll_us;      /* busy-polling after activity (0: off), see CFG_BUSY_POLL_US */
 	char hostname[CFG_DHCP_HOSTNAME_MAX + 1]; /* "" if none */
 };
 
 void bootcfg_defaults(struct bootcfg *c); /* from app/config.h */
 /* Reads ip=A.B.C.D[/N], ip=dhcp, gw=A.B.C.D, port=N, hostname=NAME,
  * mcast=A.B.C.D;
+ * poll=US (0..CFG_BUSY_POLL_MAX_US microseconds, decimal);
  * ignores other words. ip=dhcp and a static ip= undo each other (the
  * last one wins); gw= only matters for a static address. A host name
  * is letters, digits, '-' and '.', starts and ends with a letter or a

@@ -58,5 +58,19 @@ _Static_assert(CFG_IP_PREFIX >= 1 && CFG_IP_PREFIX <= 31, "CFG_IP_PREFIX: a subn
 #ifndef CFG_RX_BUDGET
 #define CFG_RX_BUDGET 32 /* frames handled per pass, so timers and console run under a flood */
 #endif
+/* Adaptive polling: after a pass that took frames, keep polling the rings
+ * this many microseconds (from the timer) before sleeping in wfi, as
+ * Linux's NAPI busy-poll does: a frame that comes soon is taken without
+ * an interrupt and a wake-up. Every polling pass counts as busy time, and
+ * with one datagram at a time most of the window is spent waiting for
+ * the next, so instructions per echo rise with it: 0 (off) by default.
+ * The boot argument poll=US overrides it (0..CFG_BUSY_POLL_MAX_US). */
+#ifndef CFG_BUSY_POLL_US
+#define CFG_BUSY_POLL_US 0
+#endif
+#ifndef CFG_BUSY_POLL_MAX_US
+#define CFG_BUSY_POLL_MAX_US 1000000 /* a second: longer polling is no longer a wait */
+#endif
+_Static_assert(CFG_BUSY_POLL_US <= CFG_BUSY_POLL_MAX_US, "CFG_BUSY_POLL_US above CFG_BUSY_POLL_MAX_US");
 
 #endif

@@ -9,6 +9,7 @@
 #include "app.h"
 #include "config.h"
 #include "drivers/board.h"
+#include "drivers/config.h"
 #include "drivers/nic.h"
 #include "drivers/platform.h"
 #include "drivers/port.h"
@@ -18,8 +19,10 @@
 #include "net/netif.h"
 
 #define VERSION "0.2"
+/* Frames one pass takes: CFG_RX_BUDGET, as far as the port takes at once. */
+#define PASS_BUDGET (CFG_RX_BUDGET < CFG_RX_BATCH ? CFG_RX_BUDGET : CFG_RX_BATCH)
 
-struct loop_stats loop_stats;
+GP_DATA struct loop_stats loop_stats;
 static struct swtimer tick;
 
 int main(unsigned long hartid, const void *dtb);
@@ -138,31 +141,59 @@ static __attribute__((noinline)) void boot_done(void)
 	app.ready();
 }
 
-static void loop(void)
+/* The timer interrupt is pending: the software timers due run, and the
+ * timer is armed for the next one. The loop looks at the clock only then. */
+static void run_timers(void)
 {
-	uint64_t tpm = timer_ms_to_ticks(1);
-	uint64_t due = 0;
+	uint64_t tpm = timer_ms_to_ticks(1), t = timer_ticks();
+	uint32_t now = (uint32_t)(t / tpm);
+	uint32_t next = swtimer_run(now);
+	timer_arm(t + (uint64_t)(next - now) * tpm);
+	xcsr_set(CSR_IE, 1ul << IRQ_TIMER); /* a trap may have turned it off (trap.c) */
+}
+
+/* Adaptive polling (NAPI's busy-poll): after a pass that took frames the
+ * rings are polled on, with no interrupt armed and no sleep, until
+ * `ticks` pass with none; then the loop sleeps as ever. Every polling
+ * pass is busy time, so it is off by default (CFG_BUSY_POLL_US, poll=).
+ * Nonzero: poll again. */
+static int busy_poll(unsigned n, uint64_t ticks, uint64_t *until)
+{
+	uint64_t t = timer_ticks();
+	if (n) {
+		*until = t + ticks;
+		return 1;
+	}
+	return t < *until;
+}
+
+/*
+ * One pass: the pending interrupts (mip, one CSR read: the NIC's and the
+ * console's through the PLIC, the clock's for the software timers), up
+ * to PASS_BUDGET frames, the console. A full budget means more frames
+ * are likely waiting; otherwise the idle check arms the NIC's interrupt
+ * and looks for late arrivals itself, so there is no second pass just to
+ * find nothing. wfi returns at once when an interrupt is pending (masked
+ * or not), so nothing is lost between the checks and the sleep.
+ */
+static void loop(const struct bootcfg *cfg)
+{
+	uint64_t poll_ticks = cfg->poll_us ? timer_us_to_ticks(cfg->poll_us) : 0, poll_until = 0;
 	uint64_t woke = rdinstret();
+	timer_arm(0); /* the first pass runs the timers and arms the clock */
 	for (;;) {
 		loop_stats.passes++;
-		if (xcsr_read(CSR_IP) & (1ul << IRQ_EXT))
+		unsigned long ip = xcsr_read(CSR_IP);
+		if (ip & (1ul << IRQ_EXT))
 			plic_dispatch();
-		uint64_t t = timer_ticks();
-		if (t >= due) {
-			uint32_t now = (uint32_t)(t / tpm);
-			uint32_t next = swtimer_run(now);
-			due = t + (uint64_t)(next - now) * tpm;
-		}
-		unsigned n = port_poll(CFG_RX_BUDGET);
+		if (ip & (1ul << IRQ_TIMER))
+			run_timers();
+		unsigned n = port_poll(PASS_BUDGET);
 		if (console_pending())
 			console_poll();
-		/* A full budget means more frames are likely waiting; otherwise
-		 * the idle check itself looks for late arrivals, so there is no
-		 * need for another pass just to find nothing. */
-		if (n == CFG_RX_BUDGET || port_idle() || console_pending() ||
-		    (xcsr_read(CSR_IP) & (1ul << IRQ_EXT)))
+		if (n == PASS_BUDGET || (poll_ticks && busy_poll(n, poll_ticks, &poll_until)) ||
+		    port_idle() || console_pending())
 			continue;
-		timer_arm(due);
 		loop_stats.busy_instret += rdinstret() - woke;
 		wfi();
 		woke = rdinstret();
@@ -195,7 +226,10 @@ int main(unsigned long hartid, const void *dtb)
 	app.start(&cfg);
 	console_start();
 	swtimer_start(&tick, CFG_TICK_MS, CFG_TICK_MS, on_tick, NULL);
+	if (cfg.poll_us)
+		printf("loop: polling the NIC %lu us after its last frame before sleeping\n",
+		       (unsigned long)cfg.poll_us);
 	boot_done();
-	loop();
+	loop(&cfg);
 	return 0;
 }

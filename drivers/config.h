@@ -22,7 +22,13 @@
                           virtio-pci; QEMU's is 256): 12 KiB a queue */
 #endif
 #ifndef CFG_GUEST_CSUM
-#define CFG_GUEST_CSUM 1 /* virtio: negotiate VIRTIO_NET_F_GUEST_CSUM (trust DATA_VALID) */
+#define CFG_GUEST_CSUM 1 /* virtio: negotiate checksum offload both ways: GUEST_CSUM (trust
+                            DATA_VALID, take NEEDS_CSUM frames as they are) and CSUM (the
+                            device finishes the partial checksums we send) */
+#endif
+#ifndef CFG_RX_BATCH
+#define CFG_RX_BATCH 32 /* frames the port takes off the RX ring at once: a pointer each
+                           on the superloop's stack */
 #endif
 #ifndef CFG_DEFAULT_MAC
 #define CFG_DEFAULT_MAC {0x52, 0x54, 0x00, 0x12, 0x34, 0x56} /* when the NIC has no MAC */
@@ -57,6 +63,7 @@
 
 _Static_assert((CFG_RXQ_SIZE & (CFG_RXQ_SIZE - 1)) == 0 && CFG_RXQ_SIZE >= 2,
 	       "CFG_RXQ_SIZE must be a power of two");
+_Static_assert(CFG_RX_BATCH >= 1, "CFG_RX_BATCH: at least one frame");
 _Static_assert((CFG_TXQ_SIZE & (CFG_TXQ_SIZE - 1)) == 0 && CFG_TXQ_SIZE >= 2,
 	       "CFG_TXQ_SIZE must be a power of two");
 

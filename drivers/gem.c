@@ -35,6 +35,7 @@
  */
 #include <stdio.h>
 #include <string.h>
+#include "net/tune.h"
 #include "config.h"
 #include "gem.h"
 #include "platform.h"
@@ -176,20 +177,24 @@ static inline uint64_t dma_addr(const void *p) { return (uintptr_t)p; }
 static inline uint64_t dma_top(void) { return (uintptr_t)__image_end; }
 #endif
 
+/* One descriptor ring, used strictly in order. Counters are machine
+ * words (no 16-bit wrap to redo). */
 struct ring {
 	volatile uint32_t *desc;
-	struct pkt **slot;  /* descriptor -> buffer */
-	uint16_t size;      /* a power of two */
-	uint16_t head;      /* oldest descriptor holding one of our buffers */
-	uint16_t count;     /* buffers the MAC holds, from head on */
+	struct pkt **slot;       /* descriptor -> buffer */
+	unsigned long size, mask; /* a power of two */
+	unsigned long head;      /* oldest descriptor holding one of our buffers */
+	unsigned long count;     /* buffers the MAC holds, from head on */
 };
 
 /* Room for 16-byte descriptors; 8-byte ones use the first half. */
 static uint32_t rx_mem[CFG_RXQ_SIZE * 4] __attribute__((aligned(64))) CFG_NOINIT;
 static uint32_t tx_mem[CFG_TXQ_SIZE * 4] __attribute__((aligned(64))) CFG_NOINIT;
 static struct pkt *rx_slot[CFG_RXQ_SIZE], *tx_slot[CFG_TXQ_SIZE];
-static struct ring rx = {.desc = rx_mem, .slot = rx_slot, .size = CFG_RXQ_SIZE};
-static struct ring tx = {.desc = tx_mem, .slot = tx_slot, .size = CFG_TXQ_SIZE};
+static GP_DATA struct ring rx = {.desc = rx_mem, .slot = rx_slot, .size = CFG_RXQ_SIZE,
+				 .mask = CFG_RXQ_SIZE - 1};
+static GP_DATA struct ring tx = {.desc = tx_mem, .slot = tx_slot, .size = CFG_TXQ_SIZE,
+				 .mask = CFG_TXQ_SIZE - 1};
 
 struct link {
 	uint8_t up, full;
@@ -197,13 +202,13 @@ struct link {
 };
 
 /* The device, as probed. */
-static struct {
+static GP_DATA struct {
 	uintptr_t base;
 	uintptr_t mgmt;     /* GEMGXL management register, 0 if none */
 	uint32_t irq;
 	uint32_t ctrl;      /* NWCTRL while running */
 	uint32_t cfg;       /* NWCFG less speed and duplex */
-	unsigned shift;     /* descriptor size: 1 << shift words */
+	unsigned long shift; /* descriptor size: 1 << shift words */
 	int phy;            /* MDIO address, -1: none answered */
 	uint32_t phy_id;
 	uint8_t tx_pending; /* frames handed over since the last TSTART */
@@ -212,14 +217,17 @@ static struct {
 } dev;
 static struct link link;
 static struct swtimer link_timer;
-static volatile uint32_t events; /* interrupt causes not yet handled */
+/* Interrupt causes that need handling (errors, RXUBR); a received or sent
+ * frame needs none: the rings say so. */
+static GP_DATA volatile uint32_t events;
 static struct nic *self;         /* what the port sees: link state */
-static struct nic_stats stats;   /* self->stats points here */
+static GP_DATA struct nic_stats stats; /* self->stats points here */
+#define INT_HANDLED (INT_RXUBR | INT_ERRORS)
 
 static uint32_t rd(unsigned off) { return mmio_read32(dev.base + off); }
 static void wr(unsigned off, uint32_t v) { mmio_write32(dev.base + off, v); }
-static volatile uint32_t *desc(const struct ring *r, unsigned i) { return r->desc + (i << dev.shift); }
-static unsigned last(const struct ring *r, unsigned i) { return i == r->size - 1u; }
+static volatile uint32_t *desc(const struct ring *r, unsigned long i) { return r->desc + (i << dev.shift); }
+static unsigned last(const struct ring *r, unsigned long i) { return i == r->mask; }
 
 /* Every descriptor ours (used) and empty, the last one marked. */
 static void ring_init(struct ring *r, int is_rx)
@@ -243,11 +251,12 @@ static void set_base(unsigned lo, unsigned hi, const uint32_t *mem)
 }
 
 /* The oldest buffer of a ring, taken back from it. */
-static struct pkt *take(struct ring *r)
+static inline struct pkt *take(struct ring *r)
 {
-	struct pkt *p = r->slot[r->head];
-	r->slot[r->head] = NULL;
-	r->head = (uint16_t)((r->head + 1u) & (r->size - 1u));
+	unsigned long h = r->head;
+	struct pkt *p = r->slot[h];
+	r->slot[h] = NULL;
+	r->head = (h + 1) & r->mask;
 	r->count--;
 	return p;
 }
@@ -264,9 +273,9 @@ static void drain(struct ring *r)
  * it; QEMU writes only the bytes it had, so the first 60 are cleared
  * here: the rest then reads as a wire's zero padding, never as whatever
  * the buffer held before (a frame of someone else's). Nine stores. */
-static void rx_post(struct pkt *p)
+static inline void rx_post(struct pkt *p)
 {
-	unsigned i = (rx.head + rx.count) & (rx.size - 1u);
+	unsigned long i = (rx.head + rx.count) & rx.mask;
 	volatile uint32_t *d = desc(&rx, i);
 	uint64_t a = dma_addr(p->head + CFG_PKT_LINK_OFF - RX_OFF);
 	rx.slot[i] = p;
@@ -281,7 +290,7 @@ static void rx_post(struct pkt *p)
 	d[0] = (uint32_t)a | (last(&rx, i) ? RX_WRAP : 0); /* used bit clear: the MAC's now */
 }
 
-static void rx_fill(void)
+static OUT_OF_LINE void rx_fill(void)
 {
 	while (rx.count < rx.size) {
 		struct pkt *p = pkt_alloc(PKT_RXRING);
@@ -295,7 +304,7 @@ static void rx_fill(void)
 
 /* Start the transmitter on what was handed over. Writing NWCTRL with RE
  * also makes QEMU look at the RX ring again. */
-static void tx_kick(void)
+static inline void tx_kick(void)
 {
 	fence(); /* descriptors before the doorbell */
 	wr(NWCTRL, dev.ctrl | NWCTRL_TSTART);
@@ -314,43 +323,48 @@ static void rx_kick(void)
 	stats.notifies++;
 }
 
-/* A sent buffer goes straight back to the RX ring while that has room
- * (it usually has: the frame being answered left a slot), skipping a
- * trip through the pool; a chain (never sent whole: fragment output
- * unlinks every piece) would go back whole to the pool. */
-static void recycle(struct pkt *p)
+/* Buffers taken off a ring that go back to the pool, linked through
+ * next: freed after the loop, so that the loop itself calls nothing. */
+static void drop_list(struct pkt *p)
 {
-	if (rx.count < rx.size && !p->frag_next && pkt_own(p, PKT_RXRING) == 0)
-		rx_post(p);
-	else
+	while (p) {
+		struct pkt *next = p->next;
 		pkt_free(p);
+		p = next;
+	}
 }
 
-static void tx_reclaim(void)
+/* Take sent buffers back. Each goes straight back to the RX ring while
+ * that has room (it usually has: the frame being answered left a slot),
+ * skipping a trip through the pool; the others (a reassembly slot goes
+ * back to its owner) are put on *dead. */
+static inline __attribute__((always_inline)) void tx_reclaim(struct pkt **dead)
 {
-	while (tx.count && (desc(&tx, tx.head)[1] & TX_USED))
-		recycle(take(&tx));
+	while (tx.count) {
+		reload_barrier();
+		if (!(desc(&tx, tx.head)[1] & TX_USED))
+			break;
+		struct pkt *p = take(&tx);
+		if (rx.count < rx.size && !p->frag_next && pkt_own(p, PKT_RXRING) == 0) {
+			rx_post(p);
+		} else {
+			p->next = *dead;
+			*dead = p;
+		}
+	}
 }
 
-static int gem_tx(struct pkt *p)
+static OUT_OF_LINE int tx_drop(struct pkt *p, uint32_t *counter)
 {
-	if (pkt_own(p, PKT_TXRING)) {
-		stats.tx_bad++; /* a freed buffer: never put it on the ring */
-		return -1;
-	}
-	if (!dev.base || p->len == 0 || p->len > FRAME_MAX) {
-		stats.tx_bad++;
-		pkt_free(p);
-		return -1;
-	}
-	if (tx.count == tx.size)
-		tx_reclaim();
-	if (tx.count == tx.size) {
-		stats.tx_full++;
-		pkt_free(p);
-		return -1;
-	}
-	unsigned i = (tx.head + tx.count) & (tx.size - 1u);
+	(*counter)++;
+	pkt_free(p);
+	return -1;
+}
+
+/* Hand a frame to the MAC (the ring has room). */
+static inline int tx_post(struct pkt *p)
+{
+	unsigned long i = (tx.head + tx.count) & tx.mask, len = p->len;
 	volatile uint32_t *d = desc(&tx, i);
 	uint64_t a = dma_addr(p->data);
 	tx.slot[i] = p;
@@ -359,11 +373,44 @@ static int gem_tx(struct pkt *p)
 	if (dev.shift == 2)
 		d[2] = (uint32_t)(a >> 32);
 	fence(); /* the address before the word that hands it over */
-	d[1] = p->len | TX_LAST | (last(&tx, i) ? TX_WRAP : 0);
+	d[1] = (uint32_t)len | TX_LAST | (last(&tx, i) ? TX_WRAP : 0);
 	dev.tx_pending = 1;
 	stats.tx_frames++;
-	stats.tx_bytes += p->len;
+	stats.tx_bytes += (uint32_t)len;
 	return 0;
+}
+
+/* What gem_tx leaves aside: no device, a frame that cannot be sent, a
+ * full ring (sent buffers taken back first), a partial checksum. */
+static OUT_OF_LINE int tx_slow(struct pkt *p)
+{
+	if (!dev.base || p->len == 0 || p->len > FRAME_MAX)
+		return tx_drop(p, &stats.tx_bad);
+	if (tx.count == tx.size) {
+		struct pkt *dead = NULL;
+		tx_reclaim(&dead);
+		drop_list(dead);
+		if (tx.count == tx.size)
+			return tx_drop(p, &stats.tx_full);
+	}
+	/* The MAC never hands us a partial checksum, but the stack may still
+	 * send one (a reflected frame): it leaves finished. */
+	if ((p->flags & PKT_F_CSUM_PART) && nic_csum_finish(p, &stats))
+		return tx_drop(p, &stats.tx_bad);
+	return tx_post(p);
+}
+
+/* netif.output: a leaf; every rare case goes to tx_slow. */
+static int gem_tx(struct pkt *p)
+{
+	if (pkt_own(p, PKT_TXRING)) {
+		stats.tx_bad++; /* a freed buffer: never put it on the ring */
+		return -1;
+	}
+	if (!dev.base || p->len - 1u >= FRAME_MAX || tx.count == tx.size ||
+	    (p->flags & PKT_F_CSUM_PART))
+		return tx_slow(p);
+	return tx_post(p);
 }
 
 /* Stop what 'off' names (TE, RE) and take every buffer back. Clearing TE
@@ -430,45 +477,115 @@ static void handle_events(void)
 		dev.rx_restart = 1;
 }
 
-unsigned gem_poll(nic_deliver_fn deliver, unsigned budget)
+unsigned gem_rx(struct pkt **v, unsigned max);
+static OUT_OF_LINE unsigned rx_take(struct pkt **v, struct pkt **vp, struct pkt **vend);
+
+/* An error or RXUBR interrupt: handled before the ring is read (a bus
+ * error makes it garbage), then the ring is read. */
+static OUT_OF_LINE unsigned rx_events(struct pkt **v, unsigned max)
 {
-	unsigned n = 0;
-	if (!dev.base)
-		return 0;
-	if (events)
-		handle_events();
-	while (n < budget && rx.count) {
+	handle_events();
+	return gem_rx(v, max);
+}
+
+/* A part of a frame, or a length no frame has: counted, back to the pool,
+ * and the ring read on (a tail call: the stack does not grow). */
+static OUT_OF_LINE unsigned rx_drop(struct pkt **v, struct pkt **vp, struct pkt **vend,
+				    struct pkt *p)
+{
+	stats.rx_bad++;
+	pkt_free(p);
+	return rx_take(v, vp, vend);
+}
+
+/* The loop of gem_rx and rx_take: frames into vp.. until vend; how many
+ * are in v then. A leaf: the rare cases are tail calls. */
+static inline __attribute__((always_inline)) unsigned rx_loop(struct pkt **v, struct pkt **vp,
+							       struct pkt **vend)
+{
+	while (rx.count && vp != vend) {
+		reload_barrier();
 		volatile uint32_t *d = desc(&rx, rx.head);
 		if (!(d[0] & RX_USED))
 			break;
 		fence(); /* the status word after the bit that says it is written */
 		uint32_t st = d[1];
 		struct pkt *p = take(&rx);
-		unsigned len = st & RX_LEN;
-		if ((st & (RX_SOF | RX_EOF)) != (RX_SOF | RX_EOF) || len < 14 || len > FRAME_MAX) {
-			stats.rx_bad++; /* a part of a frame, or a length no frame has */
-			pkt_free(p);
-			continue;
-		}
+		uint32_t len = st & RX_LEN;
+		if ((st & (RX_SOF | RX_EOF)) != (RX_SOF | RX_EOF) || len - 14 > FRAME_MAX - 14)
+			return rx_drop(v, vp, vend, p); /* dropped ones do not count against max */
 		p->data = p->head + CFG_PKT_LINK_OFF;
 		p->len = (uint16_t)len;
 		p->flags = CFG_GEM_RX_CSUM && RX_CSUM(st) >= 2 ? PKT_F_CSUM_OK : 0;
 		pkt_own(p, PKT_STACK);
 		stats.rx_frames++;
 		stats.rx_bytes += len;
-		n++;
-		deliver(p);
+		*vp++ = p;
 	}
-	tx_reclaim(); /* after RX, so sent buffers can fill the slots it freed */
-	rx_fill();
+	return (unsigned)(vp - v);
+}
+
+/* Take up to max (>= 1) received frames off the RX ring into v; the
+ * caller owns them. The ring's descriptors stay empty until gem_flush.
+ * Without a device nothing was ever posted: rx.count is 0. */
+OUT_OF_LINE unsigned gem_rx(struct pkt **v, unsigned max)
+{
+	if (events)
+		return rx_events(v, max);
+	return rx_loop(v, v, v + max);
+}
+
+static OUT_OF_LINE unsigned rx_take(struct pkt **v, struct pkt **vp, struct pkt **vend)
+{
+	return rx_loop(v, vp, vend);
+}
+
+/* What gem_flush leaves aside: buffers for the pool, a ring to refill. */
+static OUT_OF_LINE void flush_slow(struct pkt *dead)
+{
+	drop_list(dead);
+	if (rx.count < rx.size)
+		rx_fill();
 	if (dev.tx_pending)
 		tx_kick();
 	else if (dev.rx_restart && rx.count)
 		rx_kick();
+}
+
+/* After the frames taken were handled: sent buffers back (onto the RX
+ * ring), the RX ring refilled, the MAC told. A leaf but for flush_slow. */
+OUT_OF_LINE void gem_flush(void)
+{
+	struct pkt *dead = NULL;
+	tx_reclaim(&dead); /* after RX, so sent buffers can fill the slots it freed */
+	if (dead || rx.count < rx.size || !dev.base) {
+		if (dev.base)
+			flush_slow(dead);
+		return;
+	}
+	if (dev.tx_pending)
+		tx_kick();
+	else if (dev.rx_restart)
+		rx_kick();
+}
+
+/* The whole poll in one call, for the unit tests: take up to budget
+ * frames, hand each to deliver, flush. */
+unsigned gem_poll(nic_deliver_fn deliver, unsigned budget)
+{
+	struct pkt *v[32];
+	unsigned n = 0, k;
+	while (n < budget && (k = gem_rx(v, budget - n < 32 ? budget - n : 32)) != 0) {
+		for (unsigned i = 0; i < k; i++)
+			deliver(v[i]);
+		n += k;
+	}
+	gem_flush();
 	return n;
 }
 
-int gem_idle(void)
+/* Before the superloop sleeps. A leaf. */
+OUT_OF_LINE int gem_idle(void)
 {
 	if (!dev.base)
 		return 0;
@@ -504,14 +621,17 @@ int gem_idle(void)
 
 static void gem_rings(unsigned *rx_posted, unsigned *tx_inflight)
 {
-	*rx_posted = rx.count;
-	*tx_inflight = tx.count;
+	*rx_posted = (unsigned)rx.count;
+	*tx_inflight = (unsigned)tx.count;
 }
 
+/* Read the status (which clears it) and record what needs handling. */
 static void isr(void *arg)
 {
 	(void)arg;
-	events |= rd(ISR);
+	uint32_t s = rd(ISR);
+	if (s & INT_HANDLED)
+		events |= s & INT_HANDLED;
 	stats.irqs++;
 }
 
@@ -747,8 +867,8 @@ static void describe(struct nic *n)
 			 (unsigned long)dev.phy_id, link.mbps, link.full ? "full" : "half");
 	char all[160]; /* what the arguments could make, cut to what info holds */
 	snprintf(all, sizeof all, "gem at %#lx irq %u, %s, desc %s, rx %u tx %u",
-		 (unsigned long)dev.base, dev.irq, phy, dev.shift == 2 ? "64-bit" : "32-bit", rx.size,
-		 tx.size);
+		 (unsigned long)dev.base, dev.irq, phy, dev.shift == 2 ? "64-bit" : "32-bit",
+		 (unsigned)rx.size, (unsigned)tx.size);
 	size_t k = 0;
 	for (; k + 1 < sizeof n->info && all[k]; k++)
 		n->info[k] = all[k];

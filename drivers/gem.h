@@ -8,7 +8,11 @@
 /* Probe a GEM node: 0 if it is now running (n filled in), -1 if it is
  * not a GEM or could not be set up (said on the console). */
 int gem_probe(const struct fdt_info *fi, const struct fdt_dev *d, struct nic *n);
-unsigned gem_poll(nic_deliver_fn deliver, unsigned budget); /* see nic_driver */
+/* The superloop's calls (struct nic_ops in nic.h). */
+unsigned gem_rx(struct pkt **v, unsigned max);
+void gem_flush(void);
 int gem_idle(void);
+/* rx, deliver each frame, flush: the unit tests' poll. */
+unsigned gem_poll(nic_deliver_fn deliver, unsigned budget);
 
 #endif

@@ -19,8 +19,10 @@ enum nic_caps {
 	NIC_CAP_TX_CSUM = 1 << 1, /* can fill in L4 checksums on transmit */
 };
 
+/* rx_frames and rx_bytes (tx_ likewise) are not neighbours: GCC would
+ * merge the two updates into one 64-bit one that costs more (tune.h). */
 struct nic_stats {
-	uint32_t rx_frames, rx_bytes, tx_frames, tx_bytes;
+	uint32_t rx_frames, tx_frames, rx_bytes, tx_bytes;
 	uint32_t rx_nobuf;   /* RX slot left empty: pool exhausted (refilled later) */
 	uint32_t rx_bad;     /* device returned a bad descriptor id or length */
 	uint32_t tx_full;    /* TX ring full: frame dropped */
@@ -32,9 +34,26 @@ struct nic_stats {
 
 typedef void (*nic_deliver_fn)(struct pkt *p);
 
+/*
+ * The superloop's calls into a driver, once per pass (through the port):
+ *   rx     take up to max (>= 1) received frames off the RX ring into v
+ *          (the caller owns them and hands each up); how many;
+ *   flush  after those were handled: take sent buffers back, refill the
+ *          RX ring, tell the device what was posted and sent;
+ *   idle   called before the superloop sleeps, interrupts masked: arm the
+ *          interrupts that must wake it. Nonzero: work is pending, do not
+ *          sleep.
+ */
+struct nic_ops {
+	unsigned (*rx)(struct pkt **v, unsigned max);
+	void (*flush)(void);
+	int (*idle)(void);
+};
+
 struct nic {
 	unsigned driver;       /* index of its row in the driver table (nic.c) */
 	const char *name;      /* driver name */
+	const struct nic_ops *ops; /* its row's */
 	char info[160];        /* transport, address, irq, features: for the banner */
 	uint8_t mac[6];
 	uint8_t link_up;       /* kept current by the driver */
@@ -66,19 +85,19 @@ struct nic_driver {
 	/* 0 and n filled in (interrupt registered, RX ring posted), or -1:
 	 * not this driver's device, or it failed (said why on the console). */
 	int (*probe)(const struct fdt_info *fi, const struct fdt_dev *d, struct nic *n);
-	/* Reclaim sent buffers, hand up to 'budget' received frames to
-	 * deliver (which owns them), refill and notify. Frames delivered. */
-	unsigned (*poll)(nic_deliver_fn deliver, unsigned budget);
-	/* Called with interrupts masked before the superloop sleeps: arm
-	 * the interrupts that must wake it. Nonzero: work is pending, do
-	 * not sleep. */
-	int (*idle)(void);
+	const struct nic_ops *ops;
 };
 
 /* The first device in the tree that a driver in the table takes; NULL if
  * there is none (the firmware runs without a network). */
 struct nic *nic_probe(const struct fdt_info *fi);
-unsigned nic_poll(struct nic *n, nic_deliver_fn deliver, unsigned budget);
-int nic_idle(struct nic *n);
+
+/* A frame whose L4 checksum is partial (PKT_F_CSUM_PART) finished in
+ * software, for a driver whose device cannot: the sum from csum_start to
+ * the end of the frame, folded and inverted (0 sent as 0xffff), stored
+ * at csum_start + csum_off; PKT_F_CSUM_PART cleared, s->csum_fixed
+ * counted. -1 when the offsets do not lie inside the frame: it must not
+ * be sent. */
+int nic_csum_finish(struct pkt *p, struct nic_stats *s);
 
 #endif

@@ -20,7 +20,33 @@ void uart_rx_irq(void (*fn)(void *arg), void *arg);
 /* plic.c: ctx is this hart's context in our privilege mode */
 void plic_init(uintptr_t base, unsigned ctx);
 void plic_enable(uint32_t irq, void (*fn)(void *arg), void *arg);
-void plic_dispatch(void);            /* claim, run, complete until none pending */
+
+/* Claim, run and complete one pending interrupt. One, not all that are
+ * pending: another keeps the external interrupt pending, and the
+ * superloop's next pass (or wfi, which then does not sleep) comes back
+ * for it; the NIC's is usually the only one. Inline: the superloop runs
+ * it with its own registers (net/tune.h). Every entry of the table has a
+ * handler (plic_init), so a claim needs no check but its range. */
+#define PLIC_MAX_IRQ 128
+struct plic_handler {
+	void (*fn)(void *arg);
+	void *arg;
+};
+extern struct plic_handler plic_handlers[PLIC_MAX_IRQ];
+extern volatile uint32_t *plic_claim; /* NULL: no PLIC */
+static inline void plic_dispatch(void)
+{
+	volatile uint32_t *c = plic_claim;
+	if (!c)
+		return;
+	/* sign-extended: no zero-extension paid, and one unsigned compare
+	 * turns away 0 (nothing pending) and every source past the table */
+	unsigned long irq = (unsigned long)(long)(int32_t)*c;
+	if (irq - 1 < PLIC_MAX_IRQ - 1)
+		plic_handlers[irq].fn(plic_handlers[irq].arg);
+	if (irq)
+		*c = (uint32_t)irq;
+}
 
 /* timer.c: a monotonic clock and software timers */
 void timer_init(uintptr_t clint_base, uint32_t timebase_hz, unsigned long hartid);
@@ -28,6 +54,7 @@ uint64_t timer_ticks(void);
 uint32_t timer_ms(void);
 void timer_arm(uint64_t deadline_ticks); /* next wake-up, (uint64_t)-1 for none */
 uint64_t timer_ms_to_ticks(uint32_t ms);
+uint64_t timer_us_to_ticks(uint32_t us); /* rounded up: at least one tick for 1 us */
 struct swtimer {
 	uint32_t due, period;        /* period 0: one-shot */
 	void (*fn)(void *arg);

@@ -3,7 +3,6 @@
 #include "platform.h"
 #include "riscv.h"
 
-#define PLIC_MAX_IRQ 128
 #define PRIORITY(irq) (plic + 4 * (irq))
 #define ENABLE(ctx) (plic + 0x2000 + 0x80 * (ctx))
 #define THRESHOLD(ctx) (plic + 0x200000 + 0x1000 * (ctx))
@@ -11,43 +10,36 @@
 
 static uintptr_t plic;
 static unsigned ctx;
-static volatile uint32_t *claim_reg; /* this hart's claim/complete register */
-static struct {
-	void (*fn)(void *);
-	void *arg;
-} handlers[PLIC_MAX_IRQ];
+GP_DATA volatile uint32_t *plic_claim; /* this hart's claim/complete register */
+
+/* A source nobody registered (a spurious claim) is completed and left. */
+static void no_handler(void *arg)
+{
+	(void)arg;
+}
+
+struct plic_handler plic_handlers[PLIC_MAX_IRQ];
 
 void plic_init(uintptr_t base, unsigned context)
 {
 	plic = base;
 	ctx = context;
+	for (unsigned i = 0; i < PLIC_MAX_IRQ; i++)
+		plic_handlers[i] = (struct plic_handler){no_handler, NULL};
 	if (!plic)
 		return;
 	mmio_write32(THRESHOLD(ctx), 0);
-	claim_reg = (volatile uint32_t *)CLAIM(ctx);
+	plic_claim = (volatile uint32_t *)CLAIM(ctx);
 }
 
 void plic_enable(uint32_t irq, void (*fn)(void *), void *arg)
 {
 	if (!plic || irq == 0 || irq >= PLIC_MAX_IRQ)
 		return;
-	handlers[irq].fn = fn;
-	handlers[irq].arg = arg;
+	plic_handlers[irq].fn = fn;
+	plic_handlers[irq].arg = arg;
 	mmio_write32(PRIORITY(irq), 1);
 	uintptr_t en = ENABLE(ctx) + 4 * (irq / 32);
 	mmio_write32(en, mmio_read32(en) | 1u << (irq % 32));
 	xcsr_set(CSR_IE, 1ul << IRQ_EXT);
-}
-
-void plic_dispatch(void)
-{
-	volatile uint32_t *c = claim_reg;
-	uint32_t irq;
-	if (!c)
-		return;
-	while ((irq = *c) != 0) {
-		if (irq < PLIC_MAX_IRQ && handlers[irq].fn)
-			handlers[irq].fn(handlers[irq].arg);
-		*c = irq;
-	}
 }

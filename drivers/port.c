@@ -2,8 +2,9 @@
 #include <string.h>
 #include "net/config.h"
 #include "net/netif.h"
-#include "port.h"
 #include "config.h"
+#include "port.h"
+#include "riscv.h"
 
 /* Reassembly may hold CFG_REASS_TOTAL_BUFS pool buffers for datagrams
  * that never complete: the RX ring must still be refilled from what is
@@ -11,8 +12,13 @@
 _Static_assert(CFG_REASS_TOTAL_BUFS + CFG_RXQ_SIZE <= CFG_PKT_COUNT,
 	       "CFG_REASS_TOTAL_BUFS leaves the pool too few buffers for the RX ring");
 
-static struct nic *nic;
-static nic_deliver_fn input = net_input;
+/* What each pass uses, gp-relative (GP_DATA): the NIC, its per-pass calls
+ * (one load and a jump each, no dispatch), where frames go. */
+static GP_DATA struct {
+	struct nic *nic;
+	nic_deliver_fn input;
+	struct nic_ops ops;
+} port = {.input = net_input};
 
 /*
  * The multicast MACs the stack needs (netif.mcast), each with the number
@@ -27,8 +33,9 @@ static unsigned mc_n;
 
 static void mc_push(void)
 {
-	if (nic && nic->mcast_filter && nic->mcast_filter(nic, (const uint8_t (*)[6])mc_macs, mc_n))
-		printf("%s: multicast filter refused %u addresses\n", nic->name, mc_n);
+	struct nic *n = port.nic;
+	if (n && n->mcast_filter && n->mcast_filter(n, (const uint8_t (*)[6])mc_macs, mc_n))
+		printf("%s: multicast filter refused %u addresses\n", n->name, mc_n);
 }
 
 static void port_mcast(const uint8_t mac[6], int join)
@@ -64,7 +71,7 @@ static int no_tx(struct pkt *p)
 
 void port_attach(struct nic *n)
 {
-	nic = n;
+	port.nic = n;
 	netif.output = no_tx;
 	netif.mtu = CFG_MTU;
 	netif.mcast = port_mcast;
@@ -73,6 +80,7 @@ void port_attach(struct nic *n)
 	mc_n = 1;
 	if (!n)
 		return;
+	port.ops = *n->ops;
 	mc_push();
 	memcpy(netif.mac, n->mac, 6);
 	netif.mtu = n->mtu < CFG_MTU ? n->mtu : CFG_MTU;
@@ -82,29 +90,36 @@ void port_attach(struct nic *n)
 
 struct nic *port_nic(void)
 {
-	return nic;
+	return port.nic;
 }
 
 void port_raw_input(nic_deliver_fn fn)
 {
-	input = fn;
+	port.input = fn;
 }
 
+/* The frames are taken off the ring at once, then handed up one by one:
+ * the driver's loop over its ring runs without a call. */
 unsigned port_poll(unsigned budget)
 {
-	if (!nic)
+	struct pkt *v[CFG_RX_BATCH];
+	struct nic *n = port.nic;
+	if (!n)
 		return 0;
-	unsigned n = nic_poll(nic, input, budget);
-	if (nic->link_up != netif.link_up) {
-		printf("%s: link %s\n", nic->name, nic->link_up ? "up" : "down");
-		net_set_link(nic->link_up);
+	unsigned k = port.ops.rx(v, budget < CFG_RX_BATCH ? budget : CFG_RX_BATCH);
+	for (unsigned i = 0; i < k; i++)
+		port.input(v[i]);
+	port.ops.flush();
+	if (n->link_up != netif.link_up) {
+		printf("%s: link %s\n", n->name, n->link_up ? "up" : "down");
+		net_set_link(n->link_up);
 	}
-	return n;
+	return k;
 }
 
 int port_idle(void)
 {
-	return nic ? nic_idle(nic) : 0;
+	return port.nic ? port.ops.idle() : 0;
 }
 
 int port_tx(struct pkt *p)

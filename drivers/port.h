@@ -14,7 +14,8 @@ void port_attach(struct nic *n);  /* NULL: no NIC, the port does nothing */
 struct nic *port_nic(void);
 /* Received frames go to fn instead of the stack (the L2 reflector). */
 void port_raw_input(nic_deliver_fn fn);
-/* Up to budget received frames into the stack; how many there were. */
+/* Up to budget (at most CFG_RX_BATCH) received frames into the stack;
+ * how many there were. */
 unsigned port_poll(unsigned budget);
 /* Before sleeping, interrupts masked: nonzero if there is work. */
 int port_idle(void);

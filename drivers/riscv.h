@@ -45,6 +45,22 @@
 #define xcsr_set(c, v) csr_set(c, v)
 #define xcsr_clear(c, v) csr_clear(c, v)
 
+/* State the per-frame path reads and writes (ring indices, counters, the
+ * superloop's own): placed in .sdata, which the linker reaches through gp
+ * in one instruction; it relaxes no other section so (net/tune.h). The
+ * whole of .sdata must stay within gp's 4 KiB. */
+#ifndef RVNET_HOST_MMIO
+#define GP_DATA __attribute__((section(".sdata.gp")))
+#else
+#define GP_DATA
+#endif
+
+/* A compiler barrier: memory is read again after it. At the top of a
+ * per-frame loop it keeps GCC from hoisting the ring state into more
+ * registers than the caller-saved ones, and so from saving a dozen
+ * registers on the common one-frame pass (net/tune.h). */
+#define reload_barrier() __asm__ volatile("" ::: "memory")
+
 #ifndef RVNET_HOST_MMIO
 static inline void intr_off(void) { xcsr_clear(CSR_STATUS, STATUS_IE); }
 static inline void intr_on(void) { xcsr_set(CSR_STATUS, STATUS_IE); }

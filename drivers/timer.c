@@ -47,6 +47,11 @@ uint64_t timer_ms_to_ticks(uint32_t ms)
 	return ms * ticks_per_ms;
 }
 
+uint64_t timer_us_to_ticks(uint32_t us)
+{
+	return ((uint64_t)us * ticks_per_ms + 999) / 1000;
+}
+
 /* Reprogramming costs an SBI call in S-mode, so only on change. */
 void timer_arm(uint64_t deadline)
 {

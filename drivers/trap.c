@@ -27,7 +27,9 @@ void trap_handler(struct trapframe *f)
 		if (irq == IRQ_EXT)
 			plic_dispatch();
 		else if (irq == IRQ_TIMER)
-			timer_arm(~0ull); /* the superloop re-arms for its next deadline */
+			/* no longer taken as a trap, still pending: the superloop
+			 * sees it, runs the timers and enables it again */
+			xcsr_clear(CSR_IE, 1ul << IRQ_TIMER);
 		return;
 	}
 	printf("\n*** TRAP: %s (cause %lu) epc %#lx tval %#lx ra %#lx\n",

@@ -27,9 +27,11 @@ struct vtransport {
 	/* Where to write the queue index to notify queue q, and how wide. */
 	uintptr_t (*notify_addr)(unsigned q);
 	unsigned notify_width; /* 2 or 4 bytes */
-	/* Read the interrupt status and acknowledge it: bit 0 a queue, bit 1
-	 * the configuration changed. */
-	uint32_t (*isr)(void);
+	/* The interrupt status (bit 0 a queue, bit 1 the configuration
+	 * changed), read in the interrupt handler without a call: with
+	 * isr_ack a 32-bit register whose value is written back to isr_ack to
+	 * acknowledge it (virtio-mmio), else a byte that reading clears (PCI). */
+	uintptr_t isr, isr_ack;
 	uint8_t (*config8)(unsigned off); /* the device's own configuration */
 	char info[64];         /* where it sits, for the banner */
 };

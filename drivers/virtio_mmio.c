@@ -71,13 +71,6 @@ static uintptr_t notify_addr(unsigned q)
 	return base + VMMIO_QUEUE_NOTIFY;
 }
 
-static uint32_t isr(void)
-{
-	uint32_t s = rd(VMMIO_IRQ_STATUS);
-	wr(VMMIO_IRQ_ACK, s);
-	return s;
-}
-
 static uint8_t config8(unsigned off) { return mmio_read8(base + VMMIO_CONFIG + off); }
 
 /* A virtio-mmio slot with a network device in it, or NULL (an empty slot
@@ -98,7 +91,7 @@ const struct vtransport *virtio_mmio_open(uintptr_t b, uint64_t size)
 		.status = status, .set_status = set_status,
 		.queue_max = queue_max, .queue_setup = queue_setup,
 		.notify_addr = notify_addr, .notify_width = 4,
-		.isr = isr, .config8 = config8,
+		.isr = b + VMMIO_IRQ_STATUS, .isr_ack = b + VMMIO_IRQ_ACK, .config8 = config8,
 	};
 	snprintf(vt.info, sizeof vt.info, "at %#lx", (unsigned long)b);
 	return &vt;

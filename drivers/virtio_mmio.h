@@ -49,7 +49,8 @@ enum {
 #define VIRTIO_DEV_NET 1
 
 /* feature bits */
-#define VIRTIO_NET_F_GUEST_CSUM 1
+#define VIRTIO_NET_F_CSUM 0       /* the device finishes partial checksums we send */
+#define VIRTIO_NET_F_GUEST_CSUM 1 /* we take partial or verified checksums */
 #define VIRTIO_NET_F_MAC 5
 #define VIRTIO_NET_F_STATUS 16
 #define VIRTIO_RING_F_EVENT_IDX 29

@@ -1,15 +1,35 @@
 /*
- * virtio-net over virtio-mmio, legacy (version 1) and modern (version 2).
+ * virtio-net over virtio-mmio or virtio-pci (virtio_mmio.c, virtio_pci.c:
+ * the transports), legacy and modern.
  *
  * Two split virtqueues. Every RX descriptor holds one pool buffer, placed
  * so the Ethernet header lands at CFG_PKT_LINK_OFF whatever the NIC
  * header size; a TX frame goes out as one descriptor whose NIC header is
  * written into the buffer's headroom. No copies either way.
  *
+ * Descriptors are taken in ring order: the n-th buffer ever posted to a
+ * queue goes into descriptor n mod ring size, so the avail ring holds
+ * ring[i] = i for good (written at setup) and no free list is kept. That
+ * descriptor is the one posted a whole ring earlier, which an in-order
+ * device (QEMU's) has long returned; one that is still out (a device
+ * that completes out of order) is waited for, never reused: a buffer is
+ * the device's exactly while its slot is set.
+ *
  * The interrupt handler only acknowledges and records; the superloop
- * polls it through the NIC interface (nic.h). Interrupts are suppressed while there is work
- * (event index where offered, ring flags otherwise), so a burst costs one
- * interrupt, and the TX side is kicked once per poll, not once per frame.
+ * drives the rest through the NIC interface (nic.h), once per pass:
+ * virtio_net_rx takes the frames the device returned, the stack answers
+ * them, virtio_net_flush takes sent buffers back (each goes straight to
+ * the RX ring), refills and notifies, and virtio_net_idle arms the
+ * interrupt before the loop sleeps. Interrupts are suppressed while there
+ * is work (event index where offered, ring flags otherwise), so a burst
+ * costs one interrupt, and each queue is notified once per pass at most.
+ *
+ * Checksums: with GUEST_CSUM a frame the device marks DATA_VALID is
+ * PKT_F_CSUM_OK, and one it marks NEEDS_CSUM (the host's own datagram,
+ * its L4 checksum left partial) is PKT_F_CSUM_OK | PKT_F_CSUM_PART with
+ * csum_start and csum_off, its payload not summed here: the stack's
+ * in-place reply keeps it partial, and on the way out the device (with
+ * VIRTIO_NET_F_CSUM) or nic_csum_finish completes it.
  *
  * The device is not trusted to keep the ring protocol. A used entry
  * whose id the device does not hold, or a used index that moves further
@@ -17,7 +37,15 @@
  * parted: every later entry could be stale, so the device is reset and
  * started again (counted in dev_errors), every ring buffer back in the
  * pool. A device that cannot be started again is marked FAILED and the
- * firmware runs on without a NIC. A bad length only drops that frame.
+ * firmware runs on without a NIC. A bad length, or checksum offsets
+ * outside the frame, only drop that frame (rx_bad).
+ *
+ * Shaped for the per-frame cost (net/tune.h lists it): the state the
+ * per-frame path touches lives in GP_DATA (one instruction away through
+ * gp); rx, flush, idle and tx are leaves, their rare cases split off
+ * into OUT_OF_LINE functions reached by a tail call, and their loops
+ * start with reload_barrier(); RX descriptors' length and flags, TX
+ * descriptors' flags and both avail rings are written once, at setup.
  */
 #include <stdio.h>
 #include <string.h>
@@ -49,20 +77,26 @@ uint16_t virtio_net_host_start_idx;
 #define START_IDX 0
 #endif
 
+/* One split virtqueue. The indices are free-running counters in machine
+ * words (no 16-bit wrap to redo after every step): the ring and the
+ * device see their low 16 bits. Buffers on the ring (posted, not yet
+ * taken back): avail_idx - last_used. */
 struct vq {
 	struct vring_desc *desc;
 	struct vring_avail *avail;
 	struct vring_used *used;
-	struct pkt **slot;  /* descriptor id -> buffer */
-	uint16_t *ids;      /* stack of free descriptor ids */
-	uint16_t nids;
-	uint16_t size, mask;
-	uint16_t avail_idx; /* next avail slot; published with each buffer */
-	uint16_t kicked;    /* avail_idx when the device was last told */
-	uint16_t last_used; /* next used entry to consume */
-	uint16_t spare;     /* ring slots we never fill: the ring may be larger than
-			       the buffers we mean to post (legacy PCI fixes its size) */
-	uintptr_t notify;   /* where the queue index is written to notify */
+	uint16_t *used_event;           /* ours: interrupt when the used index passes it
+					   (not volatile: the fences order it) */
+	volatile uint16_t *avail_event; /* the device's: notify when avail passes it */
+	struct pkt **slot;       /* descriptor id -> buffer, set while the device may hold it */
+	unsigned long size, mask;
+	unsigned long want;      /* buffers we post at most: the ring may be larger (legacy
+				    PCI fixes its size) */
+	unsigned long avail_idx; /* buffers posted; the next goes to descriptor avail_idx & mask
+				    (RX: the device sees them at rx_publish) */
+	unsigned long kicked;    /* avail_idx when the device was last told */
+	unsigned long last_used; /* used entries taken */
+	uintptr_t notify;        /* where the queue index is written to notify */
 };
 
 /* Rings as large as a device may insist on (legacy PCI fixes the size);
@@ -72,27 +106,48 @@ struct vq {
 static uint8_t rx_mem[VQ_BYTES(VQ_MAX)] __attribute__((aligned(VQ_ALIGN))) CFG_NOINIT;
 static uint8_t tx_mem[VQ_BYTES(VQ_MAX)] __attribute__((aligned(VQ_ALIGN))) CFG_NOINIT;
 static struct pkt *rx_slot[VQ_MAX], *tx_slot[VQ_MAX];
-static uint16_t rx_ids[VQ_MAX], tx_ids[VQ_MAX];
-static struct vq rxq = {.slot = rx_slot, .ids = rx_ids};
-static struct vq txq = {.slot = tx_slot, .ids = tx_ids};
-static volatile uint32_t events; /* interrupt causes not yet handled */
-static int event_idx;
+static GP_DATA struct vq rxq = {.slot = rx_slot};
+static GP_DATA struct vq txq = {.slot = tx_slot};
+static GP_DATA volatile uint32_t events; /* interrupt causes not yet handled, and EV_RX_FAULT */
+/* virtio_net_rx found the RX ring broken: virtio_net_flush resets the
+ * device, once the frames taken before the fault have been handed up. */
+#define EV_RX_FAULT (1u << 8)
 
 /* The device, as probed, and the transport that reaches it. */
-static struct {
+static GP_DATA struct {
 	const struct vtransport *t; /* kept when the device is given up: its ISR still acks */
 	int live;                   /* 0: none, or given up */
-	uint32_t irq, hdrlen;
+	int rx_open;                /* live, and no RX fault waits for the reset */
+	uint32_t irq;
+	uintptr_t isr, isr_ack;     /* the transport's interrupt status (virtio.h) */
+	unsigned long hdrlen;
+	unsigned long rx_off;       /* RX buffer address - head: the header lands before the frame */
+	uint8_t event_idx;          /* VIRTIO_RING_F_EVENT_IDX negotiated */
+	uint8_t tx_csum;            /* VIRTIO_NET_F_CSUM negotiated: the device finishes checksums */
+	uint8_t tx_irq;             /* the TX completion interrupt is asked for */
+	uint8_t notify16;           /* notifications are 16-bit writes (PCI), else 32-bit */
+	uint8_t rx_fault;           /* with EV_RX_FAULT: RING_JUMP or RING_BAD_ID */
 	uint64_t features;
 } dev;
 static struct nic *self;      /* what the port sees: link state */
-static struct nic_stats stats; /* self->stats points here */
-static volatile uint16_t *used_event(struct vq *q) { return &q->avail->ring[q->size]; }
-static volatile uint16_t *avail_event(struct vq *q)
+static GP_DATA struct nic_stats stats; /* self->stats points here */
+
+static inline unsigned long used_idx(const struct vq *q) { return *(volatile uint16_t *)&q->used->idx; }
+/* Used entries waiting: the device's 16-bit index against ours. */
+static inline unsigned long used_new(const struct vq *q) { return (uint16_t)(used_idx(q) - q->last_used); }
+static inline unsigned long held(const struct vq *q) { return q->avail_idx - q->last_used; }
+/* May a buffer go onto q now? The descriptor next in line must be back. */
+static inline int can_post(const struct vq *q)
 {
-	return (volatile uint16_t *)&q->used->ring[q->size];
+	return held(q) < q->want && !q->slot[q->avail_idx & q->mask];
 }
-static uint16_t used_idx(struct vq *q) { return *(volatile uint16_t *)&q->used->idx; }
+
+/* The same for the TX ring, whose buffers may fill it (want == size): a
+ * free descriptor next in line says it all. */
+static inline int tx_room(void)
+{
+	return !txq.slot[txq.avail_idx & txq.mask];
+}
 
 /* want: the buffers we mean to post. A device that fixes its ring size
  * (legacy PCI) gets a ring of that size, if it is a power of two we have
@@ -110,48 +165,50 @@ static int vq_setup(struct vq *q, unsigned sel, uint8_t *mem, unsigned want)
 	if (n > VQ_MAX || (n & (n - 1)))
 		return -1; /* indices are masked: a power of two */
 	memset(mem, 0, VQ_BYTES(n));
-	q->size = (uint16_t)n;
-	q->mask = (uint16_t)(n - 1);
+	q->size = n;
+	q->mask = n - 1;
+	q->want = want < n ? want : n; /* TX: n (see vq_setup's callers) */
 	q->desc = (struct vring_desc *)mem;
 	q->avail = (struct vring_avail *)(mem + 16 * n);
 	q->used = (struct vring_used *)(mem + VQ_USED_OFF(n));
-	q->nids = 0;
-	for (unsigned i = n; i-- > 0;)
-		q->ids[q->nids++] = (uint16_t)i;
+	q->used_event = &q->avail->ring[n];
+	q->avail_event = (volatile uint16_t *)&q->used->ring[n];
+	for (unsigned i = 0; i < n; i++)
+		q->avail->ring[i] = (uint16_t)i; /* descriptors in ring order, for good */
 	q->avail_idx = q->kicked = q->last_used = START_IDX;
 	q->avail->idx = q->used->idx = START_IDX;
-	q->spare = (uint16_t)(want < n ? n - want : 0);
 	q->notify = t->notify_addr(sel);
 	return t->queue_setup(sel, n, (uintptr_t)q->desc, (uintptr_t)q->avail, (uintptr_t)q->used);
 }
 
-/* Free slots we may still fill. */
-static inline unsigned vq_room(const struct vq *q) { return (unsigned)q->nids - q->spare; }
-
-/* Put a buffer on the avail ring. Published at once rather than at kick
- * time: a buffer is the device's exactly while its slot is set, so a used
- * entry for any other id is one the device had no right to return. */
-static inline void vq_publish(struct vq *q, uint16_t id)
+/* Show the device a buffer put on the TX ring. */
+static inline void tx_publish(void)
 {
-	struct vring_avail *a = q->avail;
-	uint16_t idx = q->avail_idx;
-	a->ring[idx & q->mask] = id;
-	q->avail_idx = ++idx;
-	fence(); /* the descriptor and entry before the index that shows them */
-	a->idx = idx;
+	fence(); /* the descriptor before the index that shows it */
+	txq.avail->idx = (uint16_t)txq.avail_idx;
 }
 
-/* Notify the device of new avail entries, if it asked to be told. */
-static void vq_kick(struct vq *q, unsigned sel)
+/* Show the device the buffers put on the RX ring since. The RX ring is
+ * read again only after this, so a used entry for a buffer not yet shown
+ * is never taken for an honest one. */
+static inline void rx_publish(void)
 {
-	if (q->avail_idx == q->kicked)
-		return;
+	fence(); /* descriptors before the index that shows them */
+	rxq.avail->idx = (uint16_t)rxq.avail_idx;
+}
+
+/* Notify the device of new avail entries, if it asked to be told: with
+ * the event index, when they pass the index it gave (vring_need_event,
+ * its 16-bit compare done on the top 16 bits of the words). */
+static inline void vq_kick(struct vq *q, unsigned sel)
+{
+	unsigned long avail = q->avail_idx;
 	fence(); /* our avail index out before we read the device's event index */
-	int need = event_idx ? vring_need_event(*avail_event(q), q->avail_idx, q->kicked)
-			     : !(*(volatile uint16_t *)&q->used->flags & VRING_USED_F_NO_NOTIFY);
-	q->kicked = q->avail_idx;
+	int need = dev.event_idx ? (avail - *q->avail_event - 1) << 48 < (avail - q->kicked) << 48
+				 : !(*(volatile uint16_t *)&q->used->flags & VRING_USED_F_NO_NOTIFY);
+	q->kicked = avail;
 	if (need) {
-		if (dev.t->notify_width == 2)
+		if (dev.notify16)
 			mmio_write16(q->notify, (uint16_t)sel);
 		else
 			mmio_write32(q->notify, sel);
@@ -159,30 +216,29 @@ static void vq_kick(struct vq *q, unsigned sel)
 	}
 }
 
-/* Ask for an interrupt on the next used entry (on), or for none (off). */
-static void vq_irq(struct vq *q, int on)
+/* Ask for an interrupt on the next used entry (on), or for none (off).
+ * With the event index, "none" is an index 65535 entries away: should the
+ * device ever get there, that is one spare interrupt. */
+static inline void vq_irq(struct vq *q, int on)
 {
-	if (event_idx)
-		*used_event(q) = (uint16_t)(on ? q->last_used : q->last_used - 1);
+	if (dev.event_idx)
+		*q->used_event = (uint16_t)(on ? q->last_used : q->last_used - 1);
 	else
 		q->avail->flags = on ? 0 : VRING_AVAIL_F_NO_INTERRUPT;
 }
 
-/* Give a buffer to the device for one received frame. */
-static void rx_post(struct pkt *p)
+/* Give a buffer to the device for one received frame (can_post said
+ * yes); shown at rx_publish. Length and flags: rings_init. */
+static inline void rx_post(struct pkt *p)
 {
-	uint16_t id = rxq.ids[--rxq.nids];
-	struct vring_desc *d = &rxq.desc[id];
+	unsigned long id = rxq.avail_idx++ & rxq.mask;
 	rxq.slot[id] = p;
-	d->addr = (uintptr_t)(p->head + CFG_PKT_LINK_OFF - dev.hdrlen);
-	d->len = dev.hdrlen + FRAME_MAX;
-	d->flags = VRING_DESC_F_WRITE;
-	vq_publish(&rxq, id);
+	rxq.desc[id].addr = (uintptr_t)(p->head + dev.rx_off);
 }
 
-static void rx_fill(void)
+static OUT_OF_LINE void rx_fill(void)
 {
-	while (vq_room(&rxq)) {
+	while (can_post(&rxq)) {
 		struct pkt *p = pkt_alloc(PKT_RXRING);
 		if (!p) {
 			stats.rx_nobuf++; /* retried on the next poll */
@@ -192,106 +248,259 @@ static void rx_fill(void)
 	}
 }
 
-static void rx_refill(void)
+/* Can the used index have moved by step? Only by as many entries as the
+ * device holds buffers: a larger step (a jump, or an index moved
+ * backwards) would have us read entries it never wrote. One compare per
+ * look at the ring, not per entry. */
+static inline int used_ok(const struct vq *q, unsigned long step)
 {
-	rx_fill();
-	vq_kick(&rxq, RXQ);
+	return step <= held(q);
 }
 
-/* Can the used index have moved from last_used to end? Only by as many
- * entries as the device holds buffers: a larger step (a jump, or an index
- * moved backwards) would have us read entries it never wrote. One
- * compare per look at the ring, not per entry. */
-static inline int used_ok(const struct vq *q, uint16_t end)
+/* The buffer a used entry returns, taken off the ring, or NULL when the
+ * device does not hold the id it names. The id is sign-extended so that
+ * one unsigned compare also turns away ids of 2^31 and more. */
+static inline struct pkt *take(struct vq *q, const struct vring_used_elem *e)
 {
-	unsigned step = (unsigned)end - q->last_used, held = (unsigned)q->size - q->nids;
-	/* a backwards step fails too; the 16-bit wrap (rare) needs the second test */
-	return step <= held || (uint16_t)step <= held;
+	unsigned long id = (unsigned long)(long)(int32_t)e->id;
+	struct pkt *p;
+	if (id >= q->size || !(p = q->slot[id]))
+		return NULL;
+	q->slot[id] = NULL;
+	q->last_used++;
+	return p;
 }
 
 enum { RING_OK, RING_JUMP, RING_BAD_ID };
 
-/* A sent buffer goes straight back to the RX ring while that has a free
- * slot (it usually has: the frame being answered left one), skipping a
- * trip through the pool. A broken ring is left as it is and reported:
- * only poll may reset the device (vnet_tx can run inside its RX loop),
- * and it finds the same fault when it looks. */
-static int tx_reclaim(void)
+static void restart(int fault, const struct vq *q);
+
+/* Buffers taken off a ring that go back to the pool, linked through
+ * next: freed after the loop, so that the loop itself calls nothing. */
+static void drop_list(struct pkt *p)
 {
-	uint16_t end = used_idx(&txq);
-	if (!used_ok(&txq, end))
+	while (p) {
+		struct pkt *next = p->next;
+		pkt_free(p);
+		p = next;
+	}
+}
+
+/* Take sent buffers back. Each goes straight back to the RX ring while
+ * that has room (it usually has: the frame being answered left one),
+ * skipping a trip through the pool; the others are put on *dead. A
+ * broken ring is left as it is and reported: only the poll may reset the
+ * device (vnet_tx runs inside it), and it finds the same fault when it
+ * looks. */
+static inline __attribute__((always_inline)) int tx_reclaim(struct pkt **dead)
+{
+	unsigned long k = used_new(&txq);
+	if (!k)
+		return RING_OK;
+	if (!used_ok(&txq, k))
 		return RING_JUMP;
-	while (txq.last_used != end) {
-		fence();
-		uint32_t id = txq.used->ring[txq.last_used & txq.mask].id;
-		struct pkt *p = id < txq.size ? txq.slot[id] : NULL;
+	fence(); /* the entries after the index that shows them */
+	do {
+		reload_barrier();
+		struct pkt *p = take(&txq, &txq.used->ring[txq.last_used & txq.mask]);
 		if (!p)
 			return RING_BAD_ID;
-		txq.last_used++;
-		txq.slot[id] = NULL;
-		txq.ids[txq.nids++] = (uint16_t)id;
-		if (vq_room(&rxq) && !p->frag_next && pkt_own(p, PKT_RXRING) == 0) {
+		if (can_post(&rxq) && !p->frag_next && pkt_own(p, PKT_RXRING) == 0) {
 			rx_post(p);
 		} else {
-			pkt_free(p);
+			p->next = *dead;
+			*dead = p;
 		}
-	}
+	} while (--k);
 	return RING_OK;
 }
 
+/* The device's NIC header for a frame whose L4 checksum is partial: the
+ * device finishes it. Offsets that do not lie inside the frame never
+ * reach the device. 0, or -1: the frame cannot go out. */
+static int tx_csum(struct pkt *p, uint8_t *h)
+{
+	unsigned start = p->csum_start, off = p->csum_off;
+	if (!dev.tx_csum)
+		return nic_csum_finish(p, &stats);
+	if (start > p->len || off + 2u > p->len - start)
+		return -1;
+	h[0] = VIRTIO_NET_HDR_F_NEEDS_CSUM;
+	h[6] = (uint8_t)start, h[7] = (uint8_t)(start >> 8);
+	h[8] = (uint8_t)off, h[9] = (uint8_t)(off >> 8);
+	return 0;
+}
+
+static OUT_OF_LINE int tx_drop(struct pkt *p, uint32_t *counter)
+{
+	(*counter)++;
+	pkt_free(p);
+	return -1;
+}
+
+/* Hand a frame whose NIC header is written to the device (tx_room said
+ * yes). Flags: rings_init. */
+static inline int tx_post(struct pkt *p)
+{
+	unsigned long id = txq.avail_idx++ & txq.mask, len = p->len;
+	struct vring_desc *d = &txq.desc[id];
+	txq.slot[id] = p;
+	d->addr = (uintptr_t)(p->data - dev.hdrlen);
+	d->len = (uint32_t)(dev.hdrlen + len);
+	tx_publish();
+	stats.tx_frames++;
+	stats.tx_bytes += (uint32_t)len;
+	return 0;
+}
+
+/* A zero NIC header: no offloads asked for. HDR_MAX bytes, so the same
+ * stores do for the 10-byte legacy header. A frame starts 2 bytes past a
+ * word in practice (the pool's buffers are 64-byte aligned, the Ethernet
+ * header at CFG_PKT_LINK_OFF), so a halfword, two words and a halfword do
+ * it; other addresses take halfwords or bytes, with no call (vnet_tx
+ * stays a leaf). */
+static inline void hdr_zero(uint8_t *data)
+{
+	uint8_t *z = data - HDR_MAX;
+	if (((uintptr_t)z & 3) == 2) {
+		*(uint16_t *)(void *)z = 0;
+		*(uint32_t *)(void *)(z + 2) = 0;
+		*(uint32_t *)(void *)(z + 6) = 0;
+		*(uint16_t *)(void *)(z + 10) = 0;
+	} else if (((uintptr_t)z & 1) == 0) {
+		uint16_t *w = (uint16_t *)(void *)z;
+		w[0] = w[1] = w[2] = w[3] = w[4] = w[5] = 0;
+	} else {
+		for (int i = 0; i < HDR_MAX; i++)
+			((volatile uint8_t *)z)[i] = 0;
+	}
+}
+
+/* What vnet_tx leaves aside: a dead device, a frame that cannot be
+ * sent, a full ring (sent buffers taken back first), a partial checksum. */
+static OUT_OF_LINE int tx_slow(struct pkt *p)
+{
+	if (!dev.live || p->len > FRAME_MAX || pkt_headroom(p) < HDR_MAX)
+		return tx_drop(p, &stats.tx_bad);
+	if (!tx_room()) {
+		struct pkt *dead = NULL;
+		tx_reclaim(&dead);
+		rx_publish(); /* what it put on the RX ring */
+		drop_list(dead);
+		if (!tx_room())
+			return tx_drop(p, &stats.tx_full);
+	}
+	hdr_zero(p->data);
+	if ((p->flags & PKT_F_CSUM_PART) && tx_csum(p, p->data - dev.hdrlen))
+		return tx_drop(p, &stats.tx_bad);
+	return tx_post(p);
+}
+
+/* netif.output: a leaf; every rare case goes to tx_slow. */
 static int vnet_tx(struct pkt *p)
 {
 	if (pkt_own(p, PKT_TXRING)) {
 		stats.tx_bad++; /* a freed buffer: never put it on the ring */
 		return -1;
 	}
-	if (!dev.live || p->len > FRAME_MAX || pkt_headroom(p) < HDR_MAX) {
-		stats.tx_bad++;
-		pkt_free(p);
-		return -1;
-	}
-	if (!vq_room(&txq))
-		tx_reclaim();
-	if (!vq_room(&txq)) {
-		stats.tx_full++;
-		pkt_free(p);
-		return -1;
-	}
-	/* A zero NIC header: no offloads asked for. Frames start at an even
-	 * address in practice, so six halfword stores do it. */
-	uint8_t *h = p->data - dev.hdrlen, *z = p->data - HDR_MAX;
-	if (((uintptr_t)z & 1) == 0) {
-		uint16_t *w = (uint16_t *)(void *)z;
-		w[0] = w[1] = w[2] = w[3] = w[4] = w[5] = 0;
-	} else {
-		memset(z, 0, HDR_MAX);
-	}
-	uint16_t id = txq.ids[--txq.nids];
-	struct vring_desc *d = &txq.desc[id];
-	d->addr = (uintptr_t)h;
-	d->len = dev.hdrlen + p->len;
-	d->flags = 0;
-	txq.slot[id] = p;
-	vq_publish(&txq, id);
-	stats.tx_frames++;
-	stats.tx_bytes += p->len;
-	return 0;
+	if (!dev.live || p->len > FRAME_MAX || pkt_headroom(p) < HDR_MAX ||
+	    (p->flags & PKT_F_CSUM_PART) || !tx_room())
+		return tx_slow(p);
+	hdr_zero(p->data);
+	return tx_post(p);
 }
 
-/* NEEDS_CSUM: the sender left the L4 checksum to us (a frame from the
- * host's own stack). Finish it so the stack sees an ordinary frame. */
-static void finish_csum(struct pkt *p, const uint8_t *hdr)
+/* The pkt flags of a received frame from its NIC header; -1 when its
+ * checksum offsets do not lie inside the frame. NEEDS_CSUM: the sender
+ * (the host's own stack) left the L4 checksum partial, and its data came
+ * from the host's memory: counted as verified, left partial. */
+static inline int rx_flags(struct pkt *p, const uint8_t *hdr, uint32_t len)
 {
-	unsigned start = hdr[6] | hdr[7] << 8, off = hdr[8] | hdr[9] << 8;
-	if (start > p->len || off + 2 > p->len - start)
-		return; /* leave it: the stack's own check will drop the frame */
-	uint8_t *field = p->data + start + off;
-	uint16_t c = csum_finish(csum_add(0, p->data + start, p->len - start));
-	c = c ? c : 0xffff;
-	field[0] = (uint8_t)(c >> 8);
-	field[1] = (uint8_t)c;
-	p->flags |= PKT_F_CSUM_OK;
-	stats.csum_fixed++;
+	uint8_t f = hdr[0];
+	if (f & VIRTIO_NET_HDR_F_DATA_VALID)
+		return PKT_F_CSUM_OK;
+	if (!(f & VIRTIO_NET_HDR_F_NEEDS_CSUM))
+		return 0;
+	/* little-endian fields (legacy: the guest's order, the same here) at
+	 * an even address: the header starts 2 or 4 bytes into the buffer */
+	unsigned start = ((const u16a *)(const void *)hdr)[3], off = ((const u16a *)(const void *)hdr)[4];
+	p->csum_start = (uint16_t)start; /* (stored first: fewer registers live) */
+	p->csum_off = (uint16_t)off;
+	if (start > len || off + 2u > len - start)
+		return -1;
+	return PKT_F_CSUM_OK | PKT_F_CSUM_PART;
+}
+
+static OUT_OF_LINE unsigned rx_take(struct pkt **v, struct pkt **vp, struct pkt **vend);
+
+/* A frame with a bad length or bad checksum offsets: counted, back to the
+ * pool, and the ring read on for the frames v still has room for (a tail
+ * call: however many bad frames come, the stack does not grow). */
+static OUT_OF_LINE unsigned rx_drop(struct pkt **v, struct pkt **vp, struct pkt **vend,
+				    struct pkt *p)
+{
+	stats.rx_bad++;
+	pkt_free(p);
+	return rx_take(v, vp, vend);
+}
+
+/* The frames taken before the fault are good: they are handed up, and
+ * the device reset after (virtio_net_flush). Until then the ring is not
+ * read past the fault: the next look finds it again. */
+static OUT_OF_LINE unsigned rx_fault(unsigned n, int fault)
+{
+	dev.rx_fault = (uint8_t)fault;
+	dev.rx_open = 0; /* what lies past the fault is not taken, whatever is posted meanwhile */
+	__atomic_fetch_or(&events, EV_RX_FAULT, __ATOMIC_RELAXED);
+	return n;
+}
+
+/* Take up to max (>= 1) received frames off the RX ring into v; the
+ * caller owns them. Their descriptors stay empty until virtio_net_flush.
+ * A leaf: the rare cases are tail calls. Frames with a bad length or bad
+ * checksum offsets are counted (rx_bad) and go back to the pool. */
+/* The loop of virtio_net_rx and rx_take: frames into vp.. until vend;
+ * how many are in v then. */
+static inline __attribute__((always_inline)) unsigned rx_loop(struct pkt **v, struct pkt **vp,
+							       struct pkt **vend)
+{
+	unsigned long k = used_new(&rxq);
+	if (!k || !dev.rx_open || vp == vend)
+		return (unsigned)(vp - v);
+	if (!used_ok(&rxq, k))
+		return rx_fault((unsigned)(vp - v), RING_JUMP);
+	fence(); /* the entries after the index that shows them */
+	do {
+		reload_barrier();
+		struct vring_used_elem *e = &rxq.used->ring[rxq.last_used & rxq.mask];
+		uint32_t len = e->len - (uint32_t)dev.hdrlen; /* a short one wraps: too long */
+		struct pkt *p = take(&rxq, e);
+		if (!p)
+			return rx_fault((unsigned)(vp - v), RING_BAD_ID);
+		uint8_t *data = p->head + CFG_PKT_LINK_OFF;
+		int flags = len <= FRAME_MAX ? rx_flags(p, data - dev.hdrlen, len) : -1;
+		if (flags < 0) /* dropped ones do not count against max */
+			return rx_drop(v, vp, vend, p);
+		p->data = data;
+		p->len = (uint16_t)len;
+		p->flags = (uint8_t)flags;
+		pkt_own(p, PKT_STACK);
+		stats.rx_frames++;
+		stats.rx_bytes += len;
+		*vp++ = p;
+	} while (--k && vp != vend);
+	return (unsigned)(vp - v);
+}
+
+OUT_OF_LINE unsigned virtio_net_rx(struct pkt **v, unsigned max)
+{
+	return rx_loop(v, v, v + max);
+}
+
+/* The same loop, on after a dropped frame (rx_drop). */
+static OUT_OF_LINE unsigned rx_take(struct pkt **v, struct pkt **vp, struct pkt **vend)
+{
+	return rx_loop(v, vp, vend);
 }
 
 static void link_update(void)
@@ -300,100 +509,118 @@ static void link_update(void)
 		self->link_up = dev.t->config8(VNET_CFG_STATUS) & VIRTIO_NET_S_LINK_UP;
 }
 
-static void restart(int fault, const struct vq *q);
-
-unsigned virtio_net_poll(nic_deliver_fn deliver, unsigned budget)
+/* Each queue told of what it got since (the RX entries shown first). */
+static inline void kicks(void)
 {
-	unsigned n = 0;
-	if (!dev.live)
-		return 0;
+	if (rxq.avail_idx != rxq.kicked) {
+		rx_publish();
+		vq_kick(&rxq, RXQ);
+	}
+	if (txq.avail_idx != txq.kicked)
+		vq_kick(&txq, TXQ);
+}
+
+/* What virtio_net_flush leaves aside: a broken RX ring, a configuration
+ * change, sent buffers for the pool, a broken TX ring, an RX ring to
+ * refill. */
+static OUT_OF_LINE void flush_slow(int fault, struct pkt *dead)
+{
+	if (events & EV_RX_FAULT) {
+		__atomic_fetch_and(&events, ~EV_RX_FAULT, __ATOMIC_RELAXED);
+		drop_list(dead);
+		restart(dev.rx_fault, &rxq);
+		return;
+	}
 	if (events & VIRTIO_IRQ_CONFIG) {
 		/* atomic: the interrupt handler may be setting another bit */
 		__atomic_fetch_and(&events, ~(uint32_t)VIRTIO_IRQ_CONFIG, __ATOMIC_RELAXED);
 		stats.link_changes++;
 		link_update();
+		fault = tx_reclaim(&dead);
 	}
-	int fault;
-	uint16_t end = used_idx(&rxq);
-	if (!used_ok(&rxq, end)) {
-		fault = RING_JUMP;
-		goto rx_broken;
-	}
-	while (rxq.last_used != end && n < budget) {
-		fence();
-		struct vring_used_elem *e = &rxq.used->ring[rxq.last_used & rxq.mask];
-		uint32_t id = e->id, len = e->len;
-		struct pkt *p = id < rxq.size ? rxq.slot[id] : NULL;
-		if (!p) {
-			fault = RING_BAD_ID;
-			goto rx_broken;
-		}
-		rxq.last_used++;
-		rxq.slot[id] = NULL;
-		rxq.ids[rxq.nids++] = (uint16_t)id;
-		if (len < dev.hdrlen || len > dev.hdrlen + FRAME_MAX) {
-			stats.rx_bad++;
-			pkt_free(p);
-			continue;
-		}
-		const uint8_t *hdr = p->head + CFG_PKT_LINK_OFF - dev.hdrlen;
-		p->data = p->head + CFG_PKT_LINK_OFF;
-		p->len = (uint16_t)(len - dev.hdrlen);
-		p->flags = 0;
-		if (hdr[0] & VIRTIO_NET_HDR_F_DATA_VALID)
-			p->flags = PKT_F_CSUM_OK;
-		else if (hdr[0] & VIRTIO_NET_HDR_F_NEEDS_CSUM)
-			finish_csum(p, hdr);
-		pkt_own(p, PKT_STACK);
-		stats.rx_frames++;
-		stats.rx_bytes += p->len;
-		n++;
-		deliver(p);
-	}
-	fault = tx_reclaim(); /* after RX, so sent buffers can fill the slots it freed */
+	drop_list(dead);
 	if (fault) {
 		restart(fault, &txq);
-		return n;
+		return;
 	}
-	rx_refill();
-	vq_kick(&txq, TXQ);
-	return n;
-rx_broken:
-	restart(fault, &rxq);
+	if (can_post(&rxq))
+		rx_fill();
+	kicks();
+}
+
+/* After the frames taken were handled: sent buffers back (onto the RX
+ * ring), the RX ring refilled, and each queue notified of what it got.
+ * A leaf but for flush_slow. */
+OUT_OF_LINE void virtio_net_flush(void)
+{
+	struct pkt *dead = NULL;
+	if (!dev.live)
+		return;
+	int event = events & (VIRTIO_IRQ_CONFIG | EV_RX_FAULT);
+	int fault = event ? RING_OK : tx_reclaim(&dead);
+	if (event || fault || dead || can_post(&rxq)) {
+		flush_slow(fault, dead);
+		return;
+	}
+	kicks();
+}
+
+/* The whole poll in one call, for the unit tests and the fuzzer: take
+ * up to budget frames, hand each to deliver, flush. */
+unsigned virtio_net_poll(nic_deliver_fn deliver, unsigned budget)
+{
+	struct pkt *v[32];
+	unsigned n = 0, k;
+	while (n < budget && (k = virtio_net_rx(v, budget - n < 32 ? budget - n : 32)) != 0) {
+		for (unsigned i = 0; i < k; i++)
+			deliver(v[i]);
+		n += k;
+	}
+	virtio_net_flush();
 	return n;
 }
 
-int virtio_net_idle(void)
+/* Before the superloop sleeps. A leaf. */
+OUT_OF_LINE int virtio_net_idle(void)
 {
 	if (!dev.live)
 		return 0;
-	vq_kick(&txq, TXQ);
+	if (txq.avail_idx != txq.kicked)
+		vq_kick(&txq, TXQ); /* sent since the poll (console, timers) */
 	vq_irq(&rxq, 1);
 	/* Sent buffers come back without an interrupt; wait for one only when
 	 * the RX ring is starved for buffers that those would refill. */
-	int starved = vq_room(&rxq) > (unsigned)(rxq.size - rxq.spare) / 2 &&
-		      txq.last_used != txq.avail_idx;
-	vq_irq(&txq, starved);
-	fence();
-	if (used_idx(&rxq) != rxq.last_used || (starved && used_idx(&txq) != txq.last_used))
+	int starved = held(&rxq) < rxq.want / 2 && held(&txq);
+	if (starved | dev.tx_irq) {
+		vq_irq(&txq, starved);
+		dev.tx_irq = (uint8_t)starved;
+	}
+	fence(); /* the event index out before we look at the rings again */
+	if (used_new(&rxq))
 		return 1;
 	if (starved)
-		return 0;
-	return vq_room(&rxq) > 0 && pkt_free_count() > 0; /* a refill can make progress */
+		return used_new(&txq) != 0;
+	return can_post(&rxq) && pkt_free_count() > 0; /* a refill can make progress */
 }
 
 static void vnet_rings(unsigned *rx_posted, unsigned *tx_inflight)
 {
-	*rx_posted = (unsigned)(rxq.size - rxq.nids);
-	*tx_inflight = (unsigned)(txq.size - txq.nids);
+	*rx_posted = (unsigned)held(&rxq);
+	*tx_inflight = (unsigned)held(&txq);
 }
 
-/* A device given up on is still acknowledged: its interrupt line would
- * stay raised otherwise. */
+/* Acknowledge and record. A device given up on is still acknowledged:
+ * its interrupt line would stay raised otherwise. */
 static void isr(void *arg)
 {
 	(void)arg;
-	uint32_t s = dev.t->isr();
+	uint32_t s;
+	if (dev.isr_ack) {
+		s = mmio_read32(dev.isr);
+		mmio_write32(dev.isr_ack, s);
+	} else {
+		s = mmio_read8(dev.isr); /* reading clears it */
+	}
 	events |= s;
 	stats.irqs++;
 }
@@ -402,7 +629,7 @@ static int fail(const char *why)
 {
 	dev.t->set_status(dev.t->status() | VSTAT_FAILED);
 	printf("virtio-net: %s; device left alone\n", why);
-	dev.live = 0;
+	dev.live = dev.rx_open = 0;
 	if (self)
 		self->link_up = 0;
 	return -1;
@@ -418,17 +645,30 @@ static int reset_device(void)
 	return -1;
 }
 
+/* Checksum offload both ways with CFG_GUEST_CSUM: GUEST_CSUM (we take
+ * frames whose checksum is partial or already verified) and CSUM (the
+ * device finishes the partial checksums we send). */
 static uint64_t negotiate(void)
 {
 	uint64_t want = 1ull << VIRTIO_NET_F_MAC | 1ull << VIRTIO_NET_F_STATUS |
 			1ull << VIRTIO_RING_F_EVENT_IDX;
 	if (CFG_GUEST_CSUM)
-		want |= 1ull << VIRTIO_NET_F_GUEST_CSUM;
+		want |= 1ull << VIRTIO_NET_F_GUEST_CSUM | 1ull << VIRTIO_NET_F_CSUM;
 	if (dev.t->modern)
 		want |= 1ull << VIRTIO_F_VERSION_1;
 	uint64_t got = dev.t->dev_features() & want;
 	dev.t->set_features(got);
 	return got;
+}
+
+/* What never changes in a descriptor: an RX buffer's length and the
+ * device's right to write it, a TX buffer's flags (0, set by vq_setup). */
+static void rings_init(void)
+{
+	for (unsigned id = 0; id < rxq.size; id++) {
+		rxq.desc[id].len = (uint32_t)(dev.hdrlen + FRAME_MAX);
+		rxq.desc[id].flags = VRING_DESC_F_WRITE;
+	}
 }
 
 /* The initialisation sequence (virtio 1.x 3.1.1) on a device just reset,
@@ -452,14 +692,26 @@ static int start(int again)
 		if (!(t->status() & VSTAT_FEATURES_OK))
 			return fail("device rejected our features");
 	}
-	event_idx = !!(dev.features & (1ull << VIRTIO_RING_F_EVENT_IDX));
+	dev.event_idx = !!(dev.features & (1ull << VIRTIO_RING_F_EVENT_IDX));
+	dev.tx_csum = !!(dev.features & (1ull << VIRTIO_NET_F_CSUM));
+	dev.notify16 = t->notify_width == 2;
 	dev.hdrlen = t->modern ? 12 : 10;
+	dev.rx_off = CFG_PKT_LINK_OFF - dev.hdrlen;
 	if (vq_setup(&rxq, RXQ, rx_mem, CFG_RXQ_SIZE) || vq_setup(&txq, TXQ, tx_mem, CFG_TXQ_SIZE))
 		return fail("queue setup failed");
+	/* Every TX descriptor may hold a frame (a ring the device made larger
+	 * than CFG_TXQ_SIZE too): the descriptor next in line being free is
+	 * then the whole test for room (tx_room). */
+	txq.want = txq.size;
+	rings_init();
 	vq_irq(&txq, 0);
+	dev.tx_irq = 0;
 	rx_fill();
+	rx_publish();
 	t->set_status(status | VSTAT_DRIVER_OK);
-	vq_kick(&rxq, RXQ); /* not before DRIVER_OK (3.1.1) */
+	if (rxq.avail_idx != rxq.kicked)
+		vq_kick(&rxq, RXQ); /* not before DRIVER_OK (3.1.1) */
+	dev.rx_open = 1;
 	return 0;
 }
 
@@ -473,14 +725,18 @@ static void vq_drain(struct vq *q)
 			pkt_free(p);
 		}
 	}
-	q->nids = q->size;
+	q->last_used = q->avail_idx;
 }
 
 /* The device broke the ring protocol on q. A reset ends its claim on
  * every buffer; one that does not finish resetting may still write to
  * them, so they stay on the dead rings, counted there, never reused. */
-static void restart(int fault, const struct vq *q)
+static OUT_OF_LINE void restart(int fault, const struct vq *q)
 {
+	/* Sent buffers taken back before the fault may sit on the RX ring
+	 * unshown: shown now, the dead rings hold exactly what the device
+	 * was given, should the reset not finish. */
+	rx_publish();
 	stats.dev_errors++;
 	if (fault == RING_BAD_ID)
 		stats.rx_bad++;
@@ -505,6 +761,8 @@ int virtio_net_start(const struct vtransport *t, uint32_t irq, struct nic *n)
 	dev.t = t;
 	dev.live = 1;
 	dev.irq = irq;
+	dev.isr = t->isr;
+	dev.isr_ack = t->isr_ack;
 	self = NULL;
 	if (reset_device())
 		return fail("device did not reset");
@@ -517,12 +775,13 @@ int virtio_net_start(const struct vtransport *t, uint32_t irq, struct nic *n)
 	n->link_up = 1;
 	link_update();
 	n->mtu = FRAME_MAX - 14;
-	n->caps = dev.features & (1ull << VIRTIO_NET_F_GUEST_CSUM) ? NIC_CAP_RX_CSUM : 0;
+	n->caps = (dev.features & (1ull << VIRTIO_NET_F_GUEST_CSUM) ? NIC_CAP_RX_CSUM : 0) |
+		  (dev.tx_csum ? NIC_CAP_TX_CSUM : 0);
 	n->tx = vnet_tx;
 	n->rings = vnet_rings;
 	n->stats = &stats;
 	snprintf(n->info, sizeof n->info, "%s %s %s irq %u, rx %u tx %u, features %#llx", t->name,
-		 t->modern ? "modern" : "legacy", t->info, irq, rxq.size, txq.size,
+		 t->modern ? "modern" : "legacy", t->info, irq, (unsigned)rxq.size, (unsigned)txq.size,
 		 (unsigned long long)dev.features);
 	plic_enable(irq, isr, NULL);
 	return 0;
@@ -551,9 +810,10 @@ void virtio_net_host_detach(void)
 	memset(rx_slot, 0, sizeof rx_slot);
 	memset(tx_slot, 0, sizeof tx_slot);
 	dev.t = NULL;
-	dev.live = 0;
+	dev.live = dev.rx_open = 0;
 	self = NULL;
 	events = 0;
+	dev.rx_fault = 0;
 	stats = (struct nic_stats){0};
 }
 #endif

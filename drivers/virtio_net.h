@@ -1,5 +1,4 @@
-/* virtio-net over virtio-mmio (legacy and modern), behind the NIC
- * interface. */
+/* virtio-net over virtio-mmio or virtio-pci, behind the NIC interface. */
 #ifndef DRIVERS_VIRTIO_NET_H
 #define DRIVERS_VIRTIO_NET_H
 
@@ -13,7 +12,11 @@ int virtio_net_probe(const struct fdt_info *fi, const struct fdt_dev *d, struct 
  * filled in, or -1 (said why; the device marked FAILED). */
 struct vtransport;
 int virtio_net_start(const struct vtransport *t, uint32_t irq, struct nic *n);
-unsigned virtio_net_poll(nic_deliver_fn deliver, unsigned budget); /* see nic_driver */
+/* The superloop's calls (struct nic_ops in nic.h; max >= 1). */
+unsigned virtio_net_rx(struct pkt **v, unsigned max);
+void virtio_net_flush(void);
 int virtio_net_idle(void);
+/* rx, deliver each frame, flush: the unit tests' and the fuzzer's poll. */
+unsigned virtio_net_poll(nic_deliver_fn deliver, unsigned budget);
 
 #endif

@@ -128,7 +128,6 @@ static uintptr_t m_notify_addr(unsigned q)
 	return r.notify + (uintptr_t)mmio_read16(r.common + C_Q_NOFF) * r.notify_mult;
 }
 
-static uint32_t m_isr(void) { return mmio_read8(r.isr); } /* reading clears it */
 static uint8_t m_config8(unsigned off) { return mmio_read8(r.device + off); }
 
 /* The CPU address of a capability's region, if it lies inside a BAR we
@@ -194,7 +193,6 @@ static uintptr_t l_notify_addr(unsigned q)
 	return r.io + L_Q_NOTIFY;
 }
 
-static uint32_t l_isr(void) { return mmio_read8(r.io + L_ISR); }
 static uint8_t l_config8(unsigned off) { return mmio_read8(r.io + L_CONFIG + off); }
 
 int virtio_pci_probe(const struct fdt_info *fi, const struct fdt_dev *d, struct nic *n)
@@ -214,7 +212,7 @@ int virtio_pci_probe(const struct fdt_info *fi, const struct fdt_dev *d, struct 
 			.status = m_status, .set_status = m_set_status,
 			.queue_max = m_queue_max, .queue_setup = m_queue_setup,
 			.notify_addr = m_notify_addr, .notify_width = 2,
-			.isr = m_isr, .config8 = m_config8,
+			.isr = r.isr, .config8 = m_config8, /* reading clears it */
 		};
 		mmio_write16(r.common + C_MSIX_CONFIG, NO_VECTOR);
 	} else {
@@ -230,7 +228,7 @@ int virtio_pci_probe(const struct fdt_info *fi, const struct fdt_dev *d, struct 
 			.status = l_status, .set_status = l_set_status,
 			.queue_max = l_queue_max, .fixed_size = 1, .queue_setup = l_queue_setup,
 			.notify_addr = l_notify_addr, .notify_width = 2,
-			.isr = l_isr, .config8 = l_config8,
+			.isr = r.io + L_ISR, .config8 = l_config8, /* reading clears it */
 		};
 	}
 	int at = snprintf(vt.info, sizeof vt.info, "%02x:%02x.%x", pdev.bus, pdev.dev, pdev.fn);

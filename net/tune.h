@@ -33,9 +33,41 @@
  * markers      net_stats_reset is OUT_OF_LINE as the start of make bench's
  *              per-datagram profile (the console's `reset`), console_poll
  *              as its end.
- * Outside net/: drivers/nic.c calls the probed driver through a switch,
- *              not a pointer, so that its poll can be inlined; app/main.c's boot_done and the apps' ready stay
- *              out of line as the end marker of make bench's boot profile.
+ * Outside net/ (drivers/ and the superloop):
+ * port         drivers/port.c keeps the NIC's per-pass calls (struct
+ *              nic_ops) as pointers in its own GP_DATA state: one load and
+ *              a jump each, where a switch on the driver cost five.
+ * leaves       each driver's per-pass functions (virtio_net_rx, _flush,
+ *              _idle, vnet_tx; gem_rx, ...) call nothing on their common
+ *              path: the rare cases are OUT_OF_LINE and tail-called
+ *              (rx_fault, rx_drop, flush_slow, tx_slow, tx_drop; a frame
+ *              virtio_net_rx drops goes to rx_drop, which reads the ring on
+ *              by calling it again), frames to free are chained and freed
+ *              after the loop, a header is zeroed without memset, a NEEDS_
+ *              CSUM frame's offsets are stored before they are checked (one
+ *              register less live). A leaf runs in caller-saved registers
+ *              and saves none; tx_reclaim is always_inline into its two
+ *              callers, plic_dispatch is inline (drivers/platform.h) into
+ *              the superloop.
+ * reload_barrier  (drivers/riscv.h) at the top of a per-frame loop: GCC
+ *              would hoist the ring state into more registers than the
+ *              caller-saved ones and save a dozen on every pass, for the
+ *              one frame a pass that is the common case.
+ * GP_DATA      (drivers/riscv.h) the state the per-frame path touches (the
+ *              rings, the counters, the PLIC claim register, the loop's
+ *              counters) in .sdata: the linker relaxes an access into one
+ *              gp-relative instruction only for symbols in gp's output
+ *              section, and .bss is not.
+ * word indices virtio's ring indices are free-running machine words: no
+ *              16-bit wrap redone after each step (vq_kick compares on the
+ *              top 16 bits); a used entry's id is sign-extended so that one
+ *              unsigned compare also rejects ids of 2^31 and more.
+ * nic_stats    rx_frames and rx_bytes (tx_ likewise) are not neighbours:
+ *              GCC merges two neighbouring counter updates into one 64-bit
+ *              update that costs more instructions.
+ * The markers  app/main.c's boot_done and the apps' ready stay out of line
+ *              as the end marker of make bench's boot profile; vnet_tx
+ *              keeps its name as the profile's traffic marker.
  */
 #ifndef NET_TUNE_H
 #define NET_TUNE_H

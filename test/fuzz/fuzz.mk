@@ -167,7 +167,8 @@ repro: $(FUZZER)
 # byte picks the device's next move. check runs it as well.
 #   make -f test/fuzz/fuzz.mk fuzz-virtio    FUZZ_SECONDS session, corpus in $(B)/virtio-corpus
 VFUZZER := $(B)/fuzz_virtio
-VFUZZ_DRV := $(B)/obj/drivers/virtio_net.model.o $(B)/obj/drivers/virtio_mmio.model.o
+VFUZZ_DRV := $(B)/obj/drivers/virtio_net.model.o $(B)/obj/drivers/virtio_mmio.model.o \
+	$(B)/obj/drivers/nic_csum.model.o
 VFUZZ_OBJS := $(VFUZZ_DRV) $(B)/obj/net/pkt.o $(B)/obj/net/csum.o
 VRUNOPTS := -max_len=256 -timeout=10 -rss_limit_mb=2048 -print_final_stats=1
 FUZZ_VIRTIO_CHECK_SECONDS ?= 20

@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "app/bootargs.h"
+#include "app/config.h"
 #include "drivers/fdt.h"
 
 #define FAIL(...) (fprintf(stderr, "INVARIANT VIOLATED: " __VA_ARGS__), fputc('\n', stderr), abort())
@@ -43,7 +44,7 @@ static int unicast(uint32_t a)
 static int same_cfg(const struct bootcfg *a, const struct bootcfg *b)
 {
 	return a->ip == b->ip && a->mask == b->mask && a->gw == b->gw && a->port == b->port &&
-	       a->mcast == b->mcast;
+	       a->mcast == b->mcast && a->poll_us == b->poll_us;
 }
 
 static void check_bootargs(const char *s)
@@ -66,14 +67,14 @@ static void check_bootargs(const char *s)
 	int gw_ok = c.gw == 0 || (unicast(c.gw) && c.gw != c.ip && !((c.gw ^ c.ip) & c.mask) &&
 				  (~c.mask == 1 || (ghost != 0 && ghost != ~c.mask)));
 	if (!unicast(c.ip) || edge || !gw_ok || c.port == 0 || c.mask == 0 || c.mask == ~0u ||
-	    (~c.mask & (~c.mask + 1)))
-		FAIL("config ip %08x mask %08x gw %08x port %u", c.ip, c.mask, c.gw, c.port);
+	    (~c.mask & (~c.mask + 1)) || c.poll_us > CFG_BUSY_POLL_MAX_US)
+		FAIL("config ip %08x mask %08x gw %08x port %u poll %u", c.ip, c.mask, c.gw, c.port,
+		     (unsigned)c.poll_us);
 	/* no group, or one of 224.0.0.0/4 outside 224.0.0.0/24 */
 	if (c.mcast && ((c.mcast >> 28) != 0xe || (c.mcast >> 8) == 0xe00000))
 		FAIL("config mcast %08x", c.mcast);
 	if (!strstr(s, "ip=") && !strstr(s, "gw=") && !strstr(s, "port=") && !strstr(s, "hostname=") &&
-	    !strstr(s, "mcast=") &&
-	    (bad || !same_cfg(&c, &def)))
+	    !strstr(s, "mcast=") && !strstr(s, "poll=") && (bad || !same_cfg(&c, &def)))
 		FAIL("words that are not ours changed the config");
 }
 

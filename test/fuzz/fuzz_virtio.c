@@ -98,8 +98,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		offer |= 1ull << VIRTIO_RING_F_EVENT_IDX;
 	if (dev & 4)
 		offer |= 1ull << VIRTIO_NET_F_STATUS;
-	if (dev & 8)
-		offer |= 1ull << VIRTIO_NET_F_GUEST_CSUM;
+	if (dev & 8) /* checksum offload both ways, as QEMU offers it on a tap */
+		offer |= 1ull << VIRTIO_NET_F_GUEST_CSUM | 1ull << VIRTIO_NET_F_CSUM;
 	if (dev & 16)
 		offer |= 1ull << VIRTIO_NET_F_MAC;
 	static const uint16_t starts[3] = {0, 65530, 65535};

@@ -2,6 +2,7 @@
  * are reported with the whole word. */
 #include <string.h>
 #include "app/bootargs.h"
+#include "app/config.h"
 #include "check.h"
 
 static int warned;
@@ -172,6 +173,45 @@ static void unusable(void)
 	CHECK_EQ(c.gw, 0x0a000214);
 }
 
+/* poll=US: busy-polling microseconds, 0 (off, the default) to
+ * CFG_BUSY_POLL_MAX_US, decimal; a bad value is reported and the
+ * previous setting kept. */
+static void busy_poll(void)
+{
+	int bad;
+	struct bootcfg c = parse("", &bad);
+	CHECK_EQ(c.poll_us, CFG_BUSY_POLL_US);
+	CHECK_EQ(c.poll_us, 0); /* off unless asked for */
+	c = parse("poll=50", &bad);
+	CHECK_EQ(bad, 0);
+	CHECK_EQ(c.poll_us, 50);
+	c = parse("poll=0", &bad);
+	CHECK_EQ(bad, 0);
+	CHECK_EQ(c.poll_us, 0);
+	char w[32];
+	snprintf(w, sizeof w, "poll=%u", (unsigned)CFG_BUSY_POLL_MAX_US);
+	c = parse(w, &bad);
+	CHECK_EQ(bad, 0);
+	CHECK_EQ(c.poll_us, CFG_BUSY_POLL_MAX_US);
+	c = parse("poll=20 port=9 poll=30", &bad); /* the last one wins */
+	CHECK_EQ(c.poll_us, 30);
+	CHECK_EQ(c.port, 9);
+	snprintf(w, sizeof w, "poll=%u", (unsigned)CFG_BUSY_POLL_MAX_US + 1);
+	const char *words[] = {w, "poll=", "poll=-1", "poll=+5", "poll=5us", "poll=0x10",
+			       "poll=99999999", "poll=1.5", "poll= 5"};
+	for (unsigned k = 0; k < sizeof words / sizeof words[0]; k++) {
+		char args[64];
+		snprintf(args, sizeof args, "poll=40 %s", words[k]);
+		c = parse(args, &bad);
+		const char *word = !strcmp(words[k], "poll= 5") ? "poll=" : words[k];
+		if (bad != 1 || strcmp(last, word))
+			printf("  word %s: bad=%d last=%s\n", words[k], bad, last);
+		CHECK_EQ(bad, 1);
+		CHECK(!strcmp(last, word));
+		CHECK_EQ(c.poll_us, 40); /* kept */
+	}
+}
+
 /* A long bad word reaches warn NUL-terminated and cut to the buffer. */
 static void long_word(void)
 {
@@ -248,6 +288,7 @@ int main(void)
 	TEST(mixed);
 	TEST(edges);
 	TEST(unusable);
+	TEST(busy_poll);
 	TEST(long_word);
 	TEST(dotted_quad);
 	TEST(mcast_group);

@@ -747,6 +747,64 @@ static void rx_csum_status(void)
 
 /* Frames shorter than 60 bytes come out 60 long with zero padding, not
  * with what the buffer held before. */
+/* The MAC never hands up a partial checksum, but a frame with one
+ * (PKT_F_CSUM_PART: a reflected virtio-style frame) must not leave so:
+ * the driver finishes it in software (the sum from csum_start, folded,
+ * inverted, 0 sent as 0xffff) and counts it; offsets outside the frame
+ * drop it (tx_bad). */
+static void tx_partial_checksum(void)
+{
+	prep(W32, su);
+	CHECK_EQ(probe(), 0);
+	reset_frames();
+	static const uint16_t cases[][3] = {{100, 34, 6}, {100, 98, 0}, {64, 60, 2}};
+	for (unsigned c = 0; c < 3; c++) {
+		unsigned len = cases[c][0], start = cases[c][1], off = cases[c][2];
+		struct pkt *p = pkt_alloc(PKT_APP);
+		p->data = p->head + CFG_PKT_LINK_OFF;
+		p->len = (uint16_t)mkframe(p->data, 900 + c, len);
+		if (c == 2) /* ff ff and a zero field: the sum comes to 0, sent as 0xffff */
+			p->data[60] = p->data[61] = 0xff, p->data[62] = p->data[63] = 0;
+		p->flags = PKT_F_CSUM_PART;
+		p->csum_start = (uint16_t)start;
+		p->csum_off = (uint16_t)off;
+		/* what must leave: the sum by hand, byte by byte */
+		unsigned i = (tx_head + tx_n++) % EXP_MAX;
+		memcpy(txq[i].f, p->data, len);
+		txq[i].len = (uint16_t)len;
+		uint32_t sum = 0;
+		for (unsigned k = start; k < len; k++)
+			sum += (k - start) & 1 ? txq[i].f[k] : (uint32_t)txq[i].f[k] << 8;
+		while (sum >> 16)
+			sum = (sum & 0xffff) + (sum >> 16);
+		uint16_t v = (uint16_t)~sum;
+		v = v ? v : 0xffff;
+		txq[i].f[start + off] = (uint8_t)(v >> 8);
+		txq[i].f[start + off + 1] = (uint8_t)v;
+		CHECK_EQ(nic.tx(p), 0);
+	}
+	CHECK_EQ(txq[2].f[62], 0xff);
+	CHECK_EQ(txq[2].f[63], 0xff);
+	static const uint16_t bad[][3] = {{100, 99, 0}, {100, 101, 0}, {100, 0, 65535}};
+	for (unsigned c = 0; c < 3; c++) {
+		struct pkt *p = pkt_alloc(PKT_APP);
+		p->data = p->head + CFG_PKT_LINK_OFF;
+		p->len = (uint16_t)mkframe(p->data, 950 + c, bad[c][0]);
+		p->flags = PKT_F_CSUM_PART;
+		p->csum_start = bad[c][1];
+		p->csum_off = bad[c][2];
+		CHECK_EQ(nic.tx(p), -1);
+	}
+	pump(on_drop);
+	check_sent();
+	CHECK_EQ(tx_n, 0);
+	CHECK_EQ(tx_wrong, 0);
+	CHECK_EQ(st()->csum_fixed, 3);
+	CHECK_EQ(st()->tx_bad, 3);
+	CHECK_EQ(st()->tx_frames, 3);
+	finish();
+}
+
 static void short_frames_padded(void)
 {
 	prep(W32, su);
@@ -881,6 +939,7 @@ int main(void)
 	TEST(link_follows_phy);
 	TEST(mac_sources);
 	TEST(rx_csum_status);
+	TEST(tx_partial_checksum);
 	TEST(short_frames_padded);
 	TEST(odd_devices);
 	TEST(idle_and_tcomp);

@@ -81,6 +81,7 @@ struct vm_expect {
 	uint8_t kind;  /* VM_EXP_* */
 	uint8_t flags; /* pkt flags the frame must arrive with */
 	uint16_t len;
+	uint16_t csum_start, csum_off; /* with PKT_F_CSUM_PART */
 	uint64_t hash;
 };
 
@@ -110,8 +111,13 @@ struct vm_queue {
 	unsigned ret_head, ret_n;
 };
 
+/* A frame the test sent, as it must reach the ring: its bytes (a partial
+ * checksum finished by the driver unless the device was to finish it)
+ * and the NIC header (zero, or NEEDS_CSUM with the checksum's place). */
 struct vm_sent {
 	uint16_t len;
+	uint8_t hdr_flags;
+	uint16_t csum_start, csum_off;
 	uint64_t hash;
 };
 
@@ -413,9 +419,19 @@ static void vm_sync(int qi)
 			if (d->len < (uint32_t)hl || d->len > (uint32_t)hl + VM_FRAME_MAX) {
 				vm_violation("tx: id %u: %u bytes", id, d->len);
 			} else if (!q->tainted && !q->unchecked[id]) { /* else it may be someone else's buffer by now */
+				/* the header the frame must carry: zero, or NEEDS_CSUM and
+				 * where the checksum is (LE) */
+				uint8_t want[12] = {0};
+				if (vm.sent_n && vm.sent[vm.sent_head].hdr_flags) {
+					const struct vm_sent *e = &vm.sent[vm.sent_head];
+					want[0] = e->hdr_flags;
+					want[6] = (uint8_t)e->csum_start, want[7] = (uint8_t)(e->csum_start >> 8);
+					want[8] = (uint8_t)e->csum_off, want[9] = (uint8_t)(e->csum_off >> 8);
+				}
 				for (int i = 0; i < hl; i++)
-					if (mem[i]) {
-						vm_violation("tx: id %u: NIC header byte %d is %u", id, i, mem[i]);
+					if (mem[i] != want[i]) {
+						vm_violation("tx: id %u: NIC header byte %d is %u, not %u", id, i, mem[i],
+							     want[i]);
 						break;
 					}
 			}
@@ -450,7 +466,7 @@ static void vm_expect_push(uint8_t kind, uint16_t len, uint64_t hash, uint8_t fl
 		vm_violation("model: more than %d RX entries outstanding", VM_EXPECT);
 		return;
 	}
-	vm.exp[(vm.exp_head + vm.exp_n++) % VM_EXPECT] = (struct vm_expect){kind, flags, len, hash};
+	vm.exp[(vm.exp_head + vm.exp_n++) % VM_EXPECT] = (struct vm_expect){.kind = kind, .flags = flags, .len = len, .hash = hash};
 }
 
 /* Interrupt for the used entries written since the last decision, if the
@@ -535,22 +551,25 @@ static int vm_rx_ex(unsigned pos, const uint8_t *frame, unsigned len, const stru
 		static uint8_t want[VM_FRAME_MAX];
 		memcpy(want, m + hl, n);
 		uint8_t flags = 0;
+		int drop = 0;
 		if (m[0] & VIRTIO_NET_HDR_F_DATA_VALID) {
 			flags = PKT_F_CSUM_OK;
-		} else if ((m[0] & VIRTIO_NET_HDR_F_NEEDS_CSUM) && cs <= n && co + 2 <= n - cs) {
-			/* the driver completes the checksum: byte by byte here */
-			uint32_t sum = 0;
-			for (unsigned i = cs; i < n; i++)
-				sum += (i - cs) & 1 ? want[i] : (uint32_t)want[i] << 8;
-			while (sum >> 16)
-				sum = (sum & 0xffff) + (sum >> 16);
-			uint16_t c = (uint16_t)~sum;
-			c = c ? c : 0xffff;
-			want[cs + co] = (uint8_t)(c >> 8);
-			want[cs + co + 1] = (uint8_t)c;
-			flags = PKT_F_CSUM_OK;
+		} else if (m[0] & VIRTIO_NET_HDR_F_NEEDS_CSUM) {
+			/* left partial, as the device gave it, if its place lies in
+			 * the frame (csum_start + csum_offset + 2 <= length); else
+			 * the frame is dropped and counted */
+			flags = PKT_F_CSUM_OK | PKT_F_CSUM_PART;
+			drop = cs > n || co + 2 > n - cs;
 		}
-		vm_expect_push(q->tainted ? VM_EXP_UNKNOWN : VM_EXP_FRAME, (uint16_t)n, vm_hash(want, n), flags);
+		if (drop) {
+			vm_expect_push(q->tainted ? VM_EXP_UNKNOWN : VM_EXP_DROP, 0, 0, 0);
+		} else {
+			vm_expect_push(q->tainted ? VM_EXP_UNKNOWN : VM_EXP_FRAME, (uint16_t)n,
+				       vm_hash(want, n), flags);
+			struct vm_expect *e = &vm.exp[(vm.exp_head + vm.exp_n - 1) % VM_EXPECT];
+			e->csum_start = (uint16_t)cs;
+			e->csum_off = (uint16_t)co;
+		}
 	}
 	vm_give_back(q, pos);
 	vm_put_used(VM_RX, id, ulen);
@@ -934,6 +953,10 @@ static void vm_deliver(struct pkt *p)
 		if (p->len != e->len || vm_hash(p->data, p->len) != e->hash || p->flags != e->flags)
 			vm_violation("delivered %u bytes flags %u, the device wrote %u bytes flags %u%s", p->len,
 				     p->flags, e->len, e->flags, p->len == e->len ? " (other bytes)" : "");
+		else if ((e->flags & PKT_F_CSUM_PART) &&
+			 (p->csum_start != e->csum_start || p->csum_off != e->csum_off))
+			vm_violation("delivered a partial checksum at %u+%u, the device said %u+%u",
+				     p->csum_start, p->csum_off, e->csum_start, e->csum_off);
 		vm.exp_head = (vm.exp_head + 1) % VM_EXPECT;
 		vm.exp_n--;
 	} /* else unknown from here on: the model broke the protocol */
@@ -945,7 +968,25 @@ static void vm_deliver(struct pkt *p)
 	}
 }
 
-/* The test sends a buffer it holds (vm.app_held counts it). */
+/* The Internet checksum a device (or the driver in software) puts at
+ * start + off: the sum from start to the end of the frame, which holds
+ * the pseudo-header's sum in the field; 0 sent as 0xffff. Byte by byte,
+ * unlike the driver's. */
+static uint16_t vm_csum_finish(const uint8_t *f, unsigned len, unsigned start)
+{
+	uint32_t sum = 0;
+	for (unsigned i = start; i < len; i++)
+		sum += (i - start) & 1 ? f[i] : (uint32_t)f[i] << 8;
+	while (sum >> 16)
+		sum = (sum & 0xffff) + (sum >> 16);
+	uint16_t c = (uint16_t)~sum;
+	return c ? c : 0xffff;
+}
+
+/* The test sends a buffer it holds (vm.app_held counts it). A frame with
+ * a partial checksum must reach the ring as the device is to finish it
+ * (VIRTIO_NET_F_CSUM: NEEDS_CSUM in the header, the frame as it is) or
+ * finished by the driver; offsets outside the frame must not reach it. */
 static int vm_send(struct pkt *p)
 {
 	if (vm.sent_n == VM_SENT) {
@@ -953,7 +994,23 @@ static int vm_send(struct pkt *p)
 		return -1;
 	}
 	unsigned slot = (vm.sent_head + vm.sent_n) % VM_SENT;
-	vm.sent[slot] = (struct vm_sent){p->len, vm_hash(p->data, p->len)};
+	vm.sent[slot] = (struct vm_sent){.len = p->len, .hash = vm_hash(p->data, p->len)};
+	unsigned cs = p->csum_start, co = p->csum_off;
+	if ((p->flags & PKT_F_CSUM_PART) && cs <= p->len && co + 2 <= p->len - cs) {
+		if (vm.drv_features & (1ull << VIRTIO_NET_F_CSUM)) {
+			vm.sent[slot].hdr_flags = VIRTIO_NET_HDR_F_NEEDS_CSUM;
+			vm.sent[slot].csum_start = (uint16_t)cs;
+			vm.sent[slot].csum_off = (uint16_t)co;
+		} else {
+			static uint8_t f[VM_FRAME_MAX + 1];
+			unsigned n = p->len <= VM_FRAME_MAX ? p->len : VM_FRAME_MAX;
+			memcpy(f, p->data, n);
+			uint16_t c = vm_csum_finish(f, n, cs);
+			f[cs + co] = (uint8_t)(c >> 8);
+			f[cs + co + 1] = (uint8_t)c;
+			vm.sent[slot].hash = vm_hash(f, n);
+		}
+	}
 	vm.sent_n++;
 	vm.app_held--;
 	unsigned resets = vm.resets;
@@ -1090,9 +1147,10 @@ static int vm_start(uint32_t version, uint64_t offer, uint32_t rx_max, uint32_t 
 	return r;
 }
 
+/* What QEMU's virtio-net offers on a tap (less what we never ask for). */
 #define VM_OFFER_MODERN (1ull << VIRTIO_NET_F_MAC | 1ull << VIRTIO_NET_F_STATUS | \
 			 1ull << VIRTIO_RING_F_EVENT_IDX | 1ull << VIRTIO_NET_F_GUEST_CSUM | \
-			 1ull << VIRTIO_F_VERSION_1)
+			 1ull << VIRTIO_NET_F_CSUM | 1ull << VIRTIO_F_VERSION_1)
 #define VM_OFFER_LEGACY (VM_OFFER_MODERN & ~(1ull << VIRTIO_F_VERSION_1))
 
 #ifdef __clang__
