@@ -44,19 +44,7 @@ static size_t group_udp(uint32_t group, uint16_t sport, uint16_t dport, const ch
 {
 	uint8_t mac[6];
 	group_mac(group, mac);
-	uint16_t plen = (uint16_t)strlen(payload);
-	size_t o = h_eth(f, mac, PEER_MAC, ETHTYPE_IP);
-	o += h_ip(f + o, PEER_IP, group, IPPROTO_UDP, (uint16_t)(IP_HLEN + UDP_HLEN + plen), 3, 0);
-	uint8_t *u = f + o;
-	put16(u + UDP_SPORT, sport);
-	put16(u + UDP_DPORT, dport);
-	put16(u + UDP_LEN, (uint16_t)(UDP_HLEN + plen));
-	put16(u + UDP_CSUM, 0);
-	memcpy(u + UDP_HLEN, payload, plen);
-	uint16_t c = csum_finish(csum_add(csum_pseudo(PEER_IP, group, IPPROTO_UDP, (uint16_t)(UDP_HLEN + plen)),
-					  u, UDP_HLEN + plen));
-	put16(u + UDP_CSUM, c ? c : 0xffff);
-	return o + UDP_HLEN + plen;
+	return h_udp_frame_to(f, mac, group, sport, dport, payload, (uint16_t)strlen(payload));
 }
 
 /* Frame i is an IGMP message of ours: type, group, to dst, every field
