@@ -116,19 +116,20 @@ static inline size_t h_ip(uint8_t *f, uint32_t src, uint32_t dst, uint8_t proto,
 	return IP_HLEN;
 }
 
-/* A whole UDP/IPv4/Ethernet frame from PEER to dst at the link address mac. */
-static inline size_t h_udp_frame_to(uint8_t *f, const uint8_t *mac, uint32_t dst, uint16_t sport,
-				    uint16_t dport, const void *payload, uint16_t plen)
+/* A whole UDP/IPv4/Ethernet frame from PEER_MAC (IP src) to dst at the
+ * link address mac. */
+static inline size_t h_udp_frame_to(uint8_t *f, const uint8_t *mac, uint32_t src, uint32_t dst,
+				    uint16_t sport, uint16_t dport, const void *payload, uint16_t plen)
 {
 	size_t o = h_eth(f, mac, PEER_MAC, ETHTYPE_IP);
-	o += h_ip(f + o, PEER_IP, dst, IPPROTO_UDP, (uint16_t)(IP_HLEN + UDP_HLEN + plen), 1, 0);
+	o += h_ip(f + o, src, dst, IPPROTO_UDP, (uint16_t)(IP_HLEN + UDP_HLEN + plen), 1, 0);
 	uint8_t *u = f + o;
 	put16(u + UDP_SPORT, sport);
 	put16(u + UDP_DPORT, dport);
 	put16(u + UDP_LEN, (uint16_t)(UDP_HLEN + plen));
 	put16(u + UDP_CSUM, 0);
 	memcpy(u + UDP_HLEN, payload, plen);
-	uint32_t s = csum_pseudo(PEER_IP, dst, IPPROTO_UDP, (uint16_t)(UDP_HLEN + plen));
+	uint32_t s = csum_pseudo(src, dst, IPPROTO_UDP, (uint16_t)(UDP_HLEN + plen));
 	uint16_t c = csum_finish(csum_add(s, u, UDP_HLEN + plen));
 	put16(u + UDP_CSUM, c ? c : 0xffff);
 	return o + UDP_HLEN + plen;
@@ -138,7 +139,7 @@ static inline size_t h_udp_frame_to(uint8_t *f, const uint8_t *mac, uint32_t dst
 static inline size_t h_udp_frame(uint8_t *f, uint16_t sport, uint16_t dport, const void *payload,
 			  uint16_t plen)
 {
-	return h_udp_frame_to(f, H_MAC, H_IP, sport, dport, payload, plen);
+	return h_udp_frame_to(f, H_MAC, PEER_IP, H_IP, sport, dport, payload, plen);
 }
 
 static inline uint32_t h_stat(const char *layer, const char *name) { return net_stat_get(layer, name); }

@@ -23,18 +23,7 @@ static void fresh(uint16_t port)
 static size_t frame(const uint8_t *eth_dst, uint32_t src, uint32_t dst, uint16_t sport,
 		    uint16_t dport, uint16_t len)
 {
-	size_t o = h_eth(f, eth_dst, PEER_MAC, ETHTYPE_IP);
-	o += h_ip(f + o, src, dst, IPPROTO_UDP, (uint16_t)(IP_HLEN + UDP_HLEN + len), 1, 0);
-	uint8_t *u = f + o;
-	put16(u + UDP_SPORT, sport);
-	put16(u + UDP_DPORT, dport);
-	put16(u + UDP_LEN, (uint16_t)(UDP_HLEN + len));
-	put16(u + UDP_CSUM, 0);
-	memcpy(u + UDP_HLEN, pay, len);
-	uint16_t c = csum_finish(csum_add(csum_pseudo(src, dst, IPPROTO_UDP, (uint16_t)(UDP_HLEN + len)),
-					  u, UDP_HLEN + len));
-	put16(u + UDP_CSUM, c ? c : 0xffff);
-	o += UDP_HLEN + len;
+	size_t o = h_udp_frame_to(f, eth_dst, src, dst, sport, dport, pay, len);
 	for (; o < ETH_MIN_FRAME; o++)
 		f[o] = 0xee;
 	return o;

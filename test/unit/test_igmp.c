@@ -44,7 +44,7 @@ static size_t group_udp(uint32_t group, uint16_t sport, uint16_t dport, const ch
 {
 	uint8_t mac[6];
 	group_mac(group, mac);
-	return h_udp_frame_to(f, mac, group, sport, dport, payload, (uint16_t)strlen(payload));
+	return h_udp_frame_to(f, mac, PEER_IP, group, sport, dport, payload, (uint16_t)strlen(payload));
 }
 
 /* Frame i is an IGMP message of ours: type, group, to dst, every field
