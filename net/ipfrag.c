@@ -50,6 +50,8 @@ struct reass {
 	uint32_t got;    /* payload bytes held (pieces never overlap) */
 	uint32_t hi;     /* highest payload end held */
 	struct pkt *first; /* pieces, by offset */
+	struct pkt *last;  /* highest offset: pieces mostly come in order,
+	                      and walking from first each time is quadratic */
 };
 
 static struct reass slots[CFG_REASS_SLOTS];
@@ -198,6 +200,8 @@ struct pkt *ip_reass(struct pkt *p)
 
 	/* Where it goes: after prev, before q. */
 	struct pkt *prev = NULL, *q = r ? r->first : NULL;
+	if (r && poff(r->last) < off)
+		prev = r->last, q = NULL;
 	while (q && poff(q) < off) {
 		prev = q;
 		q = q->frag_next;
@@ -224,6 +228,8 @@ struct pkt *ip_reass(struct pkt *p)
 		prev->frag_next = p;
 	else
 		r->first = p;
+	if (!q)
+		r->last = p;
 	r->nbufs++;
 	held++;
 	r->got += len;
