@@ -737,6 +737,9 @@ def udp_large_flood(g, tap, rate=1000.0, secs=20.0, gap=0.05):
 def icmp_to_pcb(g, tap, sports=(40007, 40008, 40009)):
     # A raw UDP socket (the kernel adds the IP header): the request leaves
     # from a port with no socket behind it, so the echo's reply is refused.
+    # Linux rate-limits its ICMP errors per destination (a burst of 6, then
+    # 1 a second): off in the test's namespace, so every refusal is sent.
+    sh("sysctl", "-q", "-w", "net.ipv4.icmp_ratelimit=0")
     r = socket.socket(socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_UDP)
     r.settimeout(2.0)
     st0 = g.stats()
