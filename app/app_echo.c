@@ -4,7 +4,7 @@
 #include <string.h>
 #include "app.h"
 #include "echo.h"
-#include "net/net.h"
+#include "net/netif.h"
 
 static void start(const struct bootcfg *cfg)
 {
