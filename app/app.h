@@ -13,6 +13,10 @@ struct app {
 	void (*stats)(void);                      /* its counters, for `stats` */
 	int (*stats_ok)(void);                    /* do its counters add up? (NULL: nothing to add) */
 	void (*reset)(void);                      /* zero its counters */
+	/* A console command of its own: 1 if it took cmd, else 0 (NULL: none);
+	 * help names what it takes, for the console's help line. */
+	int (*command)(const char *cmd);
+	const char *help;
 };
 
 extern const struct app app;

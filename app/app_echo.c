@@ -1,8 +1,10 @@
 /* The echo firmware: the service of echo.c on the port boot arguments
  * choose. */
 #include <stdio.h>
+#include <string.h>
 #include "app.h"
 #include "echo.h"
+#include "net/netif.h"
 
 static void start(const struct bootcfg *cfg)
 {
@@ -32,6 +34,42 @@ static void stats(void)
 	       (unsigned long)s->mcast);
 }
 
+/* mcast: the group the service answers on; mcast join A.B.C.D joins one
+ * (replacing the one it had: a leave, then a join), mcast leave leaves
+ * it (IGMP Leave Group). The rules of the mcast= boot argument hold. */
+static int command(const char *cmd)
+{
+	uint32_t g;
+	int err;
+	if (strcmp(cmd, "mcast") && strncmp(cmd, "mcast ", 6))
+		return 0;
+	cmd += 5;
+	if (!strncmp(cmd, " join ", 6)) {
+		cmd += 6;
+		if (ip_parse(cmd, strlen(cmd), &g) || !ip_is_mcast(g) || (g >> 8) == 0xe00000) {
+			printf("mcast: '%s' is no group outside 224.0.0.0/24\n", cmd);
+			return 1;
+		}
+		if ((err = echo_join(g)) != 0) {
+			print_ip("mcast: cannot join group ", g), printf(" (error %d)\n", err);
+			return 1;
+		}
+	} else if (!strcmp(cmd, " leave")) {
+		if ((err = echo_leave()) != 0) {
+			printf("mcast: no group to leave (error %d)\n", err);
+			return 1;
+		}
+	} else if (cmd[0]) {
+		printf("usage: mcast [join A.B.C.D | leave]\n");
+		return 1;
+	}
+	if (echo_group())
+		print_ip("mcast: group ", echo_group()), printf(" port %u\n", echo_port());
+	else
+		printf("mcast: no group\n");
+	return 1;
+}
+
 const struct app app = {
 	.name = "echo",
 	.stack = 1,
@@ -40,4 +78,6 @@ const struct app app = {
 	.stats = stats,
 	.stats_ok = echo_stats_ok,
 	.reset = echo_stats_reset,
+	.command = command,
+	.help = "mcast [join A.B.C.D|leave]",
 };

@@ -204,7 +204,10 @@ static void run(const char *cmd)
 	} else if (!strcmp(cmd, "poweroff"))
 		platform_exit(0);
 	else if (!strcmp(cmd, "help"))
-		printf("commands: stats ifconfig arp dhcp [renew|release] reset poweroff help\n");
+		printf("commands: stats ifconfig arp dhcp [renew|release] %s%sreset poweroff help\n",
+		       app.help ? app.help : "", app.help ? " " : "");
+	else if (app.command && app.command(cmd))
+		;
 	else if (cmd[0])
 		printf("unknown command '%s' (try help)\n", cmd);
 }

@@ -98,6 +98,17 @@ int echo_join(uint32_t g)
 	return err;
 }
 
+int echo_leave(void)
+{
+	if (!pcb || !pcb->used)
+		return NET_ERR_CLOSED;
+	if (!group)
+		return NET_ERR_ARG;
+	int err = udp_leave(pcb, group);
+	group = 0;
+	return err;
+}
+
 uint32_t echo_group(void)
 {
 	return group;

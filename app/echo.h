@@ -38,6 +38,10 @@ uint16_t echo_port(void);
  * own address. A second call replaces the group. 0 or a negative enum
  * net_err (NET_ERR_ARG: not a group; NET_ERR_MEM: group table full). */
 int echo_join(uint32_t group);
+/* Leave the group echo_join joined (the last member's leave sends an
+ * IGMP Leave Group): 0, NET_ERR_ARG when none is joined, NET_ERR_CLOSED
+ * before echo_start. */
+int echo_leave(void);
 uint32_t echo_group(void); /* 0: none */
 /* Does rx == replied + drops hold? */
 int echo_stats_ok(void);

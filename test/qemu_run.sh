@@ -14,7 +14,7 @@
 #   bash test/qemu_run.sh virtio-mmio:boot,tap one lane, some groups
 set -u
 cd "$(dirname "$0")"
-LANES_DEFAULT="virtio-mmio:boot,hostfwd,l2,tap,hostile,dhcp,uboot gem:hostfwd,l2,tap,hostile
+LANES_DEFAULT="virtio-mmio:boot,hostfwd,l2,tap,hostile,dhcp,udp,uboot gem:hostfwd,l2,tap,hostile,udp
 	virtio-pci:hostfwd,l2,tap,hostile"
 for extra in ${RVNET_EXTRA_LANES:-}; do LANES_DEFAULT="$LANES_DEFAULT $extra"; done
 lanes=${*:-$LANES_DEFAULT}

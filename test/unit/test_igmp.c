@@ -600,6 +600,32 @@ static void test_mcast_echo(void)
 	h_idle();
 }
 
+/* echo_leave (the console's mcast leave): the group is left with a
+ * Leave to 224.0.0.2, and no longer answered; a second leave is refused. */
+static void test_mcast_echo_leave(void)
+{
+	h_init();
+	h_learn_peer();
+	CHECK_EQ(echo_leave(), NET_ERR_CLOSED); /* before echo_start: the table is new */
+	CHECK_EQ(echo_start(7), 0);
+	CHECK_EQ(echo_leave(), NET_ERR_ARG);
+	CHECK_EQ(echo_join(G1), 0);
+	h_reset_sent();
+	CHECK_EQ(echo_leave(), 0);
+	CHECK_EQ(echo_group(), 0);
+	CHECK_EQ(igmp_slot(G1), -1);
+	CHECK_EQ(h_nsent, 1);
+	check_igmp(0, IGMP_LEAVE, G1, IGMP_ALL_ROUTERS);
+	CHECK_EQ(h_stat("igmp", "tx_leave"), 1);
+	h_reset_sent();
+	h_inject(f, group_udp(G1, 1000, 7, "gone?"));
+	CHECK_EQ(h_nsent, 0);
+	CHECK_EQ(echo_stats.rx, 0);
+	CHECK_EQ(echo_leave(), NET_ERR_ARG);
+	CHECK(echo_stats_ok());
+	h_idle();
+}
+
 /* Joined without an address (DHCP not bound yet): nothing can be sent;
  * once the address comes, each group is reported. */
 static void test_igmp_no_address(void)
@@ -636,6 +662,7 @@ int main(void)
 	TEST(test_mcast_not_joined);
 	TEST(test_mcast_send);
 	TEST(test_mcast_echo);
+	TEST(test_mcast_echo_leave);
 	TEST(test_igmp_no_address);
 	DONE("igmp");
 }
