@@ -85,7 +85,7 @@
 	X(icmp, tx_err_limited, INFO) /* suppressed by the rate limit */ \
 	\
 	X(udp, rx, IN) \
-	X(udp, mcast_copy, IN)        /* a group's datagram copied for one more PCB (fan-out) */ \
+	X(udp, mcast_copy, IN)        /* a broadcast or group datagram copied for one more PCB (fan-out) */ \
 	X(udp, delivered, OK) \
 	X(udp, drop_short, DROP)      /* UDP length < 8 or > IP payload */ \
 	X(udp, drop_csum, DROP) \

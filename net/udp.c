@@ -45,42 +45,13 @@ static OUT_OF_LINE int udp_closed(void)
 }
 
 /*
- * A broadcast no wildcard PCB took reaches one bound to our own address
- * (lwIP's rule: a service bound to its address still hears its subnet's
- * broadcasts), connected ones as udp_demux has them. A second pass, off
- * the unicast path: folded into udp_demux's loop, the test cost every
- * datagram two instructions (make bench-host), the compiler hoisting its
- * loads. PKT_F_BCAST alone would also let a group's datagrams in, once
- * the IP layer takes them: the destination is asked too.
- */
-static OUT_OF_LINE struct udp_pcb *udp_demux_bcast(const struct pkt *p, uint16_t dport)
-{
-	const uint8_t *ih = pkt_iph(p);
-	struct udp_pcb *best = NULL;
-	if (!(p->flags & PKT_F_BCAST) || !netif.ip || !ip_is_bcast(get32(ih + IP_DST)))
-		return NULL;
-	for (struct udp_pcb *pcb = pcbs; pcb < pcbs + npcbs; pcb++) {
-		if (pcb->local_port != dport || pcb->local_ip != netif.ip)
-			continue;
-		if (!pcb->connected) {
-			best = best ? best : pcb;
-		} else if (pcb->remote_ip == get32(ih + IP_SRC) &&
-			   pcb->remote_port == get16(p->data + UDP_SPORT)) {
-			return pcb;
-		}
-	}
-	return best;
-}
-
-/*
  * The most specific listener: connected (remote matches) beats bound to
  * our exact address beats bound to any address. One pass; a connected
  * match ends it. Free and unbound PCBs have port 0, which never matches.
  * The source and destination are read from the header only for a PCB
  * that asks about them. Several PCBs may share a port (UDP_F_REUSE):
- * the first of the most specific kind gets the datagram; a broadcast
- * goes to the first wildcard one, or else to one bound to our address
- * (one buffer: fan-out to each of them is for later).
+ * the first of the most specific kind gets the datagram. Broadcasts and
+ * groups' datagrams go to every PCB that takes them (udp_deliver_fan).
  */
 static struct udp_pcb *udp_demux(const struct pkt *p, uint16_t dport)
 {
@@ -97,8 +68,6 @@ static struct udp_pcb *udp_demux(const struct pkt *p, uint16_t dport)
 			best = pcb;
 		}
 	}
-	if (!best)
-		return udp_demux_bcast(p, dport);
 	return best;
 }
 
@@ -135,16 +104,27 @@ static void udp_hand_over(struct udp_pcb *pcb, struct pkt *p, uint32_t src, uint
 	pcb->recv(pcb, p, src, sport, pcb->arg);
 }
 
-/* The next PCB after index i that takes a datagram to group slot 'slot'
- * (dst:dport, from src:sport): joined, bound to the port on any address
- * or the group's, connected only to that source. -1: none. */
-static int mcast_next(int i, int slot, uint32_t dst, uint16_t dport, uint32_t src, uint16_t sport)
+/* A broadcast or a group's datagram, as fan_next matches PCBs to it. */
+struct fan {
+	uint32_t src, dst;
+	uint16_t sport, dport;
+	int slot; /* the group's igmp_slot; -1: a broadcast */
+};
+
+/* The next PCB after index i that takes the datagram: bound to its port,
+ * connected (if at all) to its source; for a group's, joined to it and
+ * bound to any address or the group's; for a broadcast, bound to any
+ * address or our own (lwIP's rule: a service bound to its address still
+ * hears its subnet's broadcasts). -1: none. */
+static int fan_next(int i, const struct fan *d)
 {
 	for (i++; i < npcbs; i++) {
 		const struct udp_pcb *pcb = &pcbs[i];
-		if (pcb->used && pcb->local_port == dport && (pcb->mcast >> slot & 1) &&
-		    (!pcb->local_ip || pcb->local_ip == dst) &&
-		    (!pcb->connected || (pcb->remote_ip == src && pcb->remote_port == sport)))
+		if (!pcb->used || pcb->local_port != d->dport ||
+		    (pcb->connected && (pcb->remote_ip != d->src || pcb->remote_port != d->sport)))
+			continue;
+		if (d->slot < 0 ? !pcb->local_ip || pcb->local_ip == netif.ip
+				: (pcb->mcast >> d->slot & 1) && (!pcb->local_ip || pcb->local_ip == d->dst))
 			return i;
 	}
 	return -1;
@@ -154,7 +134,7 @@ static int mcast_next(int i, int slot, uint32_t dst, uint16_t dport, uint32_t sr
  * header on, so that udp_reply and udp_poll find the headers in front of
  * the payload as in the original. NULL: no buffer, or a reassembled
  * datagram (a chain). */
-static struct pkt *mcast_copy(const struct pkt *p)
+static struct pkt *fan_copy(const struct pkt *p)
 {
 	size_t lo = p->l3 >= ETH_HLEN ? p->l3 - ETH_HLEN : p->l3;
 	size_t hi = (size_t)(p->data - p->head) + p->len;
@@ -174,50 +154,74 @@ static struct pkt *mcast_copy(const struct pkt *p)
 }
 
 /*
- * A datagram to a group goes to every PCB that joined the group and is
- * bound to its port. The receive callback owns the buffer it is given
- * (may edit it, send it, keep it), so one buffer cannot reach two
- * receivers: every one but the last gets a copy (udp.mcast_copy, which
- * counts it in as a datagram of its own; no buffer for it:
- * udp.mcast_nocopy, and that PCB misses the datagram), the last one the
- * original. One receiver, the usual case, costs no copy. The next
- * receiver is looked for again after each callback: it may have removed
- * PCBs, left the group or joined others. No receiver: dropped as no_port, without the
- * ICMP error (a group's datagram draws none).
+ * A broadcast, or a datagram to a group, goes to every PCB that takes it
+ * (fan_next). The receive callback owns the buffer it is given (may edit
+ * it, send it, keep it), so one buffer cannot reach two receivers: every
+ * one but the last gets a copy (udp.mcast_copy, which counts it in as a
+ * datagram of its own; no buffer for it: udp.mcast_nocopy, and that PCB
+ * misses the datagram), the last one the original. One receiver, the
+ * usual case, costs no copy. The next receiver is looked for again after
+ * each callback: it may have removed PCBs, left the group or joined
+ * others. No receiver: dropped as no_port, without the ICMP error (a
+ * broadcast or a group's datagram draws none).
  */
-static OUT_OF_LINE void udp_deliver_mcast(struct pkt *p, uint16_t dport)
+static void udp_deliver_fan(struct pkt *p, struct fan *d)
 {
-	const uint8_t *ih = pkt_iph(p);
-	uint32_t src = get32(ih + IP_SRC), dst = get32(ih + IP_DST);
-	uint16_t sport = get16(p->data + UDP_SPORT);
-	int slot = igmp_slot(dst);
-	int i = dport && slot >= 0 ? mcast_next(-1, slot, dst, dport, src, sport) : -1;
+	int i = d->dport && (d->slot >= 0 || ip_is_bcast(d->dst)) ? fan_next(-1, d) : -1;
 	if (i < 0) {
 		udp_no_port(p);
 		return;
 	}
 	pkt_pull(p, UDP_HLEN);
 	for (;;) {
-		if (mcast_next(i, slot, dst, dport, src, sport) < 0) {
-			udp_hand_over(&pcbs[i], p, src, sport);
+		if (fan_next(i, d) < 0) {
+			udp_hand_over(&pcbs[i], p, d->src, d->sport);
 			return;
 		}
-		struct pkt *q = mcast_copy(p);
+		struct pkt *q = fan_copy(p);
 		if (q) {
 			STAT(udp, mcast_copy);
-			udp_hand_over(&pcbs[i], q, src, sport);
+			udp_hand_over(&pcbs[i], q, d->src, d->sport);
 		} else {
 			STAT(udp, mcast_nocopy);
 		}
-		/* the group's slot may have been freed, even reused, meanwhile */
-		slot = igmp_slot(dst);
-		i = slot >= 0 ? mcast_next(i, slot, dst, dport, src, sport) : -1;
+		/* a group's slot may have been freed, even reused, meanwhile */
+		if (d->slot >= 0)
+			d->slot = igmp_slot(d->dst);
+		i = d->slot >= 0 || ip_is_bcast(d->dst) ? fan_next(i, d) : -1;
 		if (i < 0) { /* the callback removed the last receiver */
 			STAT(udp, drop_no_port);
 			pkt_free(p);
 			return;
 		}
 	}
+}
+
+/* A datagram that came to a link broadcast or a group address: one to a
+ * broadcast or group address fans out; one to our own address (in a
+ * link broadcast frame) goes where a unicast one would. */
+static OUT_OF_LINE void udp_deliver_other(struct pkt *p, uint16_t dport)
+{
+	const uint8_t *ih = pkt_iph(p);
+	struct fan d = {get32(ih + IP_SRC), get32(ih + IP_DST), get16(p->data + UDP_SPORT), dport, -1};
+	if (ip_is_mcast(d.dst)) {
+		d.slot = igmp_slot(d.dst);
+		if (d.slot < 0) {
+			udp_no_port(p);
+			return;
+		}
+	}
+	if (d.slot >= 0 || ip_is_bcast(d.dst)) {
+		udp_deliver_fan(p, &d);
+		return;
+	}
+	struct udp_pcb *pcb = dport ? udp_demux(p, dport) : NULL;
+	if (!pcb) {
+		udp_no_port(p);
+		return;
+	}
+	pkt_pull(p, UDP_HLEN);
+	udp_hand_over(pcb, p, d.src, d.sport);
 }
 
 /* A datagram with a valid (or no) checksum: find its PCB and hand it over.
@@ -231,8 +235,8 @@ static void udp_deliver(struct pkt *p)
 	if (ld16(u + UDP_CSUM) && !(f & PKT_F_CSUM_PART))
 		f |= PKT_F_PSUM;
 	p->flags = f;
-	if ((f & PKT_F_BCAST) && ip_is_mcast(get32(pkt_iph(p) + IP_DST))) {
-		udp_deliver_mcast(p, dport);
+	if (f & PKT_F_BCAST) {
+		udp_deliver_other(p, dport);
 		return;
 	}
 	/* port 0 is nobody's, not even an unbound PCB's */

@@ -64,7 +64,10 @@ typedef void (*udp_err_fn)(struct udp_pcb *pcb, uint8_t type, uint8_t code, uint
 
 enum udp_flags {
 	UDP_F_BROADCAST = 1 << 0, /* may send to a broadcast address (SO_BROADCAST) */
-	UDP_F_REUSE = 1 << 1,     /* may share its port with other UDP_F_REUSE PCBs */
+	UDP_F_REUSE = 1 << 1,     /* may share its port with other UDP_F_REUSE PCBs:
+	                             a unicast datagram goes to the most specific
+	                             one, a broadcast or a group's to each that
+	                             takes it (all but one as a copy, udp.mcast_copy) */
 };
 
 /* Read its fields freely; change them only through the calls below. */

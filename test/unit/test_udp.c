@@ -15,13 +15,27 @@ static struct {
 	uint8_t flags;
 	uint16_t psum;
 	uint8_t data[64];
+	struct udp_pcb *got[8]; /* the PCBs called, in order (ngot: how many) */
+	int ngot;
 } rx;
+
+/* How many times pcb was called since rx.ngot was last cleared. */
+static int got(const struct udp_pcb *pcb)
+{
+	int n = 0;
+	for (int i = 0; i < rx.ngot && i < 8; i++)
+		n += rx.got[i] == pcb;
+	return n;
+}
 
 static void on_recv(struct udp_pcb *pcb, struct pkt *p, uint32_t src, uint16_t sport, void *arg)
 {
 	(void)arg;
 	rx.calls++;
 	rx.pcb = pcb;
+	if (rx.ngot < 8)
+		rx.got[rx.ngot] = pcb;
+	rx.ngot++;
 	rx.len = p->len;
 	rx.src = src;
 	rx.sport = sport;
@@ -429,8 +443,12 @@ static void test_udp_demux(void)
 		put32(f + ETH_HLEN + IP_DST, 0xffffffffu);
 		fix_ip(f + ETH_HLEN);
 		fix_udp(f);
+		rx.ngot = 0;
 		h_inject(f, ETH_HLEN + IP_HLEN + UDP_HLEN + 4);
-		CHECK(rx.pcb == any); /* broadcast: the wildcard first (test_udp_bcast_receive) */
+		/* a broadcast: to the wildcard and to ours, not to one connected
+		 * elsewhere (test_udp_bcast_receive) */
+		CHECK_EQ(rx.ngot, 2);
+		CHECK(got(any) == 1 && got(local) == 1);
 		udp_remove(local);
 		h_inject(f, h_udp_frame(f, 6001, 5000, pay, 4));
 		CHECK(rx.pcb == any);
@@ -438,8 +456,8 @@ static void test_udp_demux(void)
 		CHECK_EQ(udp_bind(conn, 0, 5002), NET_OK);
 		h_inject(f, h_udp_frame(f, 6000, 5000, pay, 4));
 		CHECK(rx.pcb == any);
-		CHECK_EQ(rx.calls, 5);
-		CHECK_EQ(h_stat("udp", "delivered"), 5);
+		CHECK_EQ(rx.calls, 6);
+		CHECK_EQ(h_stat("udp", "delivered"), 6);
 		CHECK_EQ(rx.src, PEER_IP);
 		CHECK_EQ(rx.sport, 6000);
 		udp_remove(any);
@@ -986,8 +1004,8 @@ static size_t bcast_frame(uint32_t dst, uint16_t dport)
 }
 
 /* Received: a PCB bound to our address hears the limited and the subnet
- * broadcast, as a wildcard one does (which comes first); a connected one
- * only from its peer; one bound to a group does not. */
+ * broadcast, as a wildcard one does (both get it); a connected one only
+ * from its peer; one bound to a group does not. */
 static void test_udp_bcast_receive(void)
 {
 	fresh();
@@ -1002,31 +1020,35 @@ static void test_udp_bcast_receive(void)
 	h_inject(f, bcast_frame(0xffffffffu, 5001));
 	CHECK_EQ(rx.calls, 2);
 	CHECK_EQ(h_stat("udp", "drop_no_port"), 1);
-	/* a wildcard PCB on the port comes first */
+	/* a wildcard PCB on the port as well: each gets it, one as a copy */
 	struct udp_pcb *any = udp_new();
 	CHECK_EQ(udp_set_reuse(any, 1), NET_OK);
 	CHECK_EQ(udp_set_reuse(ours, 1), NET_OK);
 	CHECK_EQ(udp_bind(ours, H_IP, 5000), NET_OK);
 	CHECK_EQ(udp_bind(any, 0, 5000), NET_OK);
 	udp_recv(any, on_recv, NULL);
+	rx.ngot = 0;
 	h_inject(f, bcast_frame(0x0a0002ffu, 5000));
-	CHECK(rx.pcb == any);
+	CHECK(rx.ngot == 2 && got(any) == 1 && got(ours) == 1);
+	CHECK_EQ(h_stat("udp", "mcast_copy"), 1);
+	CHECK_EQ(rx.len, 10);
+	CHECK_EQ(memcmp(rx.data, pay, 10), 0);
 	udp_remove(any);
 	/* connected to another peer: not from this one */
 	CHECK_EQ(udp_connect(ours, 0x0a000203u, 1234), NET_OK);
 	h_inject(f, bcast_frame(0x0a0002ffu, 5000));
-	CHECK_EQ(rx.calls, 3);
+	CHECK_EQ(rx.calls, 4);
 	CHECK_EQ(h_stat("udp", "drop_no_port"), 2);
 	CHECK_EQ(udp_connect(ours, PEER_IP, 1234), NET_OK);
 	h_inject(f, bcast_frame(0x0a0002ffu, 5000));
-	CHECK_EQ(rx.calls, 4);
+	CHECK_EQ(rx.calls, 5);
 	CHECK(rx.pcb == ours);
 	CHECK_EQ(udp_disconnect(ours), NET_OK);
 	/* and unicast still: ours, not the group's */
 	h_inject(f, h_udp_frame(f, 1234, 5000, pay, 4));
-	CHECK_EQ(rx.calls, 5);
+	CHECK_EQ(rx.calls, 6);
 	h_inject(f, h_udp_frame(f, 1234, 5001, pay, 4));
-	CHECK_EQ(rx.calls, 5);
+	CHECK_EQ(rx.calls, 6);
 	CHECK_EQ(h_nsent, 1); /* port unreachable for the last, not for the broadcast */
 	udp_remove(ours);
 	udp_remove(group);
@@ -1103,7 +1125,7 @@ static void test_udp_bind_addresses(void)
 }
 
 /* Several PCBs on one port, all asking for it; unicast goes to the most
- * specific, and (one buffer, for now) a broadcast to one of them. */
+ * specific, a broadcast to each of them. */
 static void test_udp_reuse(void)
 {
 	fresh();
@@ -1120,9 +1142,27 @@ static void test_udp_reuse(void)
 	udp_recv(c, on_recv, NULL);
 	h_inject(f, h_udp_frame(f, 1234, 5000, pay, 4));
 	CHECK(rx.pcb == b);
+	rx.ngot = 0;
 	h_inject(f, bcast_frame(0xffffffffu, 5000));
-	CHECK(rx.pcb == a); /* the first wildcard one, for now the only one */
-	CHECK_EQ(rx.calls, 2);
+	CHECK(rx.ngot == 3 && got(a) == 1 && got(b) == 1 && got(c) == 1); /* each once */
+	CHECK_EQ(h_stat("udp", "mcast_copy"), 2);
+	CHECK_EQ(rx.calls, 4);
+	/* to our address in a link broadcast: as unicast, the most specific */
+	rx.ngot = 0;
+	h_inject(f, bcast_frame(H_IP, 5000));
+	CHECK(rx.ngot == 1 && got(b) == 1);
+	/* no buffer for the copies: those PCBs miss it, the last gets it */
+	struct pkt *hold[CFG_PKT_COUNT + 1];
+	int nh = 0;
+	while ((hold[nh] = pkt_alloc(PKT_APP)))
+		nh++;
+	pkt_free(hold[--nh]); /* one for the frame itself */
+	rx.ngot = 0;
+	h_inject(f, bcast_frame(0xffffffffu, 5000));
+	CHECK(rx.ngot == 1 && got(c) == 1);
+	CHECK_EQ(h_stat("udp", "mcast_nocopy"), 2);
+	while (nh)
+		pkt_free(hold[--nh]);
 	udp_remove(b);
 	h_inject(f, h_udp_frame(f, 1234, 5000, pay, 4));
 	CHECK(rx.pcb == a); /* the first of the wildcard ones */
