@@ -198,9 +198,10 @@ static void udp_deliver_fan(struct pkt *p, struct fan *d)
 }
 
 /* A datagram that came to a link broadcast or a group address: one to a
- * broadcast or group address fans out; one to our own address (in a
- * link broadcast frame) goes where a unicast one would. */
-static OUT_OF_LINE void udp_deliver_other(struct pkt *p, uint16_t dport)
+ * broadcast or group address fans out (1: taken); one to our own address
+ * in a link broadcast frame goes where a unicast one would (0), by the
+ * caller's one call of udp_demux, which stays inline on the common path. */
+static OUT_OF_LINE int udp_deliver_other(struct pkt *p, uint16_t dport)
 {
 	const uint8_t *ih = pkt_iph(p);
 	struct fan d = {get32(ih + IP_SRC), get32(ih + IP_DST), get16(p->data + UDP_SPORT), dport, -1};
@@ -208,20 +209,13 @@ static OUT_OF_LINE void udp_deliver_other(struct pkt *p, uint16_t dport)
 		d.slot = igmp_slot(d.dst);
 		if (d.slot < 0) {
 			udp_no_port(p);
-			return;
+			return 1;
 		}
 	}
-	if (d.slot >= 0 || ip_is_bcast(d.dst)) {
-		udp_deliver_fan(p, &d);
-		return;
-	}
-	struct udp_pcb *pcb = dport ? udp_demux(p, dport) : NULL;
-	if (!pcb) {
-		udp_no_port(p);
-		return;
-	}
-	pkt_pull(p, UDP_HLEN);
-	udp_hand_over(pcb, p, d.src, d.sport);
+	if (d.slot < 0 && !ip_is_bcast(d.dst))
+		return 0;
+	udp_deliver_fan(p, &d);
+	return 1;
 }
 
 /* A datagram with a valid (or no) checksum: find its PCB and hand it over.
@@ -235,10 +229,8 @@ static void udp_deliver(struct pkt *p)
 	if (ld16(u + UDP_CSUM) && !(f & PKT_F_CSUM_PART))
 		f |= PKT_F_PSUM;
 	p->flags = f;
-	if (f & PKT_F_BCAST) {
-		udp_deliver_other(p, dport);
+	if ((f & PKT_F_BCAST) && udp_deliver_other(p, dport))
 		return;
-	}
 	/* port 0 is nobody's, not even an unbound PCB's */
 	struct udp_pcb *pcb = dport ? udp_demux(p, dport) : NULL;
 	if (!pcb) {
