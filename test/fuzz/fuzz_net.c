@@ -1080,7 +1080,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *d, size_t n)
 		const uint8_t *b = d + i + 3;
 		size_t bl = 0;
 		i += 3;
-		if (op == 0 || op == 4 || op == 5 || op == 6 || op == 10 || op == 12 || op == 14 || op == 15) {
+		if (op == 0 || op == 4 || op == 5 || op == 6 || op == 10 || op == 12 || op >= 14) {
 			bl = len < n - i ? len : n - i;
 			i += bl;
 		}
