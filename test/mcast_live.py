@@ -1,11 +1,11 @@
 #!/usr/bin/env python3
 """Multicast, live: build/firmware.elf with mcast=239.1.2.3 on QEMU's UDP
 socket netdev (one datagram = one frame, no root, no tap), on
-virtio-net-device without a control queue: the two IGMPv2 reports at boot
-(TTL 1, Router Alert, to the group's MAC), a General Query answered
-within its Max Resp Time, and a datagram to the group echoed unicast to
-its sender (after an ARP exchange). That the guest sees the frames at all
-shows QEMU's virtio-net passes multicast without VIRTIO_NET_F_CTRL_RX.
+virtio-net-device, its MAC table programmed over the control queue: the
+two IGMPv2 reports at boot (TTL 1, Router Alert, to the group's MAC), a
+General Query answered within its Max Resp Time, and a datagram to the
+group echoed unicast to its sender (after an ARP exchange). That the
+guest sees them shows the table holds all-hosts and the group.
 Run from the repository root after `make`; not yet in `make test`.
 Ends with "LIVE ok" or "LIVE FAIL"."""
 import socket, struct, subprocess, sys, time
