@@ -1048,7 +1048,12 @@ def runt_case():
             drops = sum(v for k, v in d.items() if ".drop_" in k)
             assert drops >= arrived, f"a runt was not dropped: {d}"
         else:
-            assert d.get("eth.drop_runt", 0) >= len(runts), f"eth.drop_runt: {d}"
+            # QEMU's MAC filter (the driver turned PROMISC off) compares six
+            # bytes of the 1-byte one, which are not our MAC, and keeps it
+            # out; every runt that gets in is counted as one
+            arrived = d.get("nic.rx", 0) - 2  # less our ARP and echo
+            assert arrived >= len(runts) - 1 and d.get("eth.drop_runt", 0) == arrived, \
+                f"eth.drop_runt: {d}"
         assert st1["check_ok"] and st1["pool.bad_free"] == 0, d
     s.close()
 
