@@ -571,7 +571,8 @@ static inline void kicks(void)
 static OUT_OF_LINE void flush_slow(int fault, struct pkt *dead)
 {
 	if (events & EV_CTRL_FAULT) {
-		__atomic_fetch_and(&events, ~EV_CTRL_FAULT, __ATOMIC_RELAXED);
+		/* the reset ends an RX fault too */
+		__atomic_fetch_and(&events, ~(EV_CTRL_FAULT | EV_RX_FAULT), __ATOMIC_RELAXED);
 		drop_list(dead);
 		restart(RING_CTRL, &ctrlq);
 		return;

@@ -1034,6 +1034,26 @@ static void filter_broken(void)
 	}
 }
 
+/* A broken control ring and a broken RX ring before the same poll: one
+ * reset ends both. */
+static void filter_broken_with_rx_fault(void)
+{
+	setup_ctrl(2, 0);
+	vm_used_raw(VM_RX, 300, 64); /* an id the device was never given */
+	vm.touched = 1;
+	CHECK_EQ(virtio_net_rx(kept, 1), 0); /* the RX fault, left for the flush */
+	vm.ctrl_mode = VM_CTRL_SILENT;
+	CHECK_EQ(filter(JOINED, 2), -1); /* and the control queue breaks */
+	vm_poll(32);
+	CHECK_EQ(vm.resets, 1);
+	CHECK_EQ(st()->dev_errors, 1);
+	vm_poll(32);
+	CHECK_EQ(vm.resets, 1);
+	CHECK_EQ(vm.drv_features & VM_OFFER_CTRL, 0);
+	CHECK(reaches(G_OTHER, 3));
+	NO_VIOLATIONS();
+}
+
 /* A reset for another fault forgets the filter (the device is
  * promiscuous again): the driver says it again. */
 static void filter_after_reset(void)
@@ -1086,6 +1106,7 @@ int main(void)
 	TEST(filter_too_many);
 	TEST(filter_refused);
 	TEST(filter_broken);
+	TEST(filter_broken_with_rx_fault);
 	TEST(filter_after_reset);
 	DONE("virtio");
 }
