@@ -75,11 +75,12 @@
 #ifndef VNET_RESET_SPINS
 #define VNET_RESET_SPINS 100000
 #endif
-/* Used-index reads while waiting for a control command's answer. QEMU
- * answers inside the notify write; a device that never does must not
- * hang a join. (The fuzzer waits less.) */
-#ifndef VNET_CTRL_SPINS
-#define VNET_CTRL_SPINS 1000000
+/* How long a control command may take. QEMU answers from its main loop
+ * (the notify is an ioeventfd, under TCG too), which a busy host may not
+ * run for milliseconds; a device that never answers must not hang a
+ * join for longer. (The fuzzer waits less.) */
+#ifndef VNET_CTRL_WAIT_MS
+#define VNET_CTRL_WAIT_MS 1000
 #endif
 /* Multicast MACs the device's table gets; a longer list turns ALLMULTI
  * on instead. QEMU holds 64 addresses in all, our own one of them. */
@@ -848,7 +849,7 @@ static int ctrl_broken(const char *why)
 /* One command, its data already in ctrl, waited for: descriptor 0 heads
  * the chain every time (one command at a time). Everything the device
  * writes is checked: the used index must move by exactly one, within
- * VNET_CTRL_SPINS reads, and the entry name descriptor 0; else the
+ * VNET_CTRL_WAIT_MS, and the entry name descriptor 0; else the
  * queue is broken. An ack other than OK, or none written, is a refusal
  * (counted): the queue itself is still good. */
 static int ctrl_cmd(uint8_t cls, uint8_t cmd)
@@ -876,7 +877,8 @@ static int ctrl_cmd(uint8_t cls, uint8_t cmd)
 	fence(); /* the chain before the index that shows it */
 	ctrlq.avail->idx = (uint16_t)ctrlq.avail_idx;
 	vq_kick(&ctrlq, CTRLQ);
-	for (unsigned i = 0; i < VNET_CTRL_SPINS && !used_new(&ctrlq); i++)
+	uint64_t end = timer_ticks() + timer_ms_to_ticks(VNET_CTRL_WAIT_MS);
+	while (!used_new(&ctrlq) && (int64_t)(timer_ticks() - end) < 0)
 		;
 	unsigned long k = used_new(&ctrlq);
 	if (k != 1)

@@ -1052,6 +1052,14 @@ void plic_enable(uint32_t irq, void (*fn)(void *arg), void *arg)
 	vm.isr_arg = arg;
 }
 
+/* The clock the driver waits on: one tick a look, so a wait ends after
+ * as many looks as it allows (ten a millisecond), never on the wall. */
+uint64_t timer_ticks(void);
+uint64_t timer_ms_to_ticks(uint32_t ms);
+static uint64_t vm_ticks;
+uint64_t timer_ticks(void) { return ++vm_ticks; }
+uint64_t timer_ms_to_ticks(uint32_t ms) { return 10ull * ms; }
+
 static char vm_console[256]; /* the driver's last message */
 int vnet_host_printf(const char *fmt, ...);
 int vnet_host_printf(const char *fmt, ...)
