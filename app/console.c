@@ -54,14 +54,14 @@ static void cmd_stats(void)
 		n->rings(&rx_posted, &tx_inflight);
 	printf("nic   rx=%lu rx_bytes=%lu tx=%lu tx_bytes=%lu rx_nobuf=%lu rx_bad=%lu "
 	       "tx_full=%lu tx_bad=%lu irqs=%lu notifies=%lu link_changes=%lu csum_fixed=%lu "
-	       "dev_errors=%lu\n",
+	       "dev_errors=%lu filter_errors=%lu\n",
 	       (unsigned long)s->rx_frames, (unsigned long)s->rx_bytes,
 	       (unsigned long)s->tx_frames, (unsigned long)s->tx_bytes,
 	       (unsigned long)s->rx_nobuf, (unsigned long)s->rx_bad,
 	       (unsigned long)s->tx_full, (unsigned long)s->tx_bad,
 	       (unsigned long)s->irqs, (unsigned long)s->notifies,
 	       (unsigned long)s->link_changes, (unsigned long)s->csum_fixed,
-	       (unsigned long)s->dev_errors);
+	       (unsigned long)s->dev_errors, (unsigned long)s->filter_errors);
 	/* free + rx_posted + tx_inflight + reass_held = total, when idle:
 	 * datagrams in progress hold the buffers their fragments came in */
 	printf("pool  free=%u/%u low=%lu alloc_fail=%lu bad_free=%lu bad_use=%lu rx_posted=%u "

@@ -27,6 +27,10 @@
  * limit and AMBA errors the TX ring, a bus error (HRESP) both; all
  * counted in dev_errors, an RX overrun too.
  *
+ * Multicast passes the 64-bit hash filter (gem_mcast_filter, which the
+ * port calls at start and at every join and leave); without it the MAC
+ * takes none but broadcast.
+ *
  * QEMU (7.2) looks at an RX descriptor it found owned by software again
  * only when NWCTRL is written with RE set: once the ring ran full
  * (RXUBR) it would never receive again. A transmit writes NWCTRL and
@@ -73,6 +77,7 @@
 
 #define NWCFG_SPD (1u << 0) /* 100 Mb/s */
 #define NWCFG_FD (1u << 1)
+#define NWCFG_MHEN (1u << 6) /* multicast frames through the hash filter */
 #define NWCFG_GBE (1u << 10)
 #define NWCFG_RBOF(n) ((uint32_t)(n) << 14)
 #define NWCFG_FCS_STRIP (1u << 17)
@@ -847,6 +852,37 @@ static uint32_t dmacfg(void)
 	return v;
 }
 
+/* The hash filter's bucket for a MAC (the GEM's, and QEMU's
+ * calc_mac_hash): bit i is the XOR of the address bits i, i+6, ...,
+ * i+42, bit 0 being the first byte's lowest (the first on the wire). */
+static unsigned mac_hash(const uint8_t m[6])
+{
+	unsigned h = 0;
+	for (unsigned b = 0; b < 48; b++)
+		h ^= (unsigned)((m[b >> 3] >> (b & 7)) & 1) << (b % 6);
+	return h;
+}
+
+/* nic.mcast_filter: a bucket per group; the hash filter then passes the
+ * groups that share a bucket with ours too (the stack drops those), and
+ * never broadcast's (the MAC takes it before the hash) nor our unicast
+ * (SA1). Any list fits. The hash is written before the filter is
+ * turned on, so no group's frames are lost in between. */
+static int gem_mcast_filter(struct nic *n, const uint8_t (*macs)[6], unsigned count)
+{
+	(void)n;
+	if (!dev.base)
+		return -1;
+	uint64_t h = 0;
+	for (unsigned i = 0; i < count; i++)
+		h |= 1ull << mac_hash(macs[i]);
+	wr(HASHB, (uint32_t)h);
+	wr(HASHT, (uint32_t)(h >> 32));
+	dev.cfg |= NWCFG_MHEN; /* kept when the link changes the speed (mac_speed) */
+	wr(NWCFG, rd(NWCFG) | NWCFG_MHEN);
+	return 0;
+}
+
 /* NWCFG's data bus width field from what the design says it has. */
 static uint32_t bus_width(void)
 {
@@ -921,6 +957,7 @@ int gem_probe(const struct fdt_info *fi, const struct fdt_dev *d, struct nic *n)
 	n->tx = gem_tx;
 	n->rings = gem_rings;
 	n->stats = &stats;
+	n->mcast_filter = gem_mcast_filter;
 	describe(n);
 	plic_enable(dev.irq, isr, NULL);
 	dev.ctrl = NWCTRL_MPE | NWCTRL_RE | NWCTRL_TE;

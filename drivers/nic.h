@@ -30,6 +30,8 @@ struct nic_stats {
 	uint32_t irqs, notifies, link_changes;
 	uint32_t csum_fixed; /* frames whose checksum the driver completed in software */
 	uint32_t dev_errors; /* the device broke a rule: the driver reset it */
+	uint32_t filter_errors; /* a multicast filter command refused or unanswered:
+				   the NIC takes every multicast */
 };
 
 typedef void (*nic_deliver_fn)(struct pkt *p);
@@ -71,10 +73,11 @@ struct nic {
 	 * stack filters). The whole multicast list the NIC must take, n
 	 * MACs (n = 0: none but broadcast), replacing the last one; 0, or
 	 * -1 when it cannot filter that many (it must then take every
-	 * multicast). No driver sets it yet: virtio-net without the
-	 * control queue (we do not negotiate VIRTIO_NET_F_CTRL_RX) stays
-	 * promiscuous, as QEMU resets it; the GEM's hash filter is its
-	 * driver's to add. */
+	 * multicast). Called at join and leave, never per frame. virtio-net
+	 * sets it when the device offers the control queue with
+	 * VIRTIO_NET_F_CTRL_RX (its MAC table; ALLMULTI past the table's
+	 * size), the GEM always (its 64-bit hash: it also passes the
+	 * groups that share a bucket with ours, which the stack drops). */
 	int (*mcast_filter)(struct nic *n, const uint8_t (*macs)[6], unsigned count);
 };
 

@@ -53,6 +53,8 @@ enum {
 #define VIRTIO_NET_F_GUEST_CSUM 1 /* we take partial or verified checksums */
 #define VIRTIO_NET_F_MAC 5
 #define VIRTIO_NET_F_STATUS 16
+#define VIRTIO_NET_F_CTRL_VQ 17   /* a control queue, after the RX/TX pair */
+#define VIRTIO_NET_F_CTRL_RX 18   /* its receive filter commands */
 #define VIRTIO_RING_F_EVENT_IDX 29
 #define VIRTIO_F_VERSION_1 32
 
@@ -60,6 +62,16 @@ enum {
 #define VIRTIO_NET_HDR_F_NEEDS_CSUM 1
 #define VIRTIO_NET_HDR_F_DATA_VALID 2
 
+/* The control queue's commands (5.1.6.5): class, command, data, then an
+ * ack byte the device writes. */
+#define VIRTIO_NET_CTRL_RX 0
+#define VIRTIO_NET_CTRL_RX_PROMISC 0
+#define VIRTIO_NET_CTRL_RX_ALLMULTI 1
+#define VIRTIO_NET_CTRL_MAC 1
+#define VIRTIO_NET_CTRL_MAC_TABLE_SET 0
+#define VIRTIO_NET_OK 0
+
+#define VRING_DESC_F_NEXT 1
 #define VRING_DESC_F_WRITE 2
 #define VRING_AVAIL_F_NO_INTERRUPT 1
 #define VRING_USED_F_NO_NOTIFY 1

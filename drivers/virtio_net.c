@@ -40,6 +40,13 @@
  * firmware runs on without a NIC. A bad length, or checksum offsets
  * outside the frame, only drop that frame (rx_bad).
  *
+ * The receive filter: with CTRL_VQ and CTRL_RX offered, a third queue
+ * carries commands (nic.mcast_filter, at join and leave): our MAC and
+ * the multicast list in the MAC table, ALLMULTI for a list too long,
+ * PROMISC off (QEMU resets to promiscuous). Each command is waited for
+ * with a bounded spin; a refusal puts PROMISC back on, a broken control
+ * ring resets the device, which then runs without the queue.
+ *
  * Shaped for the per-frame cost (net/tune.h lists it): the state the
  * per-frame path touches lives in GP_DATA (one instruction away through
  * gp); rx, flush, idle and tx are leaves, their rare cases split off
@@ -62,11 +69,27 @@
 #define HDR_MAX 12
 #define RXQ 0
 #define TXQ 1
+#define CTRLQ 2 /* after the one RX/TX pair: we never negotiate MQ */
 /* Register reads while waiting for a reset to finish: a device that never
  * finishes must not hang the firmware. (The fuzzer waits less.) */
 #ifndef VNET_RESET_SPINS
 #define VNET_RESET_SPINS 100000
 #endif
+/* How long a control command may take. QEMU answers from its main loop
+ * (the notify is an ioeventfd, under TCG too), which a busy host may not
+ * run for milliseconds; a device that never answers must not hang a
+ * join for longer. (The fuzzer waits less.) */
+#ifndef VNET_CTRL_WAIT_MS
+#define VNET_CTRL_WAIT_MS 1000
+#endif
+/* Multicast MACs the device's table gets; a longer list turns ALLMULTI
+ * on instead. QEMU holds 64 addresses in all, our own one of them. */
+#define VNET_MC_MAX 32
+/* The control queue holds one command at a time, a chain of at most 4
+ * descriptors (header, unicast table, multicast table, ack); legacy PCI
+ * fixes its size (QEMU: 64), and a larger one goes without. */
+#define CTRL_DESCS 4
+#define CTRL_MAX 64
 
 /* Ring indices start at 0, as the device expects after a reset; host
  * tests start both sides near the 16-bit wrap instead. */
@@ -108,10 +131,28 @@ static uint8_t tx_mem[VQ_BYTES(VQ_MAX)] __attribute__((aligned(VQ_ALIGN))) CFG_N
 static struct pkt *rx_slot[VQ_MAX], *tx_slot[VQ_MAX];
 static GP_DATA struct vq rxq = {.slot = rx_slot};
 static GP_DATA struct vq txq = {.slot = tx_slot};
-static GP_DATA volatile uint32_t events; /* interrupt causes not yet handled, and EV_RX_FAULT */
+static GP_DATA volatile uint32_t events; /* interrupt causes not yet handled, and EV_*_FAULT */
 /* virtio_net_rx found the RX ring broken: virtio_net_flush resets the
  * device, once the frames taken before the fault have been handed up. */
 #define EV_RX_FAULT (1u << 8)
+/* The control queue broke the protocol: virtio_net_flush resets the
+ * device (only the poll resets it) and it runs on without the queue. */
+#define EV_CTRL_FAULT (1u << 9)
+
+/* The control queue, off the per-frame path. Its buffers are ours for
+ * good: what the last filter said stays in them, to be said again after
+ * a reset (which forgets the filter: QEMU's passes everything again).
+ * Bytes only, so no padding splits a table from its count; counts are
+ * little-endian (legacy: the guest's order, the same here). */
+static uint8_t ctrl_mem[VQ_BYTES(CTRL_MAX)] __attribute__((aligned(VQ_ALIGN))) CFG_NOINIT;
+static struct vq ctrlq;
+static struct {
+	uint8_t hdr[2];       /* class, command */
+	uint8_t on;           /* PROMISC's and ALLMULTI's argument */
+	uint8_t ack;          /* the device's answer */
+	uint8_t uni[4 + 6];   /* count 1, our MAC */
+	uint8_t multi[4 + 6 * VNET_MC_MAX];
+} ctrl;
 
 /* The device, as probed, and the transport that reaches it. */
 static GP_DATA struct {
@@ -127,6 +168,10 @@ static GP_DATA struct {
 	uint8_t tx_irq;             /* the TX completion interrupt is asked for */
 	uint8_t notify16;           /* notifications are 16-bit writes (PCI), else 32-bit */
 	uint8_t rx_fault;           /* with EV_RX_FAULT: RING_JUMP or RING_BAD_ID */
+	uint8_t ctrl;               /* the control queue is set up and may be used */
+	uint8_t ctrl_gone;          /* it broke the protocol: never negotiated again */
+	uint8_t filtered;           /* ctrl holds a filter, said again after a reset */
+	uint8_t allmulti;           /* that filter: every multicast (the list was too long) */
 	uint64_t features;
 } dev;
 static struct nic *self;      /* what the port sees: link state */
@@ -152,7 +197,7 @@ static inline int tx_room(void)
 /* want: the buffers we mean to post. A device that fixes its ring size
  * (legacy PCI) gets a ring of that size, if it is a power of two we have
  * room for; the others get the smallest power of two that holds want. */
-static int vq_setup(struct vq *q, unsigned sel, uint8_t *mem, unsigned want)
+static int vq_setup(struct vq *q, unsigned sel, uint8_t *mem, unsigned want, unsigned cap)
 {
 	const struct vtransport *t = dev.t;
 	unsigned max = t->queue_max(sel), n = want;
@@ -162,7 +207,7 @@ static int vq_setup(struct vq *q, unsigned sel, uint8_t *mem, unsigned want)
 		n = max;
 	while (n > max)
 		n >>= 1;
-	if (n > VQ_MAX || (n & (n - 1)))
+	if (n > cap || (n & (n - 1)))
 		return -1; /* indices are masked: a power of two */
 	memset(mem, 0, VQ_BYTES(n));
 	q->size = n;
@@ -271,9 +316,10 @@ static inline struct pkt *take(struct vq *q, const struct vring_used_elem *e)
 	return p;
 }
 
-enum { RING_OK, RING_JUMP, RING_BAD_ID };
+enum { RING_OK, RING_JUMP, RING_BAD_ID, RING_CTRL };
 
 static void restart(int fault, const struct vq *q);
+static int ctrl_program(void);
 
 /* Buffers taken off a ring that go back to the pool, linked through
  * next: freed after the loop, so that the loop itself calls nothing. */
@@ -525,6 +571,13 @@ static inline void kicks(void)
  * refill. */
 static OUT_OF_LINE void flush_slow(int fault, struct pkt *dead)
 {
+	if (events & EV_CTRL_FAULT) {
+		/* the reset ends an RX fault too */
+		__atomic_fetch_and(&events, ~(EV_CTRL_FAULT | EV_RX_FAULT), __ATOMIC_RELAXED);
+		drop_list(dead);
+		restart(RING_CTRL, &ctrlq);
+		return;
+	}
 	if (events & EV_RX_FAULT) {
 		__atomic_fetch_and(&events, ~EV_RX_FAULT, __ATOMIC_RELAXED);
 		drop_list(dead);
@@ -556,7 +609,7 @@ OUT_OF_LINE void virtio_net_flush(void)
 	struct pkt *dead = NULL;
 	if (!dev.live)
 		return;
-	int event = events & (VIRTIO_IRQ_CONFIG | EV_RX_FAULT);
+	int event = events & (VIRTIO_IRQ_CONFIG | EV_RX_FAULT | EV_CTRL_FAULT);
 	int fault = event ? RING_OK : tx_reclaim(&dead);
 	if (event || fault || dead || can_post(&rxq)) {
 		flush_slow(fault, dead);
@@ -656,7 +709,12 @@ static uint64_t negotiate(void)
 		want |= 1ull << VIRTIO_NET_F_GUEST_CSUM | 1ull << VIRTIO_NET_F_CSUM;
 	if (dev.t->modern)
 		want |= 1ull << VIRTIO_F_VERSION_1;
-	uint64_t got = dev.t->dev_features() & want;
+	uint64_t offer = dev.t->dev_features();
+	/* CTRL_RX needs the queue: both or neither */
+	uint64_t cbits = 1ull << VIRTIO_NET_F_CTRL_VQ | 1ull << VIRTIO_NET_F_CTRL_RX;
+	if (!dev.ctrl_gone && (offer & cbits) == cbits)
+		want |= cbits;
+	uint64_t got = offer & want;
 	dev.t->set_features(got);
 	return got;
 }
@@ -697,8 +755,14 @@ static int start(int again)
 	dev.notify16 = t->notify_width == 2;
 	dev.hdrlen = t->modern ? 12 : 10;
 	dev.rx_off = CFG_PKT_LINK_OFF - dev.hdrlen;
-	if (vq_setup(&rxq, RXQ, rx_mem, CFG_RXQ_SIZE) || vq_setup(&txq, TXQ, tx_mem, CFG_TXQ_SIZE))
+	if (vq_setup(&rxq, RXQ, rx_mem, CFG_RXQ_SIZE, VQ_MAX) ||
+	    vq_setup(&txq, TXQ, tx_mem, CFG_TXQ_SIZE, VQ_MAX))
 		return fail("queue setup failed");
+	/* Without it the device goes on passing everything, as it was reset
+	 * (negotiated but unused is allowed); CTRL_DESCS must fit. */
+	dev.ctrl = (dev.features & (1ull << VIRTIO_NET_F_CTRL_RX)) &&
+		   t->queue_max(CTRLQ) >= CTRL_DESCS &&
+		   vq_setup(&ctrlq, CTRLQ, ctrl_mem, CTRL_DESCS, CTRL_MAX) == 0;
 	/* Every TX descriptor may hold a frame (a ring the device made larger
 	 * than CFG_TXQ_SIZE too): the descriptor next in line being free is
 	 * then the whole test for room (tx_room). */
@@ -740,16 +804,138 @@ static OUT_OF_LINE void restart(int fault, const struct vq *q)
 	stats.dev_errors++;
 	if (fault == RING_BAD_ID)
 		stats.rx_bad++;
-	printf("virtio-net: %s %s; resetting the device\n", q == &rxq ? "rx" : "tx",
-	       fault == RING_JUMP ? "used index jumped" : "used entry for a buffer it does not hold");
+	if (fault != RING_CTRL)
+		printf("virtio-net: %s %s; resetting the device\n", q == &rxq ? "rx" : "tx",
+		       fault == RING_JUMP ? "used index jumped" : "used entry for a buffer it does not hold");
 	if (reset_device()) {
 		fail("device did not reset");
 		return;
 	}
 	vq_drain(&rxq);
 	vq_drain(&txq);
-	if (start(1) == 0)
+	if (start(1) == 0) {
 		link_update();
+		if (dev.ctrl && dev.filtered)
+			ctrl_program();
+	}
+}
+
+/* ---- the control queue: the receive filter (VIRTIO_NET_F_CTRL_RX) ---- */
+
+enum { CTRL_OK, CTRL_NAK, CTRL_BROKEN };
+
+static void le32(uint8_t *b, uint32_t v)
+{
+	b[0] = (uint8_t)v, b[1] = (uint8_t)(v >> 8), b[2] = (uint8_t)(v >> 16), b[3] = (uint8_t)(v >> 24);
+}
+
+/* The device left the protocol on the control queue: its view of that
+ * ring and ours have parted, and it may still hold our command. The poll
+ * resets it (a reset ends its claim and, in QEMU, passes everything
+ * again) and starts it without the queue: the stack filters. */
+static int ctrl_broken(const char *why)
+{
+	stats.filter_errors++;
+	printf("virtio-net: control queue: %s; resetting the device without it\n", why);
+	dev.ctrl = 0;
+	dev.ctrl_gone = 1;
+	dev.features &= ~(1ull << VIRTIO_NET_F_CTRL_VQ | 1ull << VIRTIO_NET_F_CTRL_RX);
+	if (self)
+		self->mcast_filter = NULL;
+	__atomic_fetch_or(&events, EV_CTRL_FAULT, __ATOMIC_RELAXED);
+	return CTRL_BROKEN;
+}
+
+/* One command, its data already in ctrl, waited for: descriptor 0 heads
+ * the chain every time (one command at a time). Everything the device
+ * writes is checked: the used index must move by exactly one, within
+ * VNET_CTRL_WAIT_MS, and the entry name descriptor 0; else the
+ * queue is broken. An ack other than OK, or none written, is a refusal
+ * (counted): the queue itself is still good. */
+static int ctrl_cmd(uint8_t cls, uint8_t cmd)
+{
+	struct vring_desc *d = ctrlq.desc;
+	unsigned n = 0;
+	ctrl.hdr[0] = cls;
+	ctrl.hdr[1] = cmd;
+	ctrl.ack = 0xff; /* not OK until the device says so */
+	d[n] = (struct vring_desc){(uintptr_t)ctrl.hdr, 2, VRING_DESC_F_NEXT, (uint16_t)(n + 1)}, n++;
+	if (cls == VIRTIO_NET_CTRL_MAC) {
+		/* two descriptors, as a legacy device without ANY_LAYOUT reads them */
+		uint32_t k = ctrl.multi[0] | (uint32_t)ctrl.multi[1] << 8;
+		d[n] = (struct vring_desc){(uintptr_t)ctrl.uni, sizeof ctrl.uni, VRING_DESC_F_NEXT,
+					   (uint16_t)(n + 1)}, n++;
+		d[n] = (struct vring_desc){(uintptr_t)ctrl.multi, 4 + 6 * k, VRING_DESC_F_NEXT,
+					   (uint16_t)(n + 1)}, n++;
+	} else {
+		d[n] = (struct vring_desc){(uintptr_t)&ctrl.on, 1, VRING_DESC_F_NEXT, (uint16_t)(n + 1)}, n++;
+	}
+	d[n] = (struct vring_desc){(uintptr_t)&ctrl.ack, 1, VRING_DESC_F_WRITE, 0};
+	ctrlq.avail->ring[ctrlq.avail_idx & ctrlq.mask] = 0;
+	vq_irq(&ctrlq, 0); /* we poll: its interrupt would only wake the loop */
+	ctrlq.avail_idx++;
+	fence(); /* the chain before the index that shows it */
+	ctrlq.avail->idx = (uint16_t)ctrlq.avail_idx;
+	vq_kick(&ctrlq, CTRLQ);
+	uint64_t end = timer_ticks() + timer_ms_to_ticks(VNET_CTRL_WAIT_MS);
+	while (!used_new(&ctrlq) && (int64_t)(timer_ticks() - end) < 0)
+		;
+	unsigned long k = used_new(&ctrlq);
+	if (k != 1)
+		return ctrl_broken(k ? "used index jumped" : "no answer");
+	fence(); /* the entry and the ack after the index that shows them */
+	const volatile struct vring_used_elem *e = &ctrlq.used->ring[ctrlq.last_used & ctrlq.mask];
+	uint32_t id = e->id, len = e->len;
+	if (id != 0)
+		return ctrl_broken("used entry for a command it does not hold");
+	ctrlq.last_used++;
+	if (len < 1 || *(volatile uint8_t *)&ctrl.ack != VIRTIO_NET_OK) {
+		stats.filter_errors++;
+		return CTRL_NAK;
+	}
+	return CTRL_OK;
+}
+
+/* The filter ctrl holds, told to the device: the table first, then
+ * ALLMULTI, and PROMISC off last, so that no step drops a frame the
+ * filter is to pass. A refusal turns PROMISC back on: the device passes
+ * everything, as it did after the reset, and the stack filters. */
+static int ctrl_program(void)
+{
+	int r = ctrl_cmd(VIRTIO_NET_CTRL_MAC, VIRTIO_NET_CTRL_MAC_TABLE_SET);
+	if (r == CTRL_OK) {
+		ctrl.on = dev.allmulti;
+		r = ctrl_cmd(VIRTIO_NET_CTRL_RX, VIRTIO_NET_CTRL_RX_ALLMULTI);
+	}
+	if (r == CTRL_OK) {
+		ctrl.on = 0;
+		r = ctrl_cmd(VIRTIO_NET_CTRL_RX, VIRTIO_NET_CTRL_RX_PROMISC);
+	}
+	if (r == CTRL_NAK) {
+		ctrl.on = 1;
+		ctrl_cmd(VIRTIO_NET_CTRL_RX, VIRTIO_NET_CTRL_RX_PROMISC);
+	}
+	return r == CTRL_OK ? 0 : -1;
+}
+
+/* nic.mcast_filter: our MAC and the list in the device's MAC table, or
+ * ALLMULTI when the list is longer than VNET_MC_MAX (then -1: the
+ * device takes every multicast, as the contract asks). Broadcast passes
+ * whatever the table holds (QEMU drops it only on NOBCAST, which we
+ * never send). */
+static int vnet_mcast_filter(struct nic *n, const uint8_t (*macs)[6], unsigned count)
+{
+	if (!dev.live || !dev.ctrl)
+		return -1;
+	unsigned k = count <= VNET_MC_MAX ? count : 0;
+	le32(ctrl.uni, 1);
+	memcpy(ctrl.uni + 4, n->mac, 6);
+	le32(ctrl.multi, k);
+	if (k)
+		memcpy(ctrl.multi + 4, macs, 6 * k);
+	dev.allmulti = count > VNET_MC_MAX;
+	dev.filtered = 1;
+	return ctrl_program() || dev.allmulti ? -1 : 0;
 }
 
 /* The driver over any transport: virtio_mmio.c's or virtio_pci.c's. */
@@ -780,6 +966,7 @@ int virtio_net_start(const struct vtransport *t, uint32_t irq, struct nic *n)
 	n->tx = vnet_tx;
 	n->rings = vnet_rings;
 	n->stats = &stats;
+	n->mcast_filter = dev.ctrl ? vnet_mcast_filter : NULL;
 	snprintf(n->info, sizeof n->info, "%s %s %s irq %u, rx %u tx %u, features %#llx", t->name,
 		 t->modern ? "modern" : "legacy", t->info, irq, (unsigned)rxq.size, (unsigned)txq.size,
 		 (unsigned long long)dev.features);
@@ -814,6 +1001,7 @@ void virtio_net_host_detach(void)
 	self = NULL;
 	events = 0;
 	dev.rx_fault = 0;
+	dev.ctrl = dev.ctrl_gone = dev.filtered = dev.allmulti = 0;
 	stats = (struct nic_stats){0};
 }
 #endif

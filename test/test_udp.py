@@ -47,10 +47,9 @@ icmp-to-pcb once more on S-mode with modern virtio.
 
 After each case the guest's accounting must hold and no buffer may be
 missing (test_tap's check_idle), and every frame the firmware sent must be
-well formed in tshark with good checksums (IGMP's too). The GEM lane runs
-the cases without multicast: QEMU's GEM drops multicast until its driver
-programs the hash filter, which it does not yet (README); those are
-reported as SKIP there.
+well formed in tshark with good checksums (IGMP's too). Every NIC runs
+every case: multicast passes virtio-net's MAC table and the GEM's hash
+filter, which the driver programs from the groups joined (README).
 
 Captures stay in build/test-logs/udp/ for inspection.
 """
@@ -79,7 +78,6 @@ RA = b"\x94\x04\x00\x00"  # Router Alert (RFC 2113)
 UNSOL_MS = 1000           # CFG_IGMP_UNSOL_MS: the second report follows within this
 SLACK = 0.5               # s a report may come after its Max Resp Time (scheduling)
 FLOOD_RETRIES_MAX = 3
-MULTICAST = NIC != "gem"  # QEMU's GEM drops multicast until its hash filter is set
 
 
 def sh(*cmd, timeout=60):
@@ -819,9 +817,5 @@ if __name__ == "__main__":
             if only and name not in only.split(","):
                 continue
             full = f"{name}-{mode}-{t}"
-            if not MULTICAST and (name, fn) in MCAST_CASES:
-                print(f"SKIP udp/{full}: QEMU's GEM drops multicast until drivers/gem.c "
-                      f"programs its hash filter (README, HiFive boards)")
-                continue
             r.run(full, scenario, full, mode, modern, fn)
     sys.exit(r.done())

@@ -204,7 +204,7 @@ $(B)/obj/drivers/%.model.o: drivers/%.c
 	@mkdir -p $(dir $@)
 	@echo "  CLANG   $< (device model)"
 	$(Q)$(CLANG) $(CFLAGS) $(SAN) -fsanitize=fuzzer-no-link -DRVNET_HOST_MMIO \
-		-Dprintf=vnet_host_printf -DVNET_RESET_SPINS=1000 -MMD -MP -c -o $@ $<
+		-Dprintf=vnet_host_printf -DVNET_RESET_SPINS=1000 -DVNET_CTRL_WAIT_MS=10 -MMD -MP -c -o $@ $<
 
 $(VFUZZER): $(FZ)/fuzz_virtio.c $(VFUZZ_OBJS)
 	@mkdir -p $(B)

@@ -9,7 +9,8 @@
  *       b5 the device asks for no notifications, b6-7 where both sides
  *       start the ring indices: 0, 65530, 65535, or 65535 - [3]
  *   [1] RX queue maximum 1 << (b & 7), or 0 if b & 0xf8 == 0xf8
- *   [2] TX queue maximum, the same
+ *   [2] TX queue maximum, the same; b3 (unless b & 0xf8 == 0xf8) also
+ *       offers the control queue with CTRL_RX
  * Steps (op % 16), [arguments]:
  *   0 receive a frame [len]
  *   1 receive with a lying used length [how]
@@ -27,7 +28,10 @@
  *   12 a used entry for any id [q][id][len]
  *   13 a used index jump [q][k]
  *   14 the next reset [what]: never finishes, FEATURES_OK refused,
- *      EVENT_IDX no longer offered, TX queue gone
+ *      EVENT_IDX no longer offered, TX queue gone; or the receive
+ *      filter: 0x10-0x1f the port sets a list of 3 * (what & 15) group
+ *      MACs (past 32: ALLMULTI), 0x20-0x26 how the control queue answers
+ *      from now on (VM_CTRL_*)
  *   15 a spurious interrupt [bits]
  */
 #include <stdint.h>
@@ -102,6 +106,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		offer |= 1ull << VIRTIO_NET_F_GUEST_CSUM | 1ull << VIRTIO_NET_F_CSUM;
 	if (dev & 16)
 		offer |= 1ull << VIRTIO_NET_F_MAC;
+	if ((txm & 0xf8) != 0xf8 && (txm & 8))
+		offer |= 1ull << VIRTIO_NET_F_CTRL_VQ | 1ull << VIRTIO_NET_F_CTRL_RX;
 	static const uint16_t starts[3] = {0, 65530, 65535};
 	uint16_t start = (dev >> 6) < 3 ? starts[dev >> 6] : (uint16_t)(65536 - 1 - sb);
 	vm.no_notify = !!(dev & 32);
@@ -208,6 +214,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 				vm.offer ^= 1ull << VIRTIO_RING_F_EVENT_IDX;
 			if (what == 0x44)
 				vm.num_max[1] = 0;
+			if (what >= 0x10 && what < 0x20 && vm.nic.mcast_filter) {
+				static uint8_t macs[45][6];
+				for (unsigned i = 0; i < 45; i++)
+					memcpy(macs[i], (const uint8_t[6]){0x01, 0x00, 0x5e, 0x00, (uint8_t)what, (uint8_t)i}, 6);
+				vm.nic.mcast_filter(&vm.nic, (const uint8_t (*)[6])macs, 3 * (what & 15));
+			}
+			if (what >= 0x20 && what <= 0x26)
+				vm.ctrl_mode = (int)(what & 7);
 			break;
 		}
 		case 15:

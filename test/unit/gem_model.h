@@ -61,6 +61,9 @@ enum {
 #define C_TSTART (1u << 9)
 #define F_SPD (1u << 0)
 #define F_FD (1u << 1)
+#define F_CAF (1u << 4)
+#define F_NBC (1u << 5)
+#define F_MHEN (1u << 6)
 #define F_GBE (1u << 10)
 #define F_RBOF(v) ((v) >> 14 & 3)
 #define F_FCS_STRIP (1u << 17)
@@ -218,13 +221,39 @@ static int gm_can_receive(void)
 	return !(gm.rx_desc[0] & W0_USED);
 }
 
+/* QEMU's calc_mac_hash, as it is written there: index bit i from the
+ * address bits i, i+6, ..., i+42 (bit k: byte k / 8, bit k % 8). */
+static unsigned gm_get_bit(const uint8_t *mac, unsigned bit) { return mac[bit / 8] >> (bit & 7) & 1; }
+static unsigned gm_mac_hash(const uint8_t *mac)
+{
+	unsigned h = 0;
+	for (int index_bit = 5, mac_bit = 5; index_bit >= 0; index_bit--, mac_bit--)
+		h |= (gm_get_bit(mac, (unsigned)mac_bit) ^ gm_get_bit(mac, (unsigned)mac_bit + 6) ^
+		      gm_get_bit(mac, (unsigned)mac_bit + 12) ^ gm_get_bit(mac, (unsigned)mac_bit + 18) ^
+		      gm_get_bit(mac, (unsigned)mac_bit + 24) ^ gm_get_bit(mac, (unsigned)mac_bit + 30) ^
+		      gm_get_bit(mac, (unsigned)mac_bit + 36) ^ gm_get_bit(mac, (unsigned)mac_bit + 42))
+		     << index_bit;
+	return h;
+}
+
+/* QEMU's gem_mac_address_filter: copy-all, broadcast (unless refused),
+ * the multicast hash when NWCFG enables it, then SA1. */
 static int gm_for_us(const uint8_t *f)
 {
 	static const uint8_t bc[6] = {0xff, 0xff, 0xff, 0xff, 0xff, 0xff};
-	uint32_t b = gm.r[R_SA1B / 4], t = gm.r[R_SA1T / 4];
+	uint32_t b = gm.r[R_SA1B / 4], t = gm.r[R_SA1T / 4], cfg = gm.r[R_NWCFG / 4];
+	if (cfg & F_CAF)
+		return 1;
+	if (!memcmp(f, bc, 6))
+		return !(cfg & F_NBC);
+	if ((f[0] & 1) && (cfg & F_MHEN)) {
+		uint64_t buckets = (uint64_t)gm.r[R_HASHT / 4] << 32 | gm.r[R_HASHB / 4];
+		if (buckets >> gm_mac_hash(f) & 1)
+			return 1;
+	}
 	uint8_t sa[6] = {(uint8_t)b, (uint8_t)(b >> 8), (uint8_t)(b >> 16), (uint8_t)(b >> 24),
 			 (uint8_t)t, (uint8_t)(t >> 8)};
-	return !memcmp(f, bc, 6) || (gm.sar_active && !memcmp(f, sa, 6));
+	return gm.sar_active && !memcmp(f, sa, 6);
 }
 
 /* Write one frame into the current descriptor's buffer. */

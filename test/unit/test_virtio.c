@@ -813,8 +813,269 @@ static void bad_rx_entry_meets_refilled_id(void)
 	NO_VIOLATIONS();
 }
 
+/* ---- the receive filter: the control queue (CTRL_VQ + CTRL_RX) ---- */
+
+static const uint8_t G_ALL[6] = {0x01, 0x00, 0x5e, 0x00, 0x00, 0x01};   /* 224.0.0.1 */
+static const uint8_t G_JOIN[6] = {0x01, 0x00, 0x5e, 0x01, 0x02, 0x03};  /* 239.1.2.3 */
+static const uint8_t G_OTHER[6] = {0x01, 0x00, 0x5e, 0x7f, 0x00, 0x09}; /* not joined */
+static const uint8_t BCAST[6] = {0xff, 0xff, 0xff, 0xff, 0xff, 0xff};
+static const uint8_t UNI_OTHER[6] = {0x52, 0x54, 0x00, 0x11, 0x22, 0x33};
+static const uint8_t JOINED[2][6] = {{0x01, 0x00, 0x5e, 0x00, 0x00, 0x01}, {0x01, 0x00, 0x5e, 0x01, 0x02, 0x03}};
+
+static void setup_ctrl(uint32_t version, uint16_t start)
+{
+	nkept = 0;
+	vm.on_frame = NULL;
+	vm.deep = 1;
+	vm.reset_stuck = vm.reject_features = vm.no_notify = 0;
+	uint64_t offer = (version == 2 ? VM_OFFER_MODERN : VM_OFFER_LEGACY) | VM_OFFER_CTRL;
+	CHECK_EQ(vm_start(version, offer, 256, 256, start), 0);
+}
+
+static int filter(const uint8_t (*macs)[6], unsigned n)
+{
+	vm.ncmd = 0;
+	vm.touched = 1;
+	int r = vm.nic.mcast_filter(&vm.nic, macs, n);
+	vm_check();
+	return r;
+}
+
+/* Does a frame to dst reach the driver? It is delivered by the next poll
+ * when the device's filter lets it in. */
+static int reaches(const uint8_t dst[6], unsigned seed)
+{
+	static uint8_t f[100];
+	memcpy(f, frame(seed, sizeof f), sizeof f);
+	memcpy(f, dst, 6);
+	int id = vm_rx(f, sizeof f);
+	if (id == -2)
+		return 0;
+	uint64_t before = vm.delivered;
+	vm_poll(32);
+	return vm.delivered == before + 1;
+}
+
+static void check_rx_cmd(unsigned i, uint8_t cmd, uint8_t on)
+{
+	CHECK(vm.ncmd > i);
+	CHECK_EQ(vm.cmd[i].cls, VIRTIO_NET_CTRL_RX);
+	CHECK_EQ(vm.cmd[i].cmd, cmd);
+	CHECK_EQ(vm.cmd[i].on, on);
+}
+
+static void check_table(unsigned i, const uint8_t (*macs)[6], unsigned n)
+{
+	CHECK(vm.ncmd > i);
+	CHECK_EQ(vm.cmd[i].cls, VIRTIO_NET_CTRL_MAC);
+	CHECK_EQ(vm.cmd[i].cmd, VIRTIO_NET_CTRL_MAC_TABLE_SET);
+	CHECK_EQ(vm.cmd[i].nuni, 1);
+	CHECK_EQ(memcmp(vm.cmd[i].uni[0], vm.mac, 6), 0);
+	CHECK_EQ(vm.cmd[i].nmulti, n);
+	for (unsigned k = 0; k < n && k < VM_MACS; k++)
+		CHECK_EQ(memcmp(vm.cmd[i].multi[k], macs[k], 6), 0);
+}
+
+/* Offered, negotiated, set up; the three commands in order (table,
+ * ALLMULTI off, PROMISC off), no interrupt asked for; then the device
+ * passes our MAC, broadcast and the groups joined, and nothing else. An
+ * empty list leaves broadcast. Across the 16-bit wrap and the ring's. */
+static void filter_programmed(void)
+{
+	for (uint32_t v = 1; v <= 2; v++) {
+		for (unsigned s = 0; s < 2; s++) {
+			setup_ctrl(v, s ? 65534 : 0);
+			uint64_t both = VM_OFFER_CTRL;
+			CHECK_EQ(vm.drv_features & both, both);
+			CHECK(vm.nic.mcast_filter != NULL);
+			CHECK(vm.q[VM_CTRL].live);
+			CHECK_EQ(vm.q[VM_CTRL].num, 4);
+			CHECK(reaches(G_OTHER, 1)); /* promiscuous until programmed */
+			unsigned irqs = vm.irqs_raised;
+			CHECK_EQ(filter(JOINED, 2), 0);
+			CHECK_EQ(vm.ncmd, 3);
+			check_table(0, JOINED, 2);
+			check_rx_cmd(1, VIRTIO_NET_CTRL_RX_ALLMULTI, 0);
+			check_rx_cmd(2, VIRTIO_NET_CTRL_RX_PROMISC, 0);
+			CHECK_EQ(vm.irqs_raised, irqs);
+			CHECK(reaches(G_JOIN, 2));
+			CHECK(reaches(G_ALL, 3));
+			CHECK(reaches(BCAST, 4));
+			CHECK(reaches(vm.mac, 5));
+			CHECK(!reaches(G_OTHER, 6));
+			CHECK(!reaches(UNI_OTHER, 7));
+			CHECK_EQ(filter(JOINED, 0), 0);
+			CHECK_EQ(vm.ncmd, 3);
+			check_table(0, JOINED, 0);
+			CHECK(!reaches(G_JOIN, 8));
+			CHECK(reaches(BCAST, 9));
+			CHECK_EQ(filter(JOINED + 1, 1), 0);
+			check_table(0, JOINED + 1, 1);
+			CHECK(reaches(G_JOIN, 10));
+			CHECK(!reaches(G_ALL, 11));
+			CHECK_EQ(vm.filtered_out, 4);
+			CHECK_EQ(st()->filter_errors + st()->dev_errors, 0);
+			NO_VIOLATIONS();
+		}
+	}
+}
+
+/* Not offered, or CTRL_VQ without CTRL_RX: neither negotiated, no hook:
+ * the device stays promiscuous. */
+static void filter_not_offered(void)
+{
+	setup(2);
+	CHECK(vm.nic.mcast_filter == NULL);
+	CHECK_EQ(vm.drv_features & VM_OFFER_CTRL, 0);
+	CHECK(reaches(G_OTHER, 1));
+	CHECK_EQ(vm_start(2, VM_OFFER_MODERN | 1ull << VIRTIO_NET_F_CTRL_VQ, 256, 256, 0), 0);
+	CHECK(vm.nic.mcast_filter == NULL);
+	CHECK_EQ(vm.drv_features & VM_OFFER_CTRL, 0);
+	CHECK(!vm.q[VM_CTRL].live);
+	NO_VIOLATIONS();
+}
+
+/* More groups than the table holds: an empty table and ALLMULTI, -1 as
+ * the contract says; every multicast passes, other unicast still not. */
+static void filter_too_many(void)
+{
+	setup_ctrl(2, 0);
+	uint8_t many[33][6];
+	for (unsigned i = 0; i < 33; i++)
+		memcpy(many[i], (const uint8_t[6]){0x01, 0x00, 0x5e, 0x00, 0x01, (uint8_t)i}, 6);
+	CHECK_EQ(filter((const uint8_t (*)[6])many, 32), 0);
+	check_table(0, (const uint8_t (*)[6])many, 32);
+	check_rx_cmd(1, VIRTIO_NET_CTRL_RX_ALLMULTI, 0);
+	CHECK_EQ(filter((const uint8_t (*)[6])many, 33), -1);
+	CHECK_EQ(vm.ncmd, 3);
+	check_table(0, NULL, 0);
+	check_rx_cmd(1, VIRTIO_NET_CTRL_RX_ALLMULTI, 1);
+	check_rx_cmd(2, VIRTIO_NET_CTRL_RX_PROMISC, 0);
+	CHECK(reaches(G_OTHER, 1));
+	CHECK(reaches(BCAST, 2));
+	CHECK(!reaches(UNI_OTHER, 3));
+	CHECK_EQ(filter(JOINED, 2), 0);
+	check_rx_cmd(1, VIRTIO_NET_CTRL_RX_ALLMULTI, 0);
+	CHECK(!reaches(G_OTHER, 4));
+	CHECK_EQ(st()->filter_errors, 0);
+	NO_VIOLATIONS();
+}
+
+/* A refusal (ERR, no ack written, an ack that is neither): counted, the
+ * device told to be promiscuous again, -1; the queue stays in use. */
+static void filter_refused(void)
+{
+	static const int modes[] = {VM_CTRL_NAK, VM_CTRL_NO_ACK, VM_CTRL_ODD_ACK};
+	for (unsigned m = 0; m < 3; m++) {
+		setup_ctrl(m == 1 ? 1 : 2, 0);
+		CHECK_EQ(filter(JOINED, 2), 0);
+		vm.ctrl_mode = modes[m];
+		vm.ctrl_only = VM_CMD(VIRTIO_NET_CTRL_MAC, VIRTIO_NET_CTRL_MAC_TABLE_SET);
+		CHECK_EQ(filter(JOINED, 1), -1);
+		CHECK_EQ(st()->filter_errors, 1);
+		CHECK_EQ(vm.ncmd, 2);
+		check_rx_cmd(1, VIRTIO_NET_CTRL_RX_PROMISC, 1);
+		CHECK(vm.rxf.promisc);
+		CHECK(reaches(G_OTHER, 1));
+		/* PROMISC off refused, and PROMISC on after it too */
+		vm.ctrl_only = VM_CMD(VIRTIO_NET_CTRL_RX, VIRTIO_NET_CTRL_RX_PROMISC);
+		CHECK_EQ(filter(JOINED, 2), -1);
+		CHECK_EQ(vm.ncmd, 4);
+		check_rx_cmd(2, VIRTIO_NET_CTRL_RX_PROMISC, 0);
+		check_rx_cmd(3, VIRTIO_NET_CTRL_RX_PROMISC, 1);
+		CHECK_EQ(st()->filter_errors, 3);
+		CHECK(reaches(G_OTHER, 2));
+		/* the device answers again: filtering again */
+		vm.ctrl_mode = VM_CTRL_ACK;
+		CHECK(vm.nic.mcast_filter != NULL);
+		CHECK_EQ(filter(JOINED, 2), 0);
+		CHECK(!reaches(G_OTHER, 3));
+		CHECK_EQ(st()->dev_errors, 0);
+		CHECK_EQ(vm.resets, 0);
+		NO_VIOLATIONS();
+	}
+}
+
+/* A control ring broken (no answer, an id it was not given, a used index
+ * that jumps): counted, -1, the hook gone; the next poll resets the
+ * device and starts it without the queue: promiscuous, traffic flows. */
+static void filter_broken(void)
+{
+	static const int modes[] = {VM_CTRL_SILENT, VM_CTRL_BAD_ID, VM_CTRL_JUMP};
+	static const char *const said[] = {"no answer", "does not hold", "jumped"};
+	for (unsigned m = 0; m < 3; m++) {
+		for (uint32_t v = 1; v <= 2; v++) {
+			setup_ctrl(v, 0);
+			CHECK_EQ(filter(JOINED, 2), 0);
+			vm.ctrl_mode = modes[m];
+			CHECK_EQ(filter(JOINED, 1), -1);
+			CHECK_EQ(vm.ncmd, 1);
+			CHECK_EQ(st()->filter_errors, 1);
+			CHECK(vm.nic.mcast_filter == NULL);
+			CHECK(strstr(vm_console, said[m]) != NULL);
+			CHECK_EQ(vm.resets, 0);
+			vm_poll(32);
+			CHECK_EQ(vm.resets, 1);
+			CHECK_EQ(st()->dev_errors, 1);
+			CHECK_EQ(vm.drv_features & VM_OFFER_CTRL, 0);
+			CHECK(!vm.q[VM_CTRL].live);
+			CHECK(vm.rxf.promisc);
+			CHECK(reaches(G_OTHER, 1));
+			CHECK(reaches(vm.mac, 2));
+			CHECK_EQ(vm.ncmd, 1);
+			/* another device error: still without the queue */
+			vm_used_jump(VM_RX, 5);
+			vm_poll(32);
+			CHECK_EQ(vm.resets, 2);
+			CHECK_EQ(vm.drv_features & VM_OFFER_CTRL, 0);
+			CHECK(reaches(G_OTHER, 3));
+			NO_VIOLATIONS();
+		}
+	}
+}
+
+/* A broken control ring and a broken RX ring before the same poll: one
+ * reset ends both. */
+static void filter_broken_with_rx_fault(void)
+{
+	setup_ctrl(2, 0);
+	vm_used_raw(VM_RX, 300, 64); /* an id the device was never given */
+	vm.touched = 1;
+	CHECK_EQ(virtio_net_rx(kept, 1), 0); /* the RX fault, left for the flush */
+	vm.ctrl_mode = VM_CTRL_SILENT;
+	CHECK_EQ(filter(JOINED, 2), -1); /* and the control queue breaks */
+	vm_poll(32);
+	CHECK_EQ(vm.resets, 1);
+	CHECK_EQ(st()->dev_errors, 1);
+	vm_poll(32);
+	CHECK_EQ(vm.resets, 1);
+	CHECK_EQ(vm.drv_features & VM_OFFER_CTRL, 0);
+	CHECK(reaches(G_OTHER, 3));
+	NO_VIOLATIONS();
+}
+
+/* A reset for another fault forgets the filter (the device is
+ * promiscuous again): the driver says it again. */
+static void filter_after_reset(void)
+{
+	setup_ctrl(2, 0);
+	CHECK_EQ(filter(JOINED, 2), 0);
+	vm.ncmd = 0;
+	vm_used_jump(VM_RX, 5);
+	vm_poll(32);
+	CHECK_EQ(vm.resets, 1);
+	CHECK_EQ(vm.ncmd, 3);
+	check_table(0, JOINED, 2);
+	check_rx_cmd(2, VIRTIO_NET_CTRL_RX_PROMISC, 0);
+	CHECK(!reaches(G_OTHER, 1));
+	CHECK(reaches(G_JOIN, 2));
+	CHECK_EQ(st()->filter_errors, 0);
+	NO_VIOLATIONS();
+}
+
 int main(void)
 {
+	setvbuf(stdout, NULL, _IONBF, 0);
 	TEST(probe_both);
 	TEST(small_rings);
 	TEST(echo_traffic);
@@ -840,5 +1101,12 @@ int main(void)
 	TEST(late_duplicate_is_accounted);
 	TEST(bad_rx_entry_meets_reposted_id);
 	TEST(bad_rx_entry_meets_refilled_id);
+	TEST(filter_programmed);
+	TEST(filter_not_offered);
+	TEST(filter_too_many);
+	TEST(filter_refused);
+	TEST(filter_broken);
+	TEST(filter_broken_with_rx_fault);
+	TEST(filter_after_reset);
 	DONE("virtio");
 }

@@ -27,6 +27,17 @@
  *  - buffers published are notified (when the device asks), never before
  *    DRIVER_OK, and a driver that says it may sleep has armed the RX
  *    interrupt.
+ * With CTRL_VQ offered there is a control queue (index 2): the model
+ * answers each command inside the notify write, as QEMU does, checks its
+ * framing (header alone in a descriptor, the data, one writable ack
+ * byte last; MAC tables each in a descriptor, their counts matching
+ * their lengths), logs it (vm.cmd) and applies it to a receive filter
+ * that behaves as QEMU's (receive_filter: promiscuous after a reset,
+ * broadcast always, ALLMULTI or a table overflow passing every
+ * multicast); a received frame the filter rejects is never written.
+ * On command it refuses (ack ERR), answers nothing, names an id it was
+ * not given, jumps its used index, or leaves the ack unwritten.
+ *
  * Once the model itself has broken the protocol on a queue (an id it does
  * not hold, a jump), what the driver does with that queue is no longer
  * predictable entry by entry: the ownership and content checks of that
@@ -74,7 +85,22 @@ typedef uint64_t __attribute__((may_alias, aligned(1))) vm_u64;
 extern uint16_t virtio_net_host_start_idx;
 void virtio_net_host_detach(void);
 
-enum { VM_RX, VM_TX };
+enum { VM_RX, VM_TX, VM_CTRL };
+
+/* How the control queue answers (vm.ctrl_mode, for the commands that
+ * vm.ctrl_only names, or all when it is 0). */
+enum { VM_CTRL_ACK, VM_CTRL_NAK, VM_CTRL_SILENT, VM_CTRL_BAD_ID, VM_CTRL_JUMP, VM_CTRL_NO_ACK,
+       VM_CTRL_ODD_ACK };
+#define VM_CMD(cls, cmd) ((cls) << 8 | (cmd) | 0x10000)
+#define VM_CMD_LOG 32
+#define VM_MACS 64 /* QEMU's MAC_TABLE_ENTRIES */
+
+/* A command the control queue got. */
+struct vm_cmd {
+	uint8_t cls, cmd, on;     /* on: PROMISC's / ALLMULTI's argument */
+	unsigned nuni, nmulti;    /* MAC_TABLE_SET's counts */
+	uint8_t uni[VM_MACS][6], multi[VM_MACS][6]; /* the first VM_MACS of each */
+};
 enum { VM_EXP_FRAME, VM_EXP_DROP, VM_EXP_UNKNOWN };
 
 struct vm_expect {
@@ -125,7 +151,7 @@ static struct {
 	/* the device, as configured before the driver probes it */
 	uint32_t version;         /* 1 legacy, 2 modern */
 	uint64_t offer;           /* features offered */
-	uint32_t num_max[2];
+	uint32_t num_max[3];
 	uint8_t mac[6];
 	uint16_t start_idx;       /* both sides start the rings here */
 	int reset_stuck;          /* status never reads 0 after a reset */
@@ -138,8 +164,21 @@ static struct {
 	uint32_t status, dev_sel, drv_sel, page_size, qsel, irq_status;
 	uint64_t drv_features;
 	uint8_t link;             /* config status: VIRTIO_NET_S_LINK_UP */
-	struct vm_queue q[2];
+	struct vm_queue q[3];
 	unsigned resets, status_reads, notify_early;
+
+	/* the control queue and the receive filter (QEMU's fields) */
+	int ctrl_mode;            /* VM_CTRL_* */
+	int ctrl_only;            /* VM_CMD(cls, cmd) the mode is for; 0: all */
+	int ctrl_held;            /* a command answered with silence: the device keeps it */
+	struct vm_cmd cmd[VM_CMD_LOG];
+	unsigned ncmd;            /* commands since the test last cleared it (the log keeps VM_CMD_LOG) */
+	struct {
+		int promisc, allmulti, uni_overflow, multi_overflow;
+		unsigned in_use, first_multi;
+		uint8_t macs[VM_MACS][6];
+	} rxf;
+	unsigned filtered_out;    /* frames the filter kept from the driver */
 
 	/* the interrupt handler the driver registered */
 	void (*isr)(void *arg);
@@ -499,6 +538,8 @@ static void vm_put_used(int qi, uint32_t id, uint32_t len)
 	*(volatile uint16_t *)&q->used->idx = q->used_idx;
 }
 
+static int vm_filter_passes(const uint8_t *dst);
+
 static int vm_ready(void)
 {
 	return (vm.status & VSTAT_DRIVER_OK) && !(vm.status & VSTAT_FAILED) && vm.q[0].live && vm.q[1].live;
@@ -517,7 +558,8 @@ struct vm_rxopt {
 
 /* Receive a frame into the RX buffer at position pos of those the device
  * holds (0: the one it took first). frame NULL: the buffer's contents as
- * they are. Returns the id used, or -1 when it holds none. */
+ * they are. Returns the id used, -1 when it holds none, or -2 when the
+ * receive filter keeps the frame out (counted in vm.filtered_out). */
 static int vm_rx_ex(unsigned pos, const uint8_t *frame, unsigned len, const struct vm_rxopt *o)
 {
 	static const struct vm_rxopt plain;
@@ -531,6 +573,10 @@ static int vm_rx_ex(unsigned pos, const uint8_t *frame, unsigned len, const stru
 		o = &plain;
 	if (len > VM_FRAME_MAX)
 		len = VM_FRAME_MAX;
+	if (frame && len >= 6 && !vm_filter_passes(frame)) {
+		vm.filtered_out++;
+		return -2;
+	}
 	unsigned id = q->held[pos];
 	int hl = vm_hdrlen();
 	uint8_t *m = (uint8_t *)(uintptr_t)q->desc[id].addr;
@@ -676,10 +722,179 @@ static void vm_device_reset(void)
 	vm.irq_status = 0;
 	vm_queue_reset(&vm.q[0]);
 	vm_queue_reset(&vm.q[1]);
+	vm_queue_reset(&vm.q[2]);
+	memset(&vm.rxf, 0, sizeof vm.rxf);
+	vm.rxf.promisc = 1; /* QEMU's virtio_net_reset */
+	vm.ctrl_held = 0;
 	/* entries not yet seen and frames not yet taken are gone with the rings */
 	vm.exp_n = 0;
 	vm.sent_n = 0;
 	vm.resets++;
+}
+
+/* ---- the control queue and the receive filter ---- */
+
+/* Would QEMU (7.2, receive_filter) pass a frame to dst? */
+static int vm_filter_passes(const uint8_t *dst)
+{
+	static const uint8_t bcast[6] = {0xff, 0xff, 0xff, 0xff, 0xff, 0xff};
+	if (vm.rxf.promisc)
+		return 1;
+	if (dst[0] & 1) {
+		if (!memcmp(dst, bcast, 6) || vm.rxf.allmulti || vm.rxf.multi_overflow)
+			return 1;
+		for (unsigned i = vm.rxf.first_multi; i < vm.rxf.in_use; i++)
+			if (!memcmp(dst, vm.rxf.macs[i], 6))
+				return 1;
+		return 0;
+	}
+	if (vm.rxf.uni_overflow || !memcmp(dst, vm.mac, 6))
+		return 1;
+	for (unsigned i = 0; i < vm.rxf.first_multi; i++)
+		if (!memcmp(dst, vm.rxf.macs[i], 6))
+			return 1;
+	return 0;
+}
+
+static uint32_t vm_le32(const uint8_t *b)
+{
+	return b[0] | (uint32_t)b[1] << 8 | (uint32_t)b[2] << 16 | (uint32_t)b[3] << 24;
+}
+
+/* Check one command's framing, log it and apply it as QEMU would; the
+ * ack it deserves (0 OK, 1 ERR). */
+static uint8_t vm_ctrl_apply(uint8_t *const out[], const uint32_t outlen[], unsigned nout)
+{
+	struct vm_cmd c;
+	memset(&c, 0, sizeof c);
+	if (outlen[0] != 2) {
+		vm_violation("ctrl: header of %u bytes, not a descriptor of its own", outlen[0]);
+		return 1;
+	}
+	c.cls = out[0][0];
+	c.cmd = out[0][1];
+	uint8_t ack = 1;
+	if (c.cls == VIRTIO_NET_CTRL_RX && c.cmd <= VIRTIO_NET_CTRL_RX_ALLMULTI) {
+		if (nout != 2 || outlen[1] != 1) {
+			vm_violation("ctrl: RX command %u with %u data descriptors", c.cmd, nout - 1);
+		} else {
+			c.on = out[1][0];
+			if (c.on > 1)
+				vm_violation("ctrl: RX command %u with %u", c.cmd, c.on);
+			*(c.cmd ? &vm.rxf.allmulti : &vm.rxf.promisc) = !!c.on;
+			ack = 0;
+		}
+	} else if (c.cls == VIRTIO_NET_CTRL_MAC && c.cmd == VIRTIO_NET_CTRL_MAC_TABLE_SET) {
+		uint32_t nu = nout == 3 && outlen[1] >= 4 ? vm_le32(out[1]) : 0;
+		uint32_t nm = nout == 3 && outlen[2] >= 4 ? vm_le32(out[2]) : 0;
+		if (nout != 3 || outlen[1] < 4 || outlen[2] < 4 || (uint64_t)nu * 6 + 4 != outlen[1] ||
+		    (uint64_t)nm * 6 + 4 != outlen[2]) {
+			vm_violation("ctrl: MAC_TABLE_SET framed as %u descriptors", nout);
+		} else {
+			c.nuni = nu;
+			c.nmulti = nm;
+			for (unsigned i = 0; i < nu && i < VM_MACS; i++)
+				memcpy(c.uni[i], out[1] + 4 + 6 * i, 6);
+			for (unsigned i = 0; i < nm && i < VM_MACS; i++)
+				memcpy(c.multi[i], out[2] + 4 + 6 * i, 6);
+			memset(&vm.rxf.macs, 0, sizeof vm.rxf.macs);
+			vm.rxf.in_use = vm.rxf.first_multi = 0;
+			vm.rxf.uni_overflow = vm.rxf.multi_overflow = 0;
+			if (nu <= VM_MACS) {
+				memcpy(vm.rxf.macs, c.uni, 6 * nu);
+				vm.rxf.in_use = nu;
+			} else {
+				vm.rxf.uni_overflow = 1;
+			}
+			vm.rxf.first_multi = vm.rxf.in_use;
+			if (nm <= VM_MACS - vm.rxf.in_use) {
+				memcpy(vm.rxf.macs[vm.rxf.in_use], c.multi, 6 * nm);
+				vm.rxf.in_use += nm;
+			} else {
+				vm.rxf.multi_overflow = 1;
+			}
+			ack = 0;
+		}
+	} else {
+		vm_violation("ctrl: class %u command %u", c.cls, c.cmd);
+	}
+	if (vm.ncmd < VM_CMD_LOG)
+		vm.cmd[vm.ncmd] = c;
+	vm.ncmd++;
+	return ack;
+}
+
+/* The driver notified the control queue: every command it posted, read,
+ * applied and answered (as vm.ctrl_mode says) before the write returns. */
+static void vm_ctrl_kick(void)
+{
+	struct vm_queue *q = &vm.q[VM_CTRL];
+	uint16_t idx = vm_avail_idx(q);
+	if ((uint16_t)(idx - q->last_avail) > q->num) {
+		vm_violation("ctrl: avail index moved by %u", (uint16_t)(idx - q->last_avail));
+		q->last_avail = idx;
+	}
+	while (q->last_avail != idx) {
+		if (vm.ctrl_held)
+			vm_violation("ctrl: a command posted while the device holds one");
+		uint16_t head = q->avail->ring[q->last_avail++ & (q->num - 1)];
+		uint8_t *out[8], *in = NULL;
+		uint32_t outlen[8], inlen = 0;
+		unsigned nout = 0, id = head, steps = 0;
+		for (;;) {
+			if (id >= q->num || steps++ >= q->num) {
+				vm_violation("ctrl: chain from %u runs to id %u", head, id);
+				return;
+			}
+			struct vring_desc *d = &q->desc[id];
+			if (!d->addr || !d->len || d->len > 4096) {
+				vm_violation("ctrl: id %u: %#llx+%u", id, (unsigned long long)d->addr, d->len);
+				return;
+			}
+			if (d->flags & VRING_DESC_F_WRITE) {
+				if (in)
+					vm_violation("ctrl: two writable descriptors");
+				in = (uint8_t *)(uintptr_t)d->addr;
+				inlen = d->len;
+			} else if (in || nout == 8) {
+				vm_violation("ctrl: a readable descriptor after the ack, or too many");
+				return;
+			} else {
+				out[nout] = (uint8_t *)(uintptr_t)d->addr;
+				outlen[nout++] = d->len;
+			}
+			if (!(d->flags & VRING_DESC_F_NEXT))
+				break;
+			id = d->next;
+		}
+		if (!nout || !in || inlen != 1) {
+			vm_violation("ctrl: %u readable descriptors, ack of %u bytes", nout, inlen);
+			return;
+		}
+		int mode = vm.ctrl_mode;
+		if (vm.ctrl_only && vm.ctrl_only != VM_CMD(out[0][0], out[0][1]))
+			mode = VM_CTRL_ACK;
+		__typeof__(vm.rxf) before = vm.rxf;
+		uint8_t ack = vm_ctrl_apply(out, outlen, nout);
+		if (mode != VM_CTRL_ACK)
+			vm.rxf = before; /* a command refused or lost changes nothing */
+		switch (mode) {
+		case VM_CTRL_ACK: *in = ack; vm_put_used(VM_CTRL, head, 1); break;
+		case VM_CTRL_NAK: *in = 1; vm_put_used(VM_CTRL, head, 1); break;
+		case VM_CTRL_ODD_ACK: *in = 0x5a; vm_put_used(VM_CTRL, head, 1); break;
+		case VM_CTRL_NO_ACK: vm_put_used(VM_CTRL, head, 0); break;
+		case VM_CTRL_SILENT: vm.ctrl_held = 1; break;
+		case VM_CTRL_BAD_ID: *in = 0; vm_put_used(VM_CTRL, (head + 1) % q->num, 1); break;
+		case VM_CTRL_JUMP:
+			*in = 0;
+			vm_put_used(VM_CTRL, head, 1);
+			q->used_idx += 3;
+			*(volatile uint16_t *)&q->used->idx = q->used_idx;
+			break;
+		}
+		if (mode != VM_CTRL_SILENT)
+			vm_maybe_irq(VM_CTRL);
+	}
 }
 
 /* ---- the MMIO the driver's register accesses become ---- */
@@ -687,7 +902,7 @@ static void vm_device_reset(void)
 uint32_t host_mmio_read32(uintptr_t a)
 {
 	unsigned off = (unsigned)(a - VM_BASE);
-	struct vm_queue *q = vm.qsel < 2 ? &vm.q[vm.qsel] : NULL;
+	struct vm_queue *q = vm.qsel < 3 ? &vm.q[vm.qsel] : NULL;
 	switch (off) {
 	case VMMIO_MAGIC: return VIRTIO_MAGIC;
 	case VMMIO_VERSION: return vm.version;
@@ -708,7 +923,7 @@ uint32_t host_mmio_read32(uintptr_t a)
 void host_mmio_write32(uintptr_t a, uint32_t v)
 {
 	unsigned off = (unsigned)(a - VM_BASE);
-	struct vm_queue *q = vm.qsel < 2 ? &vm.q[vm.qsel] : NULL;
+	struct vm_queue *q = vm.qsel < 3 ? &vm.q[vm.qsel] : NULL;
 	int setup = off >= VMMIO_QUEUE_NUM && off != VMMIO_QUEUE_NOTIFY && off != VMMIO_IRQ_ACK &&
 		    off != VMMIO_STATUS;
 	if (setup && (vm.status & VSTAT_DRIVER_OK))
@@ -730,7 +945,13 @@ void host_mmio_write32(uintptr_t a, uint32_t v)
 	case VMMIO_GUEST_PAGE_SIZE: vm.page_size = v; return;
 	case VMMIO_QUEUE_SEL: vm.qsel = v; return;
 	case VMMIO_QUEUE_NOTIFY:
-		if (v >= 2) {
+		if (v == VM_CTRL && vm.q[VM_CTRL].live && (vm.status & VSTAT_DRIVER_OK)) {
+			vm.q[v].notifies++;
+			vm_ctrl_kick();
+			vm.q[v].kick_seen = vm_avail_idx(&vm.q[v]);
+			if (!vm.no_notify)
+				*(volatile uint16_t *)&vm.q[v].used->ring[vm.q[v].num] = vm.q[v].kick_seen;
+		} else if (v >= 2) {
 			vm_violation("notify of queue %u", v);
 		} else if (!(vm.status & VSTAT_DRIVER_OK)) {
 			vm.notify_early++;
@@ -830,6 +1051,14 @@ void plic_enable(uint32_t irq, void (*fn)(void *arg), void *arg)
 	vm.isr = fn;
 	vm.isr_arg = arg;
 }
+
+/* The clock the driver waits on: one tick a look, so a wait ends after
+ * as many looks as it allows (ten a millisecond), never on the wall. */
+uint64_t timer_ticks(void);
+uint64_t timer_ms_to_ticks(uint32_t ms);
+static uint64_t vm_ticks;
+uint64_t timer_ticks(void) { return ++vm_ticks; }
+uint64_t timer_ms_to_ticks(uint32_t ms) { return 10ull * ms; }
 
 static char vm_console[256]; /* the driver's last message */
 int vnet_host_printf(const char *fmt, ...);
@@ -1133,6 +1362,8 @@ static int vm_start(uint32_t version, uint64_t offer, uint32_t rx_max, uint32_t 
 	vm.offer = offer;
 	vm.num_max[0] = rx_max;
 	vm.num_max[1] = tx_max;
+	vm.num_max[2] = offer & (1ull << VIRTIO_NET_F_CTRL_VQ) ? 64 : 0; /* QEMU's */
+	vm.rxf.promisc = 1;
 	memcpy(vm.mac, (const uint8_t[6]){0x52, 0x54, 0x00, 0xab, 0xcd, 0xef}, 6);
 	vm.link = VIRTIO_NET_S_LINK_UP;
 	vm.start_idx = start;
@@ -1152,6 +1383,8 @@ static int vm_start(uint32_t version, uint64_t offer, uint32_t rx_max, uint32_t 
 			 1ull << VIRTIO_RING_F_EVENT_IDX | 1ull << VIRTIO_NET_F_GUEST_CSUM | \
 			 1ull << VIRTIO_NET_F_CSUM | 1ull << VIRTIO_F_VERSION_1)
 #define VM_OFFER_LEGACY (VM_OFFER_MODERN & ~(1ull << VIRTIO_F_VERSION_1))
+/* and the control queue with its receive filter commands */
+#define VM_OFFER_CTRL (1ull << VIRTIO_NET_F_CTRL_VQ | 1ull << VIRTIO_NET_F_CTRL_RX)
 
 #ifdef __clang__
 #pragma clang attribute pop
