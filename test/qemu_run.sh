@@ -15,7 +15,7 @@
 set -u
 cd "$(dirname "$0")"
 LANES_DEFAULT="virtio-mmio:boot,hostfwd,l2,tap,hostile,dhcp,udp,uboot gem:hostfwd,l2,tap,hostile,udp
-	virtio-pci:hostfwd,l2,tap,hostile"
+	virtio-pci:hostfwd,l2,tap,hostile,udp"
 for extra in ${RVNET_EXTRA_LANES:-}; do LANES_DEFAULT="$LANES_DEFAULT $extra"; done
 lanes=${*:-$LANES_DEFAULT}
 out=$(mktemp -d)
