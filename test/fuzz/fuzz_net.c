@@ -147,16 +147,19 @@ static void check_arp(const uint8_t *f, size_t n)
 		FAIL("ARP reply not unicast to its target");
 }
 
-/* An error may only be about a datagram RFC 1122 3.2.2 lets us answer. */
-static void check_icmp_error(const uint8_t *m, unsigned len, uint32_t dst)
+/* An error may only be about a datagram RFC 1122 3.2.2 lets us answer.
+ * cut: m is the first fragment of a longer error (an MTU as low as 68
+ * cannot carry a 60-byte header's quote whole), so the quote may go on
+ * in the next fragment: only what is here is checked. */
+static void check_icmp_error(const uint8_t *m, unsigned len, uint32_t dst, int cut)
 {
 	const uint8_t *q = m + ICMP_HLEN; /* the datagram quoted */
 	unsigned qhl = len >= ICMP_HLEN + IP_HLEN ? (q[IP_VHL] & 15) * 4u : 0;
 	unsigned qt = q[IP_PROTO] == IPPROTO_ICMP && len > ICMP_HLEN + qhl ? q[qhl] : 0;
-	if ((m[0] != ICMP_UNREACH && m[0] != ICMP_TIMXCEED) || qhl < IP_HLEN || len < ICMP_HLEN + qhl ||
+	if ((m[0] != ICMP_UNREACH && m[0] != ICMP_TIMXCEED) || qhl < IP_HLEN || (!cut && len < ICMP_HLEN + qhl) ||
 	    get32(q + IP_SRC) != dst || get32(q + IP_DST) != netif.ip || (get16(q + IP_FRAG) & IP_OFFMASK) ||
-	    (q[IP_PROTO] == IPPROTO_ICMP && (len == ICMP_HLEN + qhl || qt == 3 || qt == 4 || qt == 5 ||
-					  qt == 11 || qt == 12)))
+	    (q[IP_PROTO] == IPPROTO_ICMP && ((!cut && len == ICMP_HLEN + qhl) || qt == 3 || qt == 4 ||
+					  qt == 5 || qt == 11 || qt == 12)))
 		FAIL("ICMP %u/%u sent about a datagram it must not answer", m[0], m[1]);
 	if (++S.icmp_errs > CFG_ICMP_RATE_BURST + S.elapsed / CFG_ICMP_RATE_MS)
 		FAIL("ICMP rate limit: %u errors in %llu ms", S.icmp_errs, (unsigned long long)S.elapsed);
@@ -239,7 +242,7 @@ static void check_ip(const uint8_t *f, size_t n)
 		if (plen < ICMP_HLEN)
 			FAIL("(e) ICMP message of %u bytes", plen);
 		if (l4[0] != ICMP_ECHOREPLY)
-			check_icmp_error(l4, plen, dst);
+			check_icmp_error(l4, plen, dst, frag & IP_MF);
 	}
 	/* The L4 checksum over the whole datagram, its fragments summed in
 	 * order (they leave in order, unless an ARP queue lost one: no check). */
