@@ -159,27 +159,31 @@ def finish_csum(d, start, off):
 NEEDS_CSUM = 1  # virtio_net_hdr.flags
 
 
-def strip_vnet(path, out, counts=None):
+def strip_vnet(path, out, counts=None, groups=False):
     """Rewrite the capture without the virtio-net header in front of each
     frame: the header length (0, 10 or 12) is the one for which every
-    frame comes from the guest's MAC or goes to it (or to broadcast).
+    frame comes from the guest's MAC or goes to it (or to broadcast, or
+    with groups to an IPv4 group's MAC).
     A frame the firmware sent NEEDS_CSUM (checksum offload, VIRTIO_NET_F_
     CSUM) leaves its L4 checksum to the device: its csum_start and
     csum_offset must lie in the frame, and the checksum is finished here
     as the host does before the frame goes anywhere, so that tshark judges
-    what the wire carries (counts["offloaded"] counts them)."""
+    what the wire carries (counts["offloaded"] counts them; counts["frames"]
+    has every frame as (time, bytes))."""
     e, hdr, recs = read_pcap(path)
     assert recs, f"capture {path} holds no frames"
 
     def ours(d, o):
-        return d[o + 6:o + 12] == GMAC_B or d[o:o + 6] in (GMAC_B, b"\xff" * 6)
+        return d[o + 6:o + 12] == GMAC_B or d[o:o + 6] in (GMAC_B, b"\xff" * 6) or \
+            (groups and d[o:o + 3] == b"\x01\x00\x5e")
     for o in (0, 10, 12):
         if all(ours(d, o) for *_, d in recs):
             break
     else:
         raise AssertionError(f"capture {path}: no header length makes every frame "
-                             f"one to or from the guest")
+                             f"one to or from the guest" + (" or a group" if groups else ""))
     offloaded = 0
+    frames = []
     with open(out, "wb") as f:
         f.write(hdr)
         for ts1, ts2, orig, d in recs:
@@ -192,8 +196,10 @@ def strip_vnet(path, out, counts=None):
                 offloaded += 1
             f.write(struct.pack(e + "IIII", ts1, ts2, len(d), max(orig - o, len(d))))
             f.write(d)
+            frames.append((ts1 + ts2 / 1e6, d))
     if counts is not None:
         counts["offloaded"] = offloaded
+        counts["frames"] = frames
     return o, len(recs)
 
 

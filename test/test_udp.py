@@ -63,7 +63,8 @@ import sys
 import time
 from guest import NIC, Guest, Runner, ROOT, flavour_name, nic_banner
 import netns
-from test_tap import check_idle, first_diff, read_pcap, finish_csum, tap_mac, NEEDS_CSUM
+from test_tap import (check_idle, delta, first_diff, sh, strip_vnet, tap_mac, tshark,
+                      GOOD, WARNING)
 
 GIP, HIP = "10.0.2.15", "10.0.2.2"
 GMAC = "52:54:00:12:34:56"
@@ -78,14 +79,6 @@ RA = b"\x94\x04\x00\x00"  # Router Alert (RFC 2113)
 UNSOL_MS = 1000           # CFG_IGMP_UNSOL_MS: the second report follows within this
 SLACK = 0.5               # s a report may come after its Max Resp Time (scheduling)
 FLOOD_RETRIES_MAX = 3
-
-
-def sh(*cmd, timeout=60):
-    return subprocess.run(cmd, capture_output=True, text=True, timeout=timeout)
-
-
-def delta(a, b, key):
-    return b[key] - a[key]
 
 
 def csum(b):
@@ -128,40 +121,6 @@ def udp_hdr(src, dst, sport, dport, payload):
 
 # ---- the capture -------------------------------------------------------------
 
-def strip_vnet(path, out):
-    """test_tap's strip_vnet, with the frames of this group: besides the
-    guest's own, frames to an IPv4 group MAC (the querier's, Linux's
-    datagrams to the group). Also returns the frames as (time, bytes)."""
-    e, hdr, recs = read_pcap(path)
-    assert recs, f"capture {path} holds no frames"
-
-    def ours(d, o):
-        return d[o + 6:o + 12] == GMAC_B or d[o:o + 6] in (GMAC_B, b"\xff" * 6) or \
-            d[o:o + 3] == b"\x01\x00\x5e"
-    for o in (0, 10, 12):
-        if all(ours(d, o) for *_, d in recs):
-            break
-    else:
-        raise AssertionError(f"capture {path}: no header length makes every frame "
-                             f"one to or from the guest or a group")
-    frames = []
-    with open(out, "wb") as f:
-        f.write(hdr)
-        for ts1, ts2, orig, d in recs:
-            h, d = d[:o], d[o:]
-            if o and h[0] & NEEDS_CSUM and d[6:12] == GMAC_B and len(d) == orig - o:
-                start, off = struct.unpack("<HH", h[6:10])
-                assert start + off + 2 <= len(d), \
-                    f"capture {path}: NEEDS_CSUM at {start}+{off} in a frame of {len(d)} bytes"
-                d = finish_csum(d, start, off)
-            f.write(struct.pack(e + "IIII", ts1, ts2, len(d), max(orig - o, len(d))))
-            f.write(d)
-            frames.append((ts1 + ts2 / 1e6, d))
-    return frames
-
-
-TSHARK_PREFS = ["-o", "ip.check_checksum:TRUE", "-o", "udp.check_checksum:TRUE",
-                "-o", "ip.defragment:TRUE"]
 FIELDS = ["frame.number", "frame.time_epoch", "eth.src", "eth.dst", "frame.len",
           "frame.protocols", "ip.src", "ip.dst", "ip.ttl", "ip.opt.type", "ip.opt.ra",
           "ip.checksum.status", "udp.checksum.status", "icmp.checksum.status",
@@ -169,16 +128,6 @@ FIELDS = ["frame.number", "frame.time_epoch", "eth.src", "eth.dst", "frame.len",
           "icmp.type", "icmp.code", "udp.srcport", "ip.reassembled.length",
           "ip.reassembled_in", "ip.flags.mf", "ip.frag_offset", "_ws.expert.severity",
           "_ws.expert.message", "_ws.col.Info"]
-WARNING = 0x600000
-GOOD = "1"
-
-
-def tshark(pcap, *args):
-    r = sh("tshark", "-n", "-2", "-r", pcap, *TSHARK_PREFS, *args, timeout=300)
-    assert r.returncode == 0, f"tshark failed ({r.returncode}): {r.stderr.strip()[-500:]}"
-    return r.stdout
-
-
 def first(v):
     return v.split(",")[0]
 
@@ -188,7 +137,9 @@ def check_capture(pcap):
     (IGMP's included); returns the tshark rows of every frame and the raw
     frames."""
     clean = pcap[:-5] + "-eth.pcap"
-    raw = strip_vnet(pcap, clean)
+    counts = {}
+    strip_vnet(pcap, clean, counts, groups=True)
+    raw = counts["frames"]
     out = tshark(clean, "-T", "fields", "-E", "separator=\t", "-E", "occurrence=a",
                  "-E", "aggregator=,", *sum((["-e", f] for f in FIELDS), []))
     rows, bad = [], []
