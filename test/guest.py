@@ -5,10 +5,21 @@ import re
 import select
 import signal
 import socket
+import struct
 import subprocess
 import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def csum(b):
+    """RFC 1071 Internet checksum of b (the sum's complement, ready to store)."""
+    if len(b) % 2:
+        b += b"\0"
+    s = sum(struct.unpack(f"!{len(b) // 2}H", b))
+    while s >> 16:
+        s = (s & 0xffff) + (s >> 16)
+    return ~s & 0xffff
 
 
 def free_port():

@@ -34,7 +34,7 @@ import sys
 import tempfile
 import threading
 import time
-from guest import Guest, Runner, ROOT, free_port, user_net, NIC
+from guest import Guest, Runner, ROOT, free_port, user_net, NIC, csum
 import netns
 from test_tap import GMAC, GMAC_B, strip_vnet, tshark, check_idle
 
@@ -54,15 +54,6 @@ def ip2b(a):
 
 def b2ip(b):
     return socket.inet_ntoa(bytes(b))
-
-
-def csum(data):
-    if len(data) % 2:
-        data += b"\0"
-    s = sum(struct.unpack(f"!{len(data) // 2}H", data))
-    while s >> 16:
-        s = (s & 0xffff) + (s >> 16)
-    return ~s & 0xffff
 
 
 def udp_frame(smac, dmac, sip, dip, sport, dport, payload):

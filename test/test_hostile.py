@@ -29,7 +29,7 @@ import socket
 import struct
 import sys
 import time
-from guest import NIC, Guest, Runner, nic_device
+from guest import NIC, Guest, Runner, nic_device, csum
 import netns
 
 IMAGE_VARIANT = ""  # build/firmware.elf
@@ -72,15 +72,6 @@ IP_MF = 0x2000
 
 def ip4(a):
     return socket.inet_aton(a)
-
-
-def csum(b):
-    if len(b) % 2:
-        b += b"\0"
-    s = sum(struct.unpack(f"!{len(b) // 2}H", b))
-    while s >> 16:
-        s = (s & 0xffff) + (s >> 16)
-    return ~s & 0xffff
 
 
 def eth(payload, etype=ETH_IP, dst=GMAC, src=None):

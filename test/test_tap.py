@@ -218,6 +218,20 @@ WARNING = 0x600000  # _ws.expert.severity: chat 0x200000, note 0x400000, warn, e
 GOOD = "1"  # *.checksum.status: 0 bad, 1 good, 2 unverified
 
 
+def frame_faults(v):
+    """What tshark finds wrong with a frame whatever its protocol (v: its
+    fields by name): malformed, an expert warning or worse, oversized."""
+    why = []
+    if "_ws.malformed" in v["frame.protocols"]:
+        why.append("malformed")
+    sev = [int(x, 0) for x in v["_ws.expert.severity"].split(",") if x]
+    if any(s >= WARNING for s in sev):
+        why.append("expert: " + v["_ws.expert.message"])
+    if int(v["frame.len"]) > 1514:
+        why.append(f"frame of {v['frame.len']} bytes")
+    return why
+
+
 def tshark(pcap, *args):
     r = sh("tshark", "-n", "-2", "-r", pcap, *TSHARK_PREFS, *args, timeout=300)
     assert r.returncode == 0, f"tshark failed ({r.returncode}): {r.stderr.strip()[-500:]}"
@@ -237,15 +251,8 @@ def check_capture(pcap, exp):
         if v.get("eth.src") != GMAC:
             continue
         n["fw"] += 1
-        why = []
+        why = frame_faults(v)
         protos = v["frame.protocols"]
-        if "_ws.malformed" in protos:
-            why.append("malformed")
-        sev = [int(x, 0) for x in v["_ws.expert.severity"].split(",") if x]
-        if any(s >= WARNING for s in sev):
-            why.append("expert: " + v["_ws.expert.message"])
-        if int(v["frame.len"]) > 1514:
-            why.append(f"frame of {v['frame.len']} bytes")
         if protos.startswith("eth:ethertype:ip"):
             n["ip"] += 1
             if v["ip.checksum.status"].split(",")[0] != GOOD:

@@ -61,10 +61,10 @@ import struct
 import subprocess
 import sys
 import time
-from guest import NIC, Guest, Runner, ROOT, flavour_name, nic_banner
+from guest import NIC, Guest, Runner, ROOT, flavour_name, nic_banner, csum
 import netns
-from test_tap import (check_idle, delta, first_diff, sh, strip_vnet, tap_mac, tshark,
-                      GOOD, WARNING)
+from test_tap import (check_idle, delta, first_diff, frame_faults, sh, strip_vnet, tap_mac,
+                      tshark, GOOD)
 
 GIP, HIP = "10.0.2.15", "10.0.2.2"
 GMAC = "52:54:00:12:34:56"
@@ -79,15 +79,6 @@ RA = b"\x94\x04\x00\x00"  # Router Alert (RFC 2113)
 UNSOL_MS = 1000           # CFG_IGMP_UNSOL_MS: the second report follows within this
 SLACK = 0.5               # s a report may come after its Max Resp Time (scheduling)
 FLOOD_RETRIES_MAX = 3
-
-
-def csum(b):
-    if len(b) % 2:
-        b += b"\0"
-    s = sum(struct.unpack(f"!{len(b) // 2}H", b))
-    while s >> 16:
-        s = (s & 0xffff) + (s >> 16)
-    return ~s & 0xffff
 
 
 def ip4(a):
@@ -148,15 +139,8 @@ def check_capture(pcap):
         rows.append(v)
         if v.get("eth.src") != GMAC:
             continue
-        why = []
+        why = frame_faults(v)
         protos = v["frame.protocols"]
-        if "_ws.malformed" in protos:
-            why.append("malformed")
-        sev = [int(x, 0) for x in v["_ws.expert.severity"].split(",") if x]
-        if any(s >= WARNING for s in sev):
-            why.append("expert: " + v["_ws.expert.message"])
-        if int(v["frame.len"]) > 1514:
-            why.append(f"frame of {v['frame.len']} bytes")
         if protos.startswith("eth:ethertype:ip"):
             if first(v["ip.checksum.status"]) != GOOD:
                 why.append(f"IP checksum status {v['ip.checksum.status']}")
