@@ -176,12 +176,7 @@ def rx_stall(modern):
             s = raw(tap)
             q = QMP(qmp_path)
             rnd = random.Random(4)
-            st0 = g.stats()
-            q.run("stop")
             n = 600
-            for i in range(n):
-                s.send(frame(i, 60, rnd))
-            q.run("cont")
 
             def arrived(want, timeout):
                 end = time.time() + timeout
@@ -190,13 +185,25 @@ def rx_stall(modern):
                     if st["nic.rx"] - st0["nic.rx"] >= want or time.time() > end:
                         return st
                     time.sleep(0.2)
-            st = arrived(n, 5.0)
-            got = st["nic.rx"] - st0["nic.rx"]
-            assert got == n, f"{got} of {n} frames arrived: reception stalled? {st}"
-            assert st["nic.tx"] == st0["nic.tx"], "the guest transmitted: that could hide a stall"
-            assert st["eth.drop_type"] - st0["eth.drop_type"] == n, st
-            if NIC == "gem":  # the ring did run out (RXUBR)
-                assert st["nic.rx_nobuf"] > st0["nic.rx_nobuf"], f"the ring never ran full: {st}"
+            # On the GEM the burst must overrun the ring (RXUBR), which
+            # depends on how fast QEMU lets the backlog in against the
+            # guest draining it: a loaded host can let it drain in time,
+            # so up to 3 bursts, each checked in full.
+            for attempt in range(3):
+                st0 = g.stats()
+                q.run("stop")
+                for i in range(n):
+                    s.send(frame(i, 60, rnd))
+                q.run("cont")
+                st = arrived(n, 5.0)
+                got = st["nic.rx"] - st0["nic.rx"]
+                assert got == n, f"{got} of {n} frames arrived: reception stalled? {st}"
+                assert st["nic.tx"] == st0["nic.tx"], "the guest transmitted: that could hide a stall"
+                assert st["eth.drop_type"] - st0["eth.drop_type"] == n, st
+                if NIC != "gem" or st["nic.rx_nobuf"] > st0["nic.rx_nobuf"]:
+                    break
+            else:
+                raise AssertionError(f"the ring never ran full in 3 bursts: {st}")
             time.sleep(0.5)
             for i in range(10):
                 s.send(frame(n + i, 60, rnd))
