@@ -11,8 +11,9 @@
 #include "echo.h"
 #include "net/netif.h"
 #include "net/udp.h"
+#include "net/tune.h"
 
-struct echo_stats echo_stats;
+NET_GP struct echo_stats echo_stats;
 static struct udp_pcb *pcb;
 static uint16_t port;
 static uint32_t deny[256 / 32]; /* source ports below 256 we never answer */

@@ -14,29 +14,6 @@
 #error "csum.c assumes a little-endian machine"
 #endif
 
-/* Words of an even-aligned buffer as they lie in memory, into acc. */
-static uint64_t sum_even(uint64_t acc, const uint8_t *p, size_t len)
-{
-	if (((uintptr_t)p & 2) && len >= 2) {
-		acc += *(const u16a *)p;
-		p += 2;
-		len -= 2;
-	}
-	const u32a *w = (const u32a *)p;
-	for (; len >= 32; len -= 32, w += 8)
-		acc += (uint64_t)w[0] + w[1] + w[2] + w[3] + w[4] + w[5] + w[6] + w[7];
-	for (; len >= 4; len -= 4)
-		acc += *w++;
-	p = (const uint8_t *)w;
-	if (len >= 2) {
-		acc += *(const u16a *)p;
-		p += 2;
-	}
-	if (len & 1)
-		acc += p[0];
-	return acc;
-}
-
 /* 64-bit memory-order accumulator to a 16-bit sum, still in memory order. */
 static uint16_t fold64(uint64_t acc)
 {
@@ -56,13 +33,8 @@ uint32_t csum_add(uint32_t sum, const void *data, size_t len)
 		p++;
 		len--;
 	}
-	uint32_t s = fold64(sum_even(acc, p, len));
+	uint32_t s = fold64(csum_acc(acc, p, len));
 	if (!odd)
 		s = ((s & 0xff) << 8) | (s >> 8);
 	return csum_fold(sum) + s;
-}
-
-uint16_t csum_mem(uint64_t acc, const void *data, size_t len)
-{
-	return fold64(sum_even(acc, data, len));
 }

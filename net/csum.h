@@ -14,11 +14,6 @@
  * last byte is padded with zero), added to 'sum'. Not folded, not inverted. */
 uint32_t csum_add(uint32_t sum, const void *data, size_t len);
 
-/* The same sum in memory order: acc holds words loaded as they lie in
- * memory (little-endian loads), data is at an even address, and the
- * folded result is byte-swapped against csum_add's. A sum that folds to
- * 0xffff does so in either order, so checking needs no swap at all. */
-uint16_t csum_mem(uint64_t acc, const void *data, size_t len);
 
 /* Fold to 16 bits (still not inverted). */
 static inline uint16_t csum_fold(uint32_t sum)
@@ -45,15 +40,52 @@ static inline uint16_t csum_update32(uint16_t hc, uint32_t m, uint32_t m2)
 	return (uint16_t)~csum_fold(s);
 }
 
+/* Does an unfolded sum (of 16- and 32-bit words, in either byte order)
+ * fold to -0, 0xffff: is the data it covers intact? Folding keeps a
+ * sum's value mod 65535 (2^16 is 1 mod 65535), and only 0 folds to 0, so
+ * it does exactly when acc is a nonzero multiple of 65535. That is tested
+ * without a fold or a division (Granlund and Montgomery, 1994): 65535 is
+ * odd, and multiplying by its inverse mod 2^64, which is -q, maps its
+ * multiples 65535 * k, and nothing else, onto k = 0 .. q. */
+static inline int csum_acc_ok(uint64_t acc)
+{
+	const uint64_t q = 0x0001000100010001ull; /* (2^64 - 1) / 65535 */
+	return acc * -q - 1 < q;
+}
+
+/* Words of a buffer at an even address, as they lie in memory, added to
+ * acc (unfolded): 32-bit words into a 64-bit accumulator cannot overflow
+ * for any IP length, so the loop is one load and one add per 4 bytes.
+ * Inline: the UDP check has it on the per-datagram path (tune.h). */
+static inline __attribute__((always_inline)) uint64_t csum_acc(uint64_t acc, const uint8_t *p,
+							      size_t len)
+{
+	if (((uintptr_t)p & 2) && len >= 2) {
+		acc += *(const u16a *)p;
+		p += 2;
+		len -= 2;
+	}
+	const u32a *w = (const u32a *)p;
+	for (; len >= 32; len -= 32, w += 8)
+		acc += (uint64_t)w[0] + w[1] + w[2] + w[3] + w[4] + w[5] + w[6] + w[7];
+	for (; len >= 4; len -= 4)
+		acc += *w++;
+	p = (const uint8_t *)w;
+	if (len >= 2) {
+		acc += *(const u16a *)p;
+		p += 2;
+	}
+	if (len & 1)
+		acc += p[0];
+	return acc;
+}
+
 /* Does a 20-byte header at a 4-byte aligned address sum to -0? The
- * common IPv4 header, checked with five word loads. A sum that folds to
- * 0xffff does so in either byte order, so no swap is needed. */
+ * common IPv4 header, checked with five word loads. */
 static inline int csum_ok20(const void *hdr)
 {
 	const u32a *w = (const u32a *)hdr;
-	uint64_t s = (uint64_t)w[0] + w[1] + w[2] + w[3] + w[4];
-	s = (s & 0xffffffff) + (s >> 32);
-	return csum_fold((uint32_t)s + (uint32_t)(s >> 32)) == 0xffff;
+	return csum_acc_ok((uint64_t)w[0] + w[1] + w[2] + w[3] + w[4]);
 }
 
 /* IPv4 pseudo-header sum (addresses in host order). */

@@ -54,7 +54,7 @@ static OUT_OF_LINE void icmp_other(struct pkt *p)
 	pkt_free(p);
 }
 
-void icmp_input(struct pkt *p)
+OUT_OF_LINE void icmp_input(struct pkt *p)
 {
 	uint8_t *m = p->data;
 

@@ -7,7 +7,7 @@
 #include "dhcp.h"
 #include "igmp.h"
 
-static uint16_t ip_id;
+static NET_GP uint16_t ip_id;
 
 void ip_init(void)
 {

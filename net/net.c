@@ -7,7 +7,7 @@
 #include "udp.h"
 #include "igmp.h"
 
-struct netif netif;
+NET_GP struct netif netif;
 
 uint32_t net_clock;
 static uint32_t last_run; /* when the timers last ran */

@@ -3,7 +3,7 @@
 #include "stats.h"
 #include "tune.h"
 
-struct net_stats net_stats;
+NET_GP struct net_stats net_stats;
 
 #define DESC(layer, name, role) \
 	{#layer, #name, STAT_##role, offsetof(struct net_stats, layer##_##name)},

@@ -13,8 +13,8 @@ _Static_assert(CFG_UDP_QUEUE <= 255, "a PCB's queue depth is a byte");
 _Static_assert(CFG_UDP_EPHEMERAL_LO >= 1 && CFG_UDP_EPHEMERAL_LO <= CFG_UDP_EPHEMERAL_HI &&
 		       CFG_UDP_EPHEMERAL_HI <= 65535, "CFG_UDP_EPHEMERAL_LO..HI: a range of ports");
 
-static struct udp_pcb pcbs[CFG_UDP_PCBS];
-static int npcbs; /* slots in use are all below this: demux looks no further */
+static NET_GP struct udp_pcb pcbs[CFG_UDP_PCBS];
+static NET_GP int npcbs; /* slots in use are all below this: demux looks no further */
 /* RFC 6056 3.3.3 (algorithm 3): the secret key of the port hash and
  * next_ephemeral, both drawn at every net_init from net_random(), which
  * the firmware seeds before (virtio-rng, timer jitter, the MAC): another
@@ -53,7 +53,8 @@ static OUT_OF_LINE int udp_closed(void)
  * the first of the most specific kind gets the datagram. Broadcasts and
  * groups' datagrams go to every PCB that takes them (udp_deliver_fan).
  */
-static struct udp_pcb *udp_demux(const struct pkt *p, uint16_t dport)
+static inline __attribute__((always_inline)) struct udp_pcb *udp_demux(const struct pkt *p,
+								      uint16_t dport)
 {
 	const uint8_t *ih = pkt_iph(p);
 	struct udp_pcb *best = NULL;
@@ -197,40 +198,11 @@ static void udp_deliver_fan(struct pkt *p, struct fan *d)
 	}
 }
 
-/* A datagram that came to a link broadcast or a group address: one to a
- * broadcast or group address fans out (1: taken); one to our own address
- * in a link broadcast frame goes where a unicast one would (0), by the
- * caller's one call of udp_demux, which stays inline on the common path. */
-static OUT_OF_LINE int udp_deliver_other(struct pkt *p, uint16_t dport)
-{
-	const uint8_t *ih = pkt_iph(p);
-	struct fan d = {get32(ih + IP_SRC), get32(ih + IP_DST), get16(p->data + UDP_SPORT), dport, -1};
-	if (ip_is_mcast(d.dst)) {
-		d.slot = igmp_slot(d.dst);
-		if (d.slot < 0) {
-			udp_no_port(p);
-			return 1;
-		}
-	}
-	if (d.slot < 0 && !ip_is_bcast(d.dst))
-		return 0;
-	udp_deliver_fan(p, &d);
-	return 1;
-}
-
-/* A datagram with a valid (or no) checksum: find its PCB and hand it over.
- * A partial checksum (NEEDS_CSUM) says nothing of the payload's sum, so
- * only a full one makes it PKT_F_PSUM. */
-static void udp_deliver(struct pkt *p)
+/* To the PCB udp_demux picks, or port unreachable. Inline: udp_deliver's
+ * path runs it without a call, udp_deliver_other through udp_to_port. */
+static inline __attribute__((always_inline)) void udp_to_pcb(struct pkt *p, uint16_t dport)
 {
 	const uint8_t *u = p->data;
-	uint16_t dport = get16(u + UDP_DPORT);
-	uint8_t f = p->flags & (uint8_t)~PKT_F_PSUM;
-	if (ld16(u + UDP_CSUM) && !(f & PKT_F_CSUM_PART))
-		f |= PKT_F_PSUM;
-	p->flags = f;
-	if ((f & PKT_F_BCAST) && udp_deliver_other(p, dport))
-		return;
 	/* port 0 is nobody's, not even an unbound PCB's */
 	struct udp_pcb *pcb = dport ? udp_demux(p, dport) : NULL;
 	if (!pcb) {
@@ -247,21 +219,48 @@ static void udp_deliver(struct pkt *p)
 	pcb->recv(pcb, p, get32(pkt_iph(p) + IP_SRC), get16(u + UDP_SPORT), pcb->arg);
 }
 
-/* The one pass over the payload, when the NIC has not done it. The
- * pseudo-header joins the sum in memory order, as the words lie in the
- * IP header, when that header is aligned (it is, for the driver's
- * frames); the general form otherwise. */
-static int udp_csum_ok(const struct pkt *p)
+static OUT_OF_LINE void udp_to_port(struct pkt *p, uint16_t dport)
+{
+	udp_to_pcb(p, dport);
+}
+
+/* A datagram that came in a link broadcast or to a group address: one to
+ * a broadcast or group address fans out; one to our own address in a
+ * link broadcast frame goes where a unicast one would. */
+static OUT_OF_LINE void udp_deliver_other(struct pkt *p, uint16_t dport)
 {
 	const uint8_t *ih = pkt_iph(p);
-	uint16_t len = p->len;
-	if (((uintptr_t)ih & 3) == 0 && ((uintptr_t)p->data & 1) == 0) {
-		uint64_t acc = (uint64_t)ld32(ih + IP_SRC) + ld32(ih + IP_DST) + (IPPROTO_UDP << 8) +
-			       (uint16_t)(len >> 8 | len << 8);
-		return csum_mem(acc, p->data, len) == 0xffff;
+	struct fan d = {get32(ih + IP_SRC), get32(ih + IP_DST), get16(p->data + UDP_SPORT), dport, -1};
+	if (ip_is_mcast(d.dst)) {
+		d.slot = igmp_slot(d.dst);
+		if (d.slot < 0) {
+			udp_no_port(p);
+			return;
+		}
 	}
-	uint32_t pseudo = csum_pseudo(get32(ih + IP_SRC), get32(ih + IP_DST), IPPROTO_UDP, len);
-	return csum_fold(csum_add(pseudo, p->data, len)) == 0xffff;
+	if (d.slot < 0 && !ip_is_bcast(d.dst)) {
+		udp_to_port(p, dport);
+		return;
+	}
+	udp_deliver_fan(p, &d);
+}
+
+/* A datagram with a valid (or no) checksum: find its PCB and hand it over.
+ * A partial checksum (NEEDS_CSUM) says nothing of the payload's sum, so
+ * only a full one makes it PKT_F_PSUM. */
+static void udp_deliver(struct pkt *p)
+{
+	const uint8_t *u = p->data;
+	uint16_t dport = get16(u + UDP_DPORT);
+	uint8_t f = p->flags & (uint8_t)~PKT_F_PSUM;
+	if (ld16(u + UDP_CSUM) && !(f & PKT_F_CSUM_PART))
+		f |= PKT_F_PSUM;
+	p->flags = f;
+	if (f & PKT_F_BCAST) {
+		udp_deliver_other(p, dport);
+		return;
+	}
+	udp_to_pcb(p, dport);
 }
 
 static OUT_OF_LINE void udp_drop_short(struct pkt *p)
@@ -274,6 +273,19 @@ static OUT_OF_LINE void udp_drop_csum(struct pkt *p)
 {
 	STAT(udp, drop_csum);
 	pkt_free(p);
+}
+
+/* udp_input's check in general form: headers at any even or odd address
+ * (drivers place them aligned; the API does not ask it). */
+static OUT_OF_LINE void udp_verify_other(struct pkt *p)
+{
+	const uint8_t *ih = pkt_iph(p);
+	uint32_t pseudo = csum_pseudo(get32(ih + IP_SRC), get32(ih + IP_DST), IPPROTO_UDP, p->len);
+	if (csum_fold(csum_add(pseudo, p->data, p->len)) != 0xffff) {
+		udp_drop_csum(p);
+		return;
+	}
+	udp_deliver(p);
 }
 
 /*
@@ -319,7 +331,21 @@ void udp_input(struct pkt *p)
 	}
 	p->len = (uint16_t)ulen; /* bytes after it are not part of the datagram */
 	/* checksum 0: the sender computed none */
-	if (ld16(u + UDP_CSUM) && !(p->flags & PKT_F_CSUM_OK) && !udp_csum_ok(p)) {
+	if (!ld16(u + UDP_CSUM) || (p->flags & PKT_F_CSUM_OK)) {
+		udp_deliver(p);
+		return;
+	}
+	/* The one pass over the payload, when the NIC has not made it. The
+	 * pseudo-header joins the sum as its words lie in the IP header,
+	 * its length as the UDP header's (the two are equal now). */
+	const uint8_t *ih = pkt_iph(p);
+	if (((uintptr_t)ih & 3) || ((uintptr_t)u & 1)) {
+		udp_verify_other(p);
+		return;
+	}
+	uint64_t acc = (uint64_t)ld32(ih + IP_SRC) + ld32(ih + IP_DST) + (IPPROTO_UDP << 8) +
+		       ld16(u + UDP_LEN);
+	if (!csum_acc_ok(csum_acc(acc, u, ulen))) {
 		udp_drop_csum(p);
 		return;
 	}

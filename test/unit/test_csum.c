@@ -43,9 +43,21 @@ static void test_csum_add_random(void)
 	CHECK_EQ(bad, 0);
 }
 
-/* The memory-order sum is the byte-swapped reference sum, accumulator
- * included (words loaded as they lie, little-endian). */
-static void test_csum_mem_random(void)
+/* A 64-bit accumulator folded the slow way: 16-bit words added with
+ * end-around carry. */
+static uint16_t fold_slow(uint64_t acc)
+{
+	uint32_t s = 0;
+	for (int i = 0; i < 4; i++) {
+		s += (uint16_t)(acc >> (16 * i));
+		s = (s & 0xffff) + (s >> 16);
+	}
+	return (uint16_t)s;
+}
+
+/* The memory-order sum (csum_acc) is the byte-swapped reference sum,
+ * accumulator included (words loaded as they lie, little-endian). */
+static void test_csum_acc_random(void)
 {
 	static uint8_t buf[1600];
 	srand(2);
@@ -60,12 +72,57 @@ static void test_csum_mem_random(void)
 		uint64_t acc = 0;
 		for (int i = 0; i < 8; i += 4)
 			acc += (uint32_t)(w[i] | w[i + 1] << 8 | w[i + 2] << 16 | (uint32_t)w[i + 3] << 24);
-		uint16_t got = csum_mem(acc, buf + al, len);
+		uint16_t got = fold_slow(csum_acc(acc, buf + al, len));
 		got = (uint16_t)(got << 8 | got >> 8);
 		if (!same(got, ref_fold(ref_fold(0, w, 8), buf + al, len)))
 			bad++;
 	}
 	CHECK_EQ(bad, 0);
+}
+
+/* csum_acc_ok says "folds to 0xffff" exactly when the slow fold does:
+ * at 0, at multiples of 65535 up to 2^64 - 1, next to them, and at
+ * random values; and for a buffer whose checksum field is set, or is one
+ * bit off. */
+static void test_csum_acc_ok(void)
+{
+	int bad = 0;
+	const uint64_t edge[] = {0, 1, 0xfffe, 0xffff, 0x10000, 0x1fffe, 0xffffffffull,
+				 0xffffffffffffffffull, 0xfffffffffffffffeull, 0x8000000000000000ull,
+				 0xffff0000ffff0000ull, 0x0001000100010001ull};
+	for (unsigned i = 0; i < sizeof edge / sizeof edge[0]; i++)
+		for (int d = -2; d <= 2; d++) {
+			uint64_t a = edge[i] + (uint64_t)(int64_t)d;
+			if (csum_acc_ok(a) != (fold_slow(a) == 0xffff))
+				bad++;
+		}
+	srand(3);
+	for (int rep = 0; rep < 200000; rep++) {
+		uint64_t a = (uint64_t)rand() << 40 ^ (uint64_t)rand() << 20 ^ (uint64_t)rand();
+		if (rep & 1)
+			a -= a % 65535; /* a multiple */
+		if (rep % 4 == 3)
+			a >>= rand() % 48;
+		if (csum_acc_ok(a) != (fold_slow(a) == 0xffff))
+			bad++;
+	}
+	CHECK_EQ(bad, 0);
+	static uint8_t buf[1500];
+	int wrong = 0;
+	for (int rep = 0; rep < 2000; rep++) {
+		size_t len = 2 + 2 * ((size_t)rand() % 740);
+		for (size_t i = 0; i < len; i++)
+			buf[i] = (uint8_t)rand();
+		buf[0] = buf[1] = 0;
+		uint16_t c = csum_finish(csum_add(0, buf, len));
+		buf[0] = (uint8_t)(c >> 8), buf[1] = (uint8_t)c;
+		if (!csum_acc_ok(csum_acc(0, buf, len)))
+			wrong++;
+		buf[(size_t)rand() % len] ^= (uint8_t)(1 << (rand() % 8)); /* field or data */
+		if (csum_acc_ok(csum_acc(0, buf, len)))
+			wrong++;
+	}
+	CHECK_EQ(wrong, 0);
 }
 
 static void test_csum_add_known(void)
@@ -143,7 +200,8 @@ int main(void)
 {
 	TEST(test_csum_add_known);
 	TEST(test_csum_add_random);
-	TEST(test_csum_mem_random);
+	TEST(test_csum_acc_random);
+	TEST(test_csum_acc_ok);
 	TEST(test_csum_update);
 	TEST(test_csum_pseudo);
 	DONE("csum");
