@@ -68,7 +68,7 @@ static void ip_deliver(struct pkt *p)
 		return;
 	}
 	STAT(ip, delivered);
-	pkt_pull(p, (h[IP_VHL] & 0xf) * 4u);
+	pkt_pull(p, (size_t)(h[IP_VHL] & 0xf) << 2);
 	if (proto == IPPROTO_UDP)
 		udp_input(p);
 	else

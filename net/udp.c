@@ -528,7 +528,7 @@ int udp_reply(struct udp_pcb *pcb, struct pkt *p)
 	uint8_t *u = p->data - UDP_HLEN;
 	unsigned ulen = p->len + UDP_HLEN;
 	if (!(p->flags & (PKT_F_PSUM | PKT_F_CSUM_PART)) || !ip_can_reply(p, u, ulen) ||
-	    ld16(u + UDP_LEN) != (uint16_t)(ulen >> 8 | ulen << 8) || !ld16(u + UDP_SPORT) ||
+	    get16(u + UDP_LEN) != ulen || !ld16(u + UDP_SPORT) ||
 	    !pcb->inplace) /* removed, or its own TTL/TOS: udp_sendto decides */
 		return udp_reply_other(pcb, p);
 	u16a *w = (u16a *)u; /* even, but not always word-aligned */

@@ -15,6 +15,8 @@ static inline uint16_t get16(const uint8_t *b)
 {
 	uint32_t hi = b[0];
 	__asm__("" : "+r"(hi));
+	if (hi > 0xff)
+		__builtin_unreachable(); /* what the asm hid from GCC's ranges */
 	return (uint16_t)(hi << 8 | b[1]);
 }
 static inline uint32_t get32(const uint8_t *b)
