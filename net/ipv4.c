@@ -273,14 +273,17 @@ int ip_reply_in_place(struct pkt *p, uint8_t proto)
 	uint8_t *h = p->head + p->l3;
 	unsigned total = p->len + IP_HLEN;
 	u16a *w = (u16a *)h;
-	uint16_t s0 = w[6], s1 = w[7];
+	uint16_t s0 = w[6], s1 = w[7], d0 = w[8], d1 = w[9];
+	uint16_t len = (uint16_t)(total >> 8 | total << 8), id = ip_id++;
+	uint16_t ttl_proto = (uint16_t)(CFG_IP_TTL | proto << 8);
 	w[0] = 0x45; /* and TOS 0 */
-	w[1] = (uint16_t)(total >> 8 | total << 8);
-	w[2] = ip_id++;
+	w[1] = len;
+	w[2] = id;
 	w[3] = 0;
-	w[4] = (uint16_t)(CFG_IP_TTL | proto << 8);
-	w[6] = w[8], w[7] = w[9], w[8] = s0, w[9] = s1;
-	ip_hdr_csum20(h); /* ip_can_reply: h is word-aligned */
+	w[4] = ttl_proto;
+	w[6] = d0, w[7] = d1, w[8] = s0, w[9] = s1;
+	/* the header checksum from the halfwords just written, not read back */
+	w[5] = (uint16_t)~csum_fold(0x45u + len + id + ttl_proto + s0 + s1 + d0 + d1);
 	STAT(ip, tx);
 	p->data = h - ETH_HLEN;
 	p->len = (uint16_t)(total + ETH_HLEN);
