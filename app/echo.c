@@ -14,9 +14,9 @@
 #include "net/tune.h"
 
 NET_GP struct echo_stats echo_stats;
-static struct udp_pcb *pcb;
-static uint16_t port;
-static uint32_t deny[256 / 32]; /* source ports below 256 we never answer */
+static NET_GP struct udp_pcb *pcb;
+static NET_GP uint16_t port;
+static NET_GP uint32_t deny[256 / 32]; /* source ports below 256 we never answer */
 static uint32_t group;          /* the group echo_join joined (0: none) */
 
 static int denied(uint16_t sport)
