@@ -68,6 +68,9 @@ guest.image = image  # Guest() looks its image up through this
 OUT = os.path.join(ROOT, "build", "bench")
 LOADGEN = os.path.join(OUT, "loadgen")
 SIZES = (18, 64, 512, 1472)
+# Instructions per echo are also taken at 1400 bytes: issue 16's budget
+# (800) is stated there.
+INSTR_SIZES = (18, 64, 512, 1400, 1472)
 WINDOWS = (1, 32)
 TAP_HOST_IP = "10.0.2.2"
 GUEST_IP = "10.0.2.15"
@@ -227,7 +230,7 @@ def instr_run(net, label, count, app="echo", variant="", target=None, raw_tap=No
         rate, const = res["idle"]["instret_per_s"], res["idle"]["console_const"]
         log(f"  {label:8} {image_name:19} idle: {rate} instructions/s, "
             f"{res['idle']['wakeups_per_s']} wake-ups/s")
-        for size in SIZES:
+        for size in INSTR_SIZES:
             g.command("reset")
             t0 = time.time()
             lg = loadgen(target + ["--size", size, "--count", count, "--window", 1,
@@ -1076,9 +1079,9 @@ def table(res):
                  "echo.replied, idle tick and console cost subtracted; "
                  f"{res['args']['count']} datagrams one at a time per size):")
         L.append("")
-        L.append("| transport | image | GUEST_CSUM | " + " | ".join(f"{s} B" for s in SIZES) +
+        L.append("| transport | image | GUEST_CSUM | " + " | ".join(f"{s} B" for s in INSTR_SIZES) +
                  " | wake-ups/echo |")
-        L.append("|---|---|---|" + "---:|" * len(SIZES) + "---:|")
+        L.append("|---|---|---|" + "---:|" * len(INSTR_SIZES) + "---:|")
         for r in ins:
             if r.get("idle_only"):
                 continue
@@ -1088,7 +1091,7 @@ def table(res):
                 neg = "negotiated"
             else:
                 neg = "not asked" if r["variant"] == "nocsum" else "not offered"
-            cells = [fmt(r["sizes"].get(s, {}).get("instr_per_echo")) for s in SIZES]
+            cells = [fmt(r["sizes"].get(s, {}).get("instr_per_echo")) for s in INSTR_SIZES]
             wk = r["sizes"].get(64, {}).get("wakeups_per_echo")
             L.append(f"| {r['transport']} | {r['image']} | {neg} | " + " | ".join(cells) +
                      f" | {fmt(wk, 2)} |")
