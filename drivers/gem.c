@@ -219,7 +219,17 @@ static GP_DATA struct {
 	uint8_t tx_pending; /* frames handed over since the last TSTART */
 	uint8_t rx_restart; /* RXUBR seen: rewrite NWCTRL once buffers are back */
 	uint8_t tcomp_on;   /* TX completion interrupt enabled */
+	unsigned long rx_slack; /* RX buffers missing, TX buffers held, that wait for */
+	unsigned long tx_slack; /* the next batch (gem_flush) */
 } dev;
+/* Sent buffers taken back at once, at most (gem_flush); host tests
+ * choose, 0 (every pass) unless they ask. */
+#ifdef RVNET_HOST_MMIO
+unsigned gem_host_batch;
+#define BATCH gem_host_batch
+#else
+#define BATCH CFG_RECLAIM_BATCH
+#endif
 static struct link link;
 static struct swtimer link_timer;
 /* Interrupt causes that need handling (errors, RXUBR); a received or sent
@@ -278,21 +288,25 @@ static void drain(struct ring *r)
  * it; QEMU writes only the bytes it had, so the first 60 are cleared
  * here: the rest then reads as a wire's zero padding, never as whatever
  * the buffer held before (a frame of someone else's). Nine stores. */
-static inline void rx_post(struct pkt *p)
+static inline void rx_hand(struct pkt *p, volatile uint32_t *d, unsigned long shift, uint32_t wrap)
 {
-	unsigned long i = (rx.head + rx.count) & rx.mask;
-	volatile uint32_t *d = desc(&rx, i);
 	uint64_t a = dma_addr(p->head + CFG_PKT_LINK_OFF - RX_OFF);
-	rx.slot[i] = p;
-	rx.count++;
 	uint64_t *w = __builtin_assume_aligned(p->head + PAD_FROM, 8);
 #pragma GCC unroll 16
 	for (unsigned k = 0; k < (PAD_TO - PAD_FROM) / 8; k++)
 		w[k] = 0;
-	if (dev.shift == 2)
+	if (shift == 2)
 		d[2] = (uint32_t)(a >> 32);
 	fence(); /* padding and upper half before the word that hands it over */
-	d[0] = (uint32_t)a | (last(&rx, i) ? RX_WRAP : 0); /* used bit clear: the MAC's now */
+	d[0] = (uint32_t)a | wrap; /* used bit clear: the MAC's now */
+}
+
+static inline void rx_post(struct pkt *p)
+{
+	unsigned long i = (rx.head + rx.count) & rx.mask;
+	rx.slot[i] = p;
+	rx.count++;
+	rx_hand(p, desc(&rx, i), dev.shift, last(&rx, i) ? RX_WRAP : 0);
 }
 
 static OUT_OF_LINE void rx_fill(void)
@@ -339,24 +353,37 @@ static void drop_list(struct pkt *p)
 	}
 }
 
-/* Take sent buffers back. Each goes straight back to the RX ring while
- * that has room (it usually has: the frame being answered left a slot),
- * skipping a trip through the pool; the others (a reassembly slot goes
- * back to its owner) are put on *dead. */
-static inline __attribute__((always_inline)) void tx_reclaim(struct pkt **dead)
+/* Take sent buffers back, a batch at a time (gem_flush). Each goes
+ * straight back to the RX ring while that has room (it has: the frames
+ * answered left their slots), skipping a trip through the pool; the
+ * others (a reassembly slot goes back to its owner) are put on *dead. */
+static OUT_OF_LINE void tx_reclaim(struct pkt **dead)
 {
-	while (tx.count) {
-		reload_barrier();
-		if (!(desc(&tx, tx.head)[1] & TX_USED))
-			break;
-		struct pkt *p = take(&tx);
-		if (rx.count < rx.size && !p->frag_next && pkt_own(p, PKT_RXRING) == 0) {
-			rx_post(p);
+	/* take() and rx_post(), in registers */
+	volatile uint32_t *tdesc = tx.desc, *rdesc = rx.desc;
+	struct pkt **tslot = tx.slot, **rslot = rx.slot, *list = *dead;
+	unsigned long th = tx.head, tn = tx.count, tmask = tx.mask;
+	unsigned long rtail = rx.head + rx.count, rn = rx.count, rsize = rx.size, rmask = rx.mask;
+	unsigned long shift = dev.shift;
+	while (tn && (tdesc[(th << shift) + 1] & TX_USED)) {
+		struct pkt *p = tslot[th];
+		tslot[th] = NULL;
+		th = (th + 1) & tmask;
+		tn--;
+		if (rn < rsize && !p->frag_next && pkt_own(p, PKT_RXRING) == 0) {
+			unsigned long i = rtail++ & rmask;
+			rslot[i] = p;
+			rn++;
+			rx_hand(p, rdesc + (i << shift), shift, i == rmask ? RX_WRAP : 0);
 		} else {
-			p->next = *dead;
-			*dead = p;
+			p->next = list;
+			list = p;
 		}
 	}
+	tx.head = th;
+	tx.count = tn;
+	rx.count = rn;
+	*dead = list;
 }
 
 static OUT_OF_LINE int tx_drop(struct pkt *p, uint32_t *counter)
@@ -441,6 +468,10 @@ static void rings_start(void)
 	ring_init(&tx, 0);
 	set_base(RXQBASE, RXQBASE_HI, rx_mem);
 	set_base(TXQBASE, TXQBASE_HI, tx_mem);
+	/* A batch (gem_flush) is a quarter of a ring at most, so that a
+	 * burst still finds most of the RX ring posted. */
+	dev.rx_slack = rx.size / 4 < BATCH ? rx.size / 4 : BATCH;
+	dev.tx_slack = tx.size / 4 < BATCH ? tx.size / 4 : BATCH;
 	rx_fill();
 	dev.rx_restart = 0;
 	dev.tcomp_on = 0;
@@ -545,9 +576,12 @@ static OUT_OF_LINE unsigned rx_take(struct pkt **v, struct pkt **vp, struct pkt 
 	return rx_loop(v, vp, vend);
 }
 
-/* What gem_flush leaves aside: buffers for the pool, a ring to refill. */
-static OUT_OF_LINE void flush_slow(struct pkt *dead)
+/* What gem_flush leaves aside: the batch (sent buffers back, onto the RX
+ * ring or to the pool), a ring to refill. */
+static OUT_OF_LINE void flush_slow(void)
 {
+	struct pkt *dead = NULL;
+	tx_reclaim(&dead);
 	drop_list(dead);
 	if (rx.count < rx.size)
 		rx_fill();
@@ -557,15 +591,24 @@ static OUT_OF_LINE void flush_slow(struct pkt *dead)
 		rx_kick();
 }
 
-/* After the frames taken were handled: sent buffers back (onto the RX
- * ring), the RX ring refilled, the MAC told. A leaf but for flush_slow. */
+/* Is the RX ring short of more buffers than a batch lets it be? Then
+ * the flush takes sent buffers back and refills it. */
+static inline int rx_short(void)
+{
+	return rx.count + dev.rx_slack < rx.size;
+}
+
+/* After the frames taken were handled: the MAC told. Sent buffers are
+ * taken back (onto the RX ring) in batches, once the RX ring is short of
+ * more than dev.rx_slack buffers or the TX ring holds more than
+ * dev.tx_slack: one pass in that many pays for reading the TX ring and
+ * refilling, not every pass. A leaf but for flush_slow. Without a device
+ * nothing was ever posted: the RX ring is short, and nothing is done. */
 OUT_OF_LINE void gem_flush(void)
 {
-	struct pkt *dead = NULL;
-	tx_reclaim(&dead); /* after RX, so sent buffers can fill the slots it freed */
-	if (dead || rx.count < rx.size || !dev.base) {
+	if (rx_short() || tx.count > dev.tx_slack) {
 		if (dev.base)
-			flush_slow(dead);
+			flush_slow();
 		return;
 	}
 	if (dev.tx_pending)
@@ -601,27 +644,27 @@ OUT_OF_LINE int gem_idle(void)
 	if (rx.count && (desc(&rx, rx.head)[0] & RX_USED))
 		return 1;
 	/* Sent buffers come back without an interrupt; wait for one only when
-	 * the RX ring is starved for buffers that those would refill. */
-	int starved = tx.count && rx.count < rx.size / 2;
+	 * the RX ring is short (the flush's batch) of buffers that those
+	 * would refill. */
+	int shorted = rx_short();
+	int starved = tx.count && shorted;
 	if (starved != dev.tcomp_on) {
 		wr(starved ? IER : IDR, INT_TCOMP);
 		dev.tcomp_on = (uint8_t)starved;
 		fence(); /* a frame sent before the enable raised nothing: look again */
 	}
 	if (tx.count) {
-		if (desc(&tx, tx.head)[1] & TX_USED) {
-			if (starved)
-				return 1; /* sent buffers to take back */
-		} else if (!(rd(TXSTATUS) & TXSTATUS_TGO)) {
-			/* The MAC can stop on a descriptor filled just after it
-			 * looked, and ignore the TSTART that came while it was
-			 * still going: start it again. */
+		/* The MAC can stop on a descriptor filled just after it looked,
+		 * and ignore the TSTART that came while it was still going:
+		 * the newest not sent and the MAC stopped, start it again. */
+		if (!(desc(&tx, (tx.head + tx.count - 1) & tx.mask)[1] & TX_USED) && !(rd(TXSTATUS) & TXSTATUS_TGO))
 			tx_kick();
-		}
+		if (starved && (desc(&tx, tx.head)[1] & TX_USED))
+			return 1; /* sent buffers to take back */
 	}
 	if (starved)
 		return 0;
-	return rx.count < rx.size && pkt_free_count() > 0; /* a refill can make progress */
+	return shorted && pkt_free_count() > 0; /* a refill can make progress */
 }
 
 static void gem_rings(unsigned *rx_posted, unsigned *tx_inflight)

@@ -18,9 +18,10 @@
  * The interrupt handler only acknowledges and records; the superloop
  * drives the rest through the NIC interface (nic.h), once per pass:
  * virtio_net_rx takes the frames the device returned, the stack answers
- * them, virtio_net_flush takes sent buffers back (each goes straight to
- * the RX ring), refills and notifies, and virtio_net_idle arms the
- * interrupt before the loop sleeps. Interrupts are suppressed while there
+ * them, virtio_net_flush notifies and, in batches (CFG_RECLAIM_BATCH),
+ * takes sent buffers back (each goes straight to the RX ring) and
+ * refills, and virtio_net_idle arms the interrupt before the loop
+ * sleeps. Interrupts are suppressed while there
  * is work (event index where offered, ring flags otherwise), so a burst
  * costs one interrupt, and each queue is notified once per pass at most.
  *
@@ -99,6 +100,14 @@ uint16_t virtio_net_host_start_idx;
 #else
 #define START_IDX 0
 #endif
+/* Sent buffers taken back at once, at most (virtio_net_flush); host
+ * tests choose, 0 (every pass) unless they ask. */
+#ifdef RVNET_HOST_MMIO
+unsigned virtio_net_host_batch;
+#define BATCH virtio_net_host_batch
+#else
+#define BATCH CFG_RECLAIM_BATCH
+#endif
 
 /* One split virtqueue. The indices are free-running counters in machine
  * words (no 16-bit wrap to redo after every step): the ring and the
@@ -170,6 +179,8 @@ static GP_DATA struct {
 	uint8_t rx_fault;           /* with EV_RX_FAULT: RING_JUMP or RING_BAD_ID */
 	uint8_t ctrl;               /* the control queue is set up and may be used */
 	uint8_t ctrl_gone;          /* it broke the protocol: never negotiated again */
+	unsigned long rx_slack;     /* RX buffers missing, TX buffers held, that wait for */
+	unsigned long tx_slack;     /* the next batch (virtio_net_flush) */
 	uint8_t filtered;           /* ctrl holds a filter, said again after a reset */
 	uint8_t allmulti;           /* that filter: every multicast (the list was too long) */
 	uint64_t features;
@@ -192,6 +203,13 @@ static inline int can_post(const struct vq *q)
 static inline int tx_room(void)
 {
 	return !txq.slot[txq.avail_idx & txq.mask];
+}
+
+/* Is the RX ring short of more buffers than a batch lets it be? Then
+ * the flush takes sent buffers back and refills it. */
+static inline int rx_short(void)
+{
+	return held(&rxq) + dev.rx_slack < rxq.want;
 }
 
 /* want: the buffers we mean to post. A device that fixes its ring size
@@ -332,13 +350,14 @@ static void drop_list(struct pkt *p)
 	}
 }
 
-/* Take sent buffers back. Each goes straight back to the RX ring while
- * that has room (it usually has: the frame being answered left one),
- * skipping a trip through the pool; the others are put on *dead. A
- * broken ring is left as it is and reported: only the poll may reset the
- * device (vnet_tx runs inside it), and it finds the same fault when it
- * looks. */
-static inline __attribute__((always_inline)) int tx_reclaim(struct pkt **dead)
+/* Take sent buffers back, a batch at a time (virtio_net_flush). Each
+ * goes straight back to the RX ring while that has room (it has: the
+ * frames answered left their slots), skipping a trip through the pool;
+ * the others are put on *dead. A broken ring is left as it is and
+ * reported: only the poll may reset the device (vnet_tx runs inside
+ * it), and it finds the same fault when it looks. Out of line, with
+ * both rings' state in registers: a batch is what it loops over. */
+static OUT_OF_LINE int tx_reclaim(struct pkt **dead)
 {
 	unsigned long k = used_new(&txq);
 	if (!k)
@@ -346,19 +365,39 @@ static inline __attribute__((always_inline)) int tx_reclaim(struct pkt **dead)
 	if (!used_ok(&txq, k))
 		return RING_JUMP;
 	fence(); /* the entries after the index that shows them */
+	const struct vring_used_elem *used = txq.used->ring;
+	struct pkt **tslot = txq.slot, **rslot = rxq.slot, *list = *dead;
+	struct vring_desc *rdesc = rxq.desc;
+	unsigned long tmask = txq.mask, tsize = txq.size, last = txq.last_used;
+	unsigned long ravail = rxq.avail_idx, rmask = rxq.mask, rfull = rxq.last_used + rxq.want;
+	unsigned long off = dev.rx_off;
+	int r = RING_OK;
 	do {
-		reload_barrier();
-		struct pkt *p = take(&txq, &txq.used->ring[txq.last_used & txq.mask]);
-		if (!p)
-			return RING_BAD_ID;
-		if (can_post(&rxq) && !p->frag_next && pkt_own(p, PKT_RXRING) == 0) {
-			rx_post(p);
+		/* take(), in registers: the id sign-extended, so that one
+		 * unsigned compare also turns away ids of 2^31 and more */
+		unsigned long id = (unsigned long)(long)(int32_t)used[last & tmask].id;
+		struct pkt *p;
+		if (id >= tsize || !(p = tslot[id])) {
+			r = RING_BAD_ID;
+			break;
+		}
+		tslot[id] = NULL;
+		last++;
+		/* rx_post(), when can_post() would say yes */
+		unsigned long rid = ravail & rmask;
+		if (ravail != rfull && !rslot[rid] && !p->frag_next && pkt_own(p, PKT_RXRING) == 0) {
+			rslot[rid] = p;
+			rdesc[rid].addr = (uintptr_t)(p->head + off);
+			ravail++;
 		} else {
-			p->next = *dead;
-			*dead = p;
+			p->next = list;
+			list = p;
 		}
 	} while (--k);
-	return RING_OK;
+	txq.last_used = last;
+	rxq.avail_idx = ravail;
+	*dead = list;
+	return r;
 }
 
 /* The device's NIC header for a frame whose L4 checksum is partial: the
@@ -431,7 +470,12 @@ static OUT_OF_LINE int tx_slow(struct pkt *p)
 	if (!tx_room()) {
 		struct pkt *dead = NULL;
 		tx_reclaim(&dead);
-		rx_publish(); /* what it put on the RX ring */
+		if (rxq.avail_idx != rxq.kicked) {
+			/* what it put on the RX ring, told now: the flush
+			 * looks for RX buffers to tell of only in its batches */
+			rx_publish();
+			vq_kick(&rxq, RXQ);
+		}
 		drop_list(dead);
 		if (!tx_room())
 			return tx_drop(p, &stats.tx_full);
@@ -567,20 +611,19 @@ static inline void kicks(void)
 }
 
 /* What virtio_net_flush leaves aside: a broken RX ring, a configuration
- * change, sent buffers for the pool, a broken TX ring, an RX ring to
- * refill. */
-static OUT_OF_LINE void flush_slow(int fault, struct pkt *dead)
+ * change, and the batch: sent buffers back (onto the RX ring, the rest
+ * to the pool), a broken TX ring, the RX ring refilled and notified. */
+static OUT_OF_LINE void flush_slow(void)
 {
+	struct pkt *dead = NULL;
 	if (events & EV_CTRL_FAULT) {
 		/* the reset ends an RX fault too */
 		__atomic_fetch_and(&events, ~(EV_CTRL_FAULT | EV_RX_FAULT), __ATOMIC_RELAXED);
-		drop_list(dead);
 		restart(RING_CTRL, &ctrlq);
 		return;
 	}
 	if (events & EV_RX_FAULT) {
 		__atomic_fetch_and(&events, ~EV_RX_FAULT, __ATOMIC_RELAXED);
-		drop_list(dead);
 		restart(dev.rx_fault, &rxq);
 		return;
 	}
@@ -589,8 +632,8 @@ static OUT_OF_LINE void flush_slow(int fault, struct pkt *dead)
 		__atomic_fetch_and(&events, ~(uint32_t)VIRTIO_IRQ_CONFIG, __ATOMIC_RELAXED);
 		stats.link_changes++;
 		link_update();
-		fault = tx_reclaim(&dead);
 	}
+	int fault = tx_reclaim(&dead);
 	drop_list(dead);
 	if (fault) {
 		restart(fault, &txq);
@@ -601,21 +644,23 @@ static OUT_OF_LINE void flush_slow(int fault, struct pkt *dead)
 	kicks();
 }
 
-/* After the frames taken were handled: sent buffers back (onto the RX
- * ring), the RX ring refilled, and each queue notified of what it got.
- * A leaf but for flush_slow. */
+/* After the frames taken were handled: the TX queue notified of what it
+ * got. Sent buffers are taken back (onto the RX ring) in batches, once
+ * the RX ring is short of more than dev.rx_slack buffers or the TX ring
+ * holds more than dev.tx_slack: one pass in that many pays for reading
+ * the TX ring, publishing RX buffers and the RX notify check, not every
+ * pass. A leaf but for flush_slow. */
 OUT_OF_LINE void virtio_net_flush(void)
 {
-	struct pkt *dead = NULL;
 	if (!dev.live)
 		return;
-	int event = events & (VIRTIO_IRQ_CONFIG | EV_RX_FAULT | EV_CTRL_FAULT);
-	int fault = event ? RING_OK : tx_reclaim(&dead);
-	if (event || fault || dead || can_post(&rxq)) {
-		flush_slow(fault, dead);
+	if ((events & (VIRTIO_IRQ_CONFIG | EV_RX_FAULT | EV_CTRL_FAULT)) ||
+	    rx_short() || held(&txq) > dev.tx_slack) {
+		flush_slow();
 		return;
 	}
-	kicks();
+	if (txq.avail_idx != txq.kicked)
+		vq_kick(&txq, TXQ);
 }
 
 /* The whole poll in one call, for the unit tests and the fuzzer: take
@@ -642,8 +687,10 @@ OUT_OF_LINE int virtio_net_idle(void)
 		vq_kick(&txq, TXQ); /* sent since the poll (console, timers) */
 	vq_irq(&rxq, 1);
 	/* Sent buffers come back without an interrupt; wait for one only when
-	 * the RX ring is starved for buffers that those would refill. */
-	int starved = held(&rxq) < rxq.want / 2 && held(&txq);
+	 * the RX ring is short (the flush's batch) of buffers that those
+	 * would refill. */
+	int shorted = rx_short();
+	int starved = shorted && held(&txq);
 	if (starved | dev.tx_irq) {
 		vq_irq(&txq, starved);
 		dev.tx_irq = (uint8_t)starved;
@@ -653,7 +700,8 @@ OUT_OF_LINE int virtio_net_idle(void)
 		return 1;
 	if (starved)
 		return used_new(&txq) != 0;
-	return can_post(&rxq) && pkt_free_count() > 0; /* a refill can make progress */
+	/* a refill can make progress */
+	return shorted && can_post(&rxq) && pkt_free_count() > 0;
 }
 
 static void vnet_rings(unsigned *rx_posted, unsigned *tx_inflight)
@@ -767,6 +815,11 @@ static int start(int again)
 	 * than CFG_TXQ_SIZE too): the descriptor next in line being free is
 	 * then the whole test for room (tx_room). */
 	txq.want = txq.size;
+	/* A batch (virtio_net_flush) is a quarter of a ring at most, so that
+	 * a burst still finds most of the RX ring posted; 0 for rings of
+	 * fewer than 4: every pass. */
+	dev.rx_slack = rxq.want / 4 < BATCH ? rxq.want / 4 : BATCH;
+	dev.tx_slack = txq.size / 4 < BATCH ? txq.size / 4 : BATCH;
 	rings_init();
 	vq_irq(&txq, 0);
 	dev.tx_irq = 0;

@@ -46,9 +46,14 @@
  *              after the loop, a header is zeroed without memset, a NEEDS_
  *              CSUM frame's offsets are stored before they are checked (one
  *              register less live). A leaf runs in caller-saved registers
- *              and saves none; tx_reclaim is always_inline into its two
- *              callers, plic_dispatch is inline (drivers/platform.h) into
- *              the superloop.
+ *              and saves none; plic_dispatch is inline (drivers/platform.h)
+ *              into the superloop.
+ * batches      sent buffers are taken back CFG_RECLAIM_BATCH at a time,
+ *              not every pass (virtio_net_flush, gem_flush): the common
+ *              pass only compares two ring levels with their slack. The
+ *              batch loop (tx_reclaim, out of line) keeps both rings'
+ *              state in local variables, so a fence (a memory clobber)
+ *              does not reload it for every buffer.
  * reload_barrier  (drivers/riscv.h) at the top of a per-frame loop: GCC
  *              would hoist the ring state into more registers than the
  *              caller-saved ones and save a dozen on every pass, for the
