@@ -710,20 +710,31 @@ static void vnet_rings(unsigned *rx_posted, unsigned *tx_inflight)
 	*tx_inflight = (unsigned)held(&txq);
 }
 
-/* Acknowledge and record. A device given up on is still acknowledged:
- * its interrupt line would stay raised otherwise. */
-static void isr(void *arg)
+/* Acknowledge and record, one handler per kind of interrupt status
+ * (virtio.h), chosen at start. A device given up on is still
+ * acknowledged: its interrupt line would stay raised otherwise. A used
+ * buffer needs no record (the rings say so): only a configuration
+ * change is kept in events, and nothing else the device sets there
+ * (its other bits would read as our EV_ faults). */
+static inline void isr_record(uint32_t s)
+{
+	if (s & VIRTIO_IRQ_CONFIG)
+		__atomic_fetch_or(&events, VIRTIO_IRQ_CONFIG, __ATOMIC_RELAXED);
+	stats.irqs++;
+}
+
+static void isr_ack(void *arg)
 {
 	(void)arg;
-	uint32_t s;
-	if (dev.isr_ack) {
-		s = mmio_read32(dev.isr);
-		mmio_write32(dev.isr_ack, s);
-	} else {
-		s = mmio_read8(dev.isr); /* reading clears it */
-	}
-	events |= s;
-	stats.irqs++;
+	uint32_t s = mmio_read32(dev.isr);
+	mmio_write32(dev.isr_ack, s);
+	isr_record(s);
+}
+
+static void isr_read(void *arg)
+{
+	(void)arg;
+	isr_record(mmio_read8(dev.isr)); /* reading clears it */
 }
 
 static int fail(const char *why)
@@ -1023,7 +1034,7 @@ int virtio_net_start(const struct vtransport *t, uint32_t irq, struct nic *n)
 	snprintf(n->info, sizeof n->info, "%s %s %s irq %u, rx %u tx %u, features %#llx", t->name,
 		 t->modern ? "modern" : "legacy", t->info, irq, (unsigned)rxq.size, (unsigned)txq.size,
 		 (unsigned long long)dev.features);
-	plic_enable(irq, isr, NULL);
+	plic_enable(irq, dev.isr_ack ? isr_ack : isr_read, NULL);
 	return 0;
 }
 

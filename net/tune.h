@@ -36,7 +36,19 @@
  * Outside net/ (drivers/ and the superloop):
  * port         drivers/port.c keeps the NIC's per-pass calls (struct
  *              nic_ops) as pointers in its own GP_DATA state: one load and
- *              a jump each, where a switch on the driver cost five.
+ *              a jump each, where a switch on the driver cost five; stubs
+ *              without a NIC and a pointer to its link state (a constant
+ *              0 without one), so a pass tests for no NIC; the link state
+ *              the stack was told is kept there too, gp-relative.
+ * no NULLs     plic_claim points at a word that reads 0 without a PLIC,
+ *              so plic_dispatch does not test for one.
+ * loop counts  the superloop counts only wake-ups and the rare passes
+ *              that go on without sleeping (`repeats`); passes are their
+ *              sum, added up when shown. One console check a pass.
+ * isr          virtio-net registers one handler per kind of interrupt
+ *              status (read-and-ack, read-to-clear) instead of testing
+ *              which on every interrupt, and records only a configuration
+ *              change (one amoor), not every status.
  * leaves       each driver's per-pass functions (virtio_net_rx, _flush,
  *              _idle, vnet_tx; gem_rx, ...) call nothing on their common
  *              path: the rare cases are OUT_OF_LINE and tail-called
