@@ -399,13 +399,16 @@ static inline int tx_post(struct pkt *p)
 	unsigned long i = (tx.head + tx.count) & tx.mask, len = p->len;
 	volatile uint32_t *d = desc(&tx, i);
 	uint64_t a = dma_addr(p->data);
+	/* the word that hands it over, made before the fence (which would
+	 * have the ring's mask read again) */
+	uint32_t w1 = (uint32_t)len | TX_LAST | (last(&tx, i) ? TX_WRAP : 0);
 	tx.slot[i] = p;
 	tx.count++;
 	d[0] = (uint32_t)a;
 	if (dev.shift == 2)
 		d[2] = (uint32_t)(a >> 32);
 	fence(); /* the address before the word that hands it over */
-	d[1] = (uint32_t)len | TX_LAST | (last(&tx, i) ? TX_WRAP : 0);
+	d[1] = w1;
 	dev.tx_pending = 1;
 	stats.tx_frames++;
 	stats.tx_bytes += (uint32_t)len;

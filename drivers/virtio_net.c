@@ -147,6 +147,9 @@ static GP_DATA volatile uint32_t events; /* interrupt causes not yet handled, an
 /* The control queue broke the protocol: virtio_net_flush resets the
  * device (only the poll resets it) and it runs on without the queue. */
 #define EV_CTRL_FAULT (1u << 9)
+/* The device was given up on (fail): the flush's one test of events
+ * turns it away, and it needs no test of dev.live of its own. */
+#define EV_DEAD (1u << 10)
 
 /* The control queue, off the per-frame path. Its buffers are ours for
  * good: what the last filter said stays in them, to be said again after
@@ -179,8 +182,8 @@ static GP_DATA struct {
 	uint8_t rx_fault;           /* with EV_RX_FAULT: RING_JUMP or RING_BAD_ID */
 	uint8_t ctrl;               /* the control queue is set up and may be used */
 	uint8_t ctrl_gone;          /* it broke the protocol: never negotiated again */
-	unsigned long rx_slack;     /* RX buffers missing, TX buffers held, that wait for */
-	unsigned long tx_slack;     /* the next batch (virtio_net_flush) */
+	unsigned long rx_low;       /* fewer RX buffers posted, or more TX buffers held, */
+	unsigned long tx_slack;     /* and the flush takes a batch (virtio_net_flush) */
 	uint8_t filtered;           /* ctrl holds a filter, said again after a reset */
 	uint8_t allmulti;           /* that filter: every multicast (the list was too long) */
 	uint64_t features;
@@ -209,7 +212,7 @@ static inline int tx_room(void)
  * the flush takes sent buffers back and refills it. */
 static inline int rx_short(void)
 {
-	return held(&rxq) + dev.rx_slack < rxq.want;
+	return held(&rxq) < dev.rx_low;
 }
 
 /* want: the buffers we mean to post. A device that fixes its ring size
@@ -244,11 +247,12 @@ static int vq_setup(struct vq *q, unsigned sel, uint8_t *mem, unsigned want, uns
 	return t->queue_setup(sel, n, (uintptr_t)q->desc, (uintptr_t)q->avail, (uintptr_t)q->used);
 }
 
-/* Show the device a buffer put on the TX ring. */
-static inline void tx_publish(void)
+/* Show the device the buffers put on the TX ring, up to idx (the new
+ * avail_idx, passed in: the fence would have it read again). */
+static inline void tx_publish(unsigned long idx)
 {
 	fence(); /* the descriptor before the index that shows it */
-	txq.avail->idx = (uint16_t)txq.avail_idx;
+	txq.avail->idx = (uint16_t)idx;
 }
 
 /* Show the device the buffers put on the RX ring since. The RX ring is
@@ -423,16 +427,17 @@ static OUT_OF_LINE int tx_drop(struct pkt *p, uint32_t *counter)
 	return -1;
 }
 
-/* Hand a frame whose NIC header is written to the device (tx_room said
- * yes). Flags: rings_init. */
-static inline int tx_post(struct pkt *p)
+/* Hand a frame of len bytes whose NIC header is written to the device
+ * (tx_room said yes). Flags: rings_init. */
+static inline int tx_post(struct pkt *p, unsigned long len)
 {
-	unsigned long id = txq.avail_idx++ & txq.mask, len = p->len;
+	unsigned long idx = txq.avail_idx, id = idx & txq.mask;
 	struct vring_desc *d = &txq.desc[id];
+	txq.avail_idx = ++idx;
 	txq.slot[id] = p;
 	d->addr = (uintptr_t)(p->data - dev.hdrlen);
 	d->len = (uint32_t)(dev.hdrlen + len);
-	tx_publish();
+	tx_publish(idx);
 	stats.tx_frames++;
 	stats.tx_bytes += (uint32_t)len;
 	return 0;
@@ -483,7 +488,7 @@ static OUT_OF_LINE int tx_slow(struct pkt *p)
 	hdr_zero(p->data);
 	if ((p->flags & PKT_F_CSUM_PART) && tx_csum(p, p->data - dev.hdrlen))
 		return tx_drop(p, &stats.tx_bad);
-	return tx_post(p);
+	return tx_post(p, p->len);
 }
 
 /* netif.output: a leaf; every rare case goes to tx_slow. */
@@ -493,11 +498,13 @@ static int vnet_tx(struct pkt *p)
 		stats.tx_bad++; /* a freed buffer: never put it on the ring */
 		return -1;
 	}
-	if (!dev.live || p->len > FRAME_MAX || pkt_headroom(p) < HDR_MAX ||
+	/* len read once: hdr_zero's stores could be p's, to the compiler */
+	unsigned long len = p->len;
+	if (!dev.live || len > FRAME_MAX || pkt_headroom(p) < HDR_MAX ||
 	    (p->flags & PKT_F_CSUM_PART) || !tx_room())
 		return tx_slow(p);
 	hdr_zero(p->data);
-	return tx_post(p);
+	return tx_post(p, len);
 }
 
 /* The pkt flags of a received frame from its NIC header; -1 when its
@@ -616,6 +623,8 @@ static inline void kicks(void)
 static OUT_OF_LINE void flush_slow(void)
 {
 	struct pkt *dead = NULL;
+	if (!dev.live)
+		return;
 	if (events & EV_CTRL_FAULT) {
 		/* the reset ends an RX fault too */
 		__atomic_fetch_and(&events, ~(EV_CTRL_FAULT | EV_RX_FAULT), __ATOMIC_RELAXED);
@@ -646,15 +655,14 @@ static OUT_OF_LINE void flush_slow(void)
 
 /* After the frames taken were handled: the TX queue notified of what it
  * got. Sent buffers are taken back (onto the RX ring) in batches, once
- * the RX ring is short of more than dev.rx_slack buffers or the TX ring
- * holds more than dev.tx_slack: one pass in that many pays for reading
- * the TX ring, publishing RX buffers and the RX notify check, not every
- * pass. A leaf but for flush_slow. */
+ * the RX ring holds fewer than dev.rx_low buffers or the TX ring more
+ * than dev.tx_slack: one pass in that many pays for reading the TX
+ * ring, publishing RX buffers and the RX notify check, not every pass.
+ * A leaf but for flush_slow. Without a device (none probed: the rings
+ * are empty and want none) nothing is due. */
 OUT_OF_LINE void virtio_net_flush(void)
 {
-	if (!dev.live)
-		return;
-	if ((events & (VIRTIO_IRQ_CONFIG | EV_RX_FAULT | EV_CTRL_FAULT)) ||
+	if ((events & (VIRTIO_IRQ_CONFIG | EV_RX_FAULT | EV_CTRL_FAULT | EV_DEAD)) ||
 	    rx_short() || held(&txq) > dev.tx_slack) {
 		flush_slow();
 		return;
@@ -742,6 +750,7 @@ static int fail(const char *why)
 	dev.t->set_status(dev.t->status() | VSTAT_FAILED);
 	printf("virtio-net: %s; device left alone\n", why);
 	dev.live = dev.rx_open = 0;
+	__atomic_fetch_or(&events, EV_DEAD, __ATOMIC_RELAXED);
 	if (self)
 		self->link_up = 0;
 	return -1;
@@ -829,7 +838,7 @@ static int start(int again)
 	/* A batch (virtio_net_flush) is a quarter of a ring at most, so that
 	 * a burst still finds most of the RX ring posted; 0 for rings of
 	 * fewer than 4: every pass. */
-	dev.rx_slack = rxq.want / 4 < BATCH ? rxq.want / 4 : BATCH;
+	dev.rx_low = rxq.want - (rxq.want / 4 < BATCH ? rxq.want / 4 : BATCH);
 	dev.tx_slack = txq.size / 4 < BATCH ? txq.size / 4 : BATCH;
 	rings_init();
 	vq_irq(&txq, 0);
