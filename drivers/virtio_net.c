@@ -514,10 +514,12 @@ static int vnet_tx(struct pkt *p)
 static inline int rx_flags(struct pkt *p, const uint8_t *hdr, uint32_t len)
 {
 	uint8_t f = hdr[0];
+	/* neither flag first: one test for a frame with none (a raw or
+	 * forwarded frame, slirp's), as many as before for the others */
+	if (!(f & (VIRTIO_NET_HDR_F_DATA_VALID | VIRTIO_NET_HDR_F_NEEDS_CSUM)))
+		return 0;
 	if (f & VIRTIO_NET_HDR_F_DATA_VALID)
 		return PKT_F_CSUM_OK;
-	if (!(f & VIRTIO_NET_HDR_F_NEEDS_CSUM))
-		return 0;
 	/* little-endian fields (legacy: the guest's order, the same here) at
 	 * an even address: the header starts 2 or 4 bytes into the buffer */
 	unsigned start = ((const u16a *)(const void *)hdr)[3], off = ((const u16a *)(const void *)hdr)[4];
