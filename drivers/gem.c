@@ -1005,7 +1005,7 @@ int gem_probe(const struct fdt_info *fi, const struct fdt_dev *d, struct nic *n)
 	n->stats = &stats;
 	n->mcast_filter = gem_mcast_filter;
 	describe(n);
-	plic_enable(dev.irq, isr, NULL);
+	plic_enable_hot(dev.irq, isr, NULL);
 	dev.ctrl = NWCTRL_MPE | NWCTRL_RE | NWCTRL_TE;
 	rings_start();
 	if (dev.phy >= 0)

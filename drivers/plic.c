@@ -23,6 +23,7 @@ static void no_handler(void *arg)
 }
 
 struct plic_handler plic_handlers[PLIC_MAX_IRQ];
+GP_DATA struct plic_hot plic_hot = {~0u, no_handler, NULL};
 
 void plic_init(uintptr_t base, unsigned context)
 {
@@ -46,4 +47,11 @@ void plic_enable(uint32_t irq, void (*fn)(void *), void *arg)
 	uintptr_t en = ENABLE(ctx) + 4 * (irq / 32);
 	mmio_write32(en, mmio_read32(en) | 1u << (irq % 32));
 	xcsr_set(CSR_IE, 1ul << IRQ_EXT);
+}
+
+void plic_enable_hot(uint32_t irq, void (*fn)(void *), void *arg)
+{
+	plic_enable(irq, fn, arg);
+	if (plic && irq != 0 && irq < PLIC_MAX_IRQ)
+		plic_hot = (struct plic_hot){irq, fn, arg};
 }

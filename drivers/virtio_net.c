@@ -1045,7 +1045,7 @@ int virtio_net_start(const struct vtransport *t, uint32_t irq, struct nic *n)
 	snprintf(n->info, sizeof n->info, "%s %s %s irq %u, rx %u tx %u, features %#llx", t->name,
 		 t->modern ? "modern" : "legacy", t->info, irq, (unsigned)rxq.size, (unsigned)txq.size,
 		 (unsigned long long)dev.features);
-	plic_enable(irq, dev.isr_ack ? isr_ack : isr_read, NULL);
+	plic_enable_hot(irq, dev.isr_ack ? isr_ack : isr_read, NULL);
 	return 0;
 }
 

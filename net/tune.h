@@ -42,6 +42,10 @@
  *              the stack was told is kept there too, gp-relative.
  * no NULLs     plic_claim points at a word that reads 0 without a PLIC,
  *              so plic_dispatch does not test for one.
+ * hot irq      the NIC registers with plic_enable_hot: plic_dispatch
+ *              compares the claim with that one source (gp-relative, a
+ *              32-bit compare: GCC then adds no extensions) and calls its
+ *              handler without the table.
  * loop counts  the superloop counts only wake-ups and the rare passes
  *              that go on without sleeping (`repeats`); passes are their
  *              sum, added up when shown. One console check a pass.

@@ -31,6 +31,10 @@ void plic_enable(uint32_t irq, void (*fn)(void *), void *arg)
 	isr_fn = fn;
 	isr_arg = arg;
 }
+void plic_enable_hot(uint32_t irq, void (*fn)(void *), void *arg)
+{
+	plic_enable(irq, fn, arg);
+}
 uint32_t timer_ms(void) { return 0; }
 static struct swtimer *timer;
 void swtimer_start(struct swtimer *t, uint32_t delay, uint32_t period, void (*fn)(void *), void *arg)

@@ -1052,6 +1052,10 @@ void plic_enable(uint32_t irq, void (*fn)(void *arg), void *arg)
 	vm.isr = fn;
 	vm.isr_arg = arg;
 }
+void plic_enable_hot(uint32_t irq, void (*fn)(void *arg), void *arg)
+{
+	plic_enable(irq, fn, arg);
+}
 
 /* The clock the driver waits on: one tick a look, so a wait ends after
  * as many looks as it allows (ten a millisecond), never on the wall. */
