@@ -219,8 +219,8 @@ static GP_DATA struct {
 	uint8_t tx_pending; /* frames handed over since the last TSTART */
 	uint8_t rx_restart; /* RXUBR seen: rewrite NWCTRL once buffers are back */
 	uint8_t tcomp_on;   /* TX completion interrupt enabled */
-	unsigned long rx_slack; /* RX buffers missing, TX buffers held, that wait for */
-	unsigned long tx_slack; /* the next batch (gem_flush) */
+	unsigned long rx_low;   /* fewer RX buffers posted, or more TX buffers held, */
+	unsigned long tx_slack; /* and the flush takes a batch (gem_flush) */
 } dev;
 /* Sent buffers taken back at once, at most (gem_flush); host tests
  * choose, 0 (every pass) unless they ask. */
@@ -473,7 +473,7 @@ static void rings_start(void)
 	set_base(TXQBASE, TXQBASE_HI, tx_mem);
 	/* A batch (gem_flush) is a quarter of a ring at most, so that a
 	 * burst still finds most of the RX ring posted. */
-	dev.rx_slack = rx.size / 4 < BATCH ? rx.size / 4 : BATCH;
+	dev.rx_low = rx.size - (rx.size / 4 < BATCH ? rx.size / 4 : BATCH);
 	dev.tx_slack = tx.size / 4 < BATCH ? tx.size / 4 : BATCH;
 	rx_fill();
 	dev.rx_restart = 0;
@@ -598,15 +598,15 @@ static OUT_OF_LINE void flush_slow(void)
  * the flush takes sent buffers back and refills it. */
 static inline int rx_short(void)
 {
-	return rx.count + dev.rx_slack < rx.size;
+	return rx.count < dev.rx_low;
 }
 
 /* After the frames taken were handled: the MAC told. Sent buffers are
- * taken back (onto the RX ring) in batches, once the RX ring is short of
- * more than dev.rx_slack buffers or the TX ring holds more than
- * dev.tx_slack: one pass in that many pays for reading the TX ring and
- * refilling, not every pass. A leaf but for flush_slow. Without a device
- * nothing was ever posted: the RX ring is short, and nothing is done. */
+ * taken back (onto the RX ring) in batches, once the RX ring holds fewer
+ * than dev.rx_low buffers or the TX ring more than dev.tx_slack: one
+ * pass in that many pays for reading the TX ring and refilling, not
+ * every pass. A leaf but for flush_slow. Without a device nothing was
+ * ever posted or handed over, and nothing is done. */
 OUT_OF_LINE void gem_flush(void)
 {
 	if (rx_short() || tx.count > dev.tx_slack) {

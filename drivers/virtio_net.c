@@ -695,6 +695,10 @@ OUT_OF_LINE int virtio_net_idle(void)
 		return 0;
 	if (txq.avail_idx != txq.kicked)
 		vq_kick(&txq, TXQ); /* sent since the poll (console, timers) */
+	/* what the look after the fence compares, kept in registers: the
+	 * fence would have them read again */
+	const volatile uint16_t *used = &rxq.used->idx;
+	unsigned long last = rxq.last_used;
 	vq_irq(&rxq, 1);
 	/* Sent buffers come back without an interrupt; wait for one only when
 	 * the RX ring is short (the flush's batch) of buffers that those
@@ -706,7 +710,7 @@ OUT_OF_LINE int virtio_net_idle(void)
 		dev.tx_irq = (uint8_t)starved;
 	}
 	fence(); /* the event index out before we look at the rings again */
-	if (used_new(&rxq))
+	if ((uint16_t)(*used - last))
 		return 1;
 	if (starved)
 		return used_new(&txq) != 0;
