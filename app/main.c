@@ -157,7 +157,7 @@ static void run_timers(void)
  * `ticks` pass with none; then the loop sleeps as ever. Every polling
  * pass is busy time, so it is off by default (CFG_BUSY_POLL_US, poll=).
  * Nonzero: poll again. */
-static int busy_poll(unsigned n, uint64_t ticks, uint64_t *until)
+static int busy_poll(unsigned long n, uint64_t ticks, uint64_t *until)
 {
 	uint64_t t = timer_ticks();
 	if (n) {
@@ -193,7 +193,7 @@ static void loop(const struct bootcfg *cfg)
 			plic_dispatch();
 		if (ip & (1ul << IRQ_TIMER))
 			run_timers();
-		unsigned n = port_poll(PASS_BUDGET);
+		unsigned long n = port_poll(PASS_BUDGET);
 		if (console_pending())
 			console_poll();
 		if (n == PASS_BUDGET || (poll_ticks && busy_poll(n, poll_ticks, &poll_until)) ||

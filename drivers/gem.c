@@ -516,12 +516,12 @@ static void handle_events(void)
 		dev.rx_restart = 1;
 }
 
-unsigned gem_rx(struct pkt **v, unsigned max);
-static OUT_OF_LINE unsigned rx_take(struct pkt **v, struct pkt **vp, struct pkt **vend);
+unsigned long gem_rx(struct pkt **v, unsigned long max);
+static OUT_OF_LINE unsigned long rx_take(struct pkt **v, struct pkt **vp, struct pkt **vend);
 
 /* An error or RXUBR interrupt: handled before the ring is read (a bus
  * error makes it garbage), then the ring is read. */
-static OUT_OF_LINE unsigned rx_events(struct pkt **v, unsigned max)
+static OUT_OF_LINE unsigned long rx_events(struct pkt **v, unsigned long max)
 {
 	handle_events();
 	return gem_rx(v, max);
@@ -529,7 +529,7 @@ static OUT_OF_LINE unsigned rx_events(struct pkt **v, unsigned max)
 
 /* A part of a frame, or a length no frame has: counted, back to the pool,
  * and the ring read on (a tail call: the stack does not grow). */
-static OUT_OF_LINE unsigned rx_drop(struct pkt **v, struct pkt **vp, struct pkt **vend,
+static OUT_OF_LINE unsigned long rx_drop(struct pkt **v, struct pkt **vp, struct pkt **vend,
 				    struct pkt *p)
 {
 	stats.rx_bad++;
@@ -539,7 +539,7 @@ static OUT_OF_LINE unsigned rx_drop(struct pkt **v, struct pkt **vp, struct pkt 
 
 /* The loop of gem_rx and rx_take: frames into vp.. until vend; how many
  * are in v then. A leaf: the rare cases are tail calls. */
-static inline __attribute__((always_inline)) unsigned rx_loop(struct pkt **v, struct pkt **vp,
+static inline __attribute__((always_inline)) unsigned long rx_loop(struct pkt **v, struct pkt **vp,
 							       struct pkt **vend)
 {
 	while (rx.count && vp != vend) {
@@ -561,20 +561,20 @@ static inline __attribute__((always_inline)) unsigned rx_loop(struct pkt **v, st
 		stats.rx_bytes += len;
 		*vp++ = p;
 	}
-	return (unsigned)(vp - v);
+	return (unsigned long)(vp - v);
 }
 
 /* Take up to max (>= 1) received frames off the RX ring into v; the
  * caller owns them. The ring's descriptors stay empty until gem_flush.
  * Without a device nothing was ever posted: rx.count is 0. */
-OUT_OF_LINE unsigned gem_rx(struct pkt **v, unsigned max)
+OUT_OF_LINE unsigned long gem_rx(struct pkt **v, unsigned long max)
 {
 	if (events)
 		return rx_events(v, max);
 	return rx_loop(v, v, v + max);
 }
 
-static OUT_OF_LINE unsigned rx_take(struct pkt **v, struct pkt **vp, struct pkt **vend)
+static OUT_OF_LINE unsigned long rx_take(struct pkt **v, struct pkt **vp, struct pkt **vend)
 {
 	return rx_loop(v, vp, vend);
 }
@@ -626,7 +626,7 @@ unsigned gem_poll(nic_deliver_fn deliver, unsigned budget)
 {
 	struct pkt *v[32];
 	unsigned n = 0, k;
-	while (n < budget && (k = gem_rx(v, budget - n < 32 ? budget - n : 32)) != 0) {
+	while (n < budget && (k = (unsigned)gem_rx(v, budget - n < 32 ? budget - n : 32)) != 0) {
 		for (unsigned i = 0; i < k; i++)
 			deliver(v[i]);
 		n += k;

@@ -15,7 +15,7 @@ _Static_assert(CFG_REASS_TOTAL_BUFS + CFG_RXQ_SIZE <= CFG_PKT_COUNT,
 
 /* Without a NIC: a pass finds no frames and no work, and the link stays
  * down; the pass then needs no test for the NIC. */
-static unsigned no_rx(struct pkt **v, unsigned max)
+static unsigned long no_rx(struct pkt **v, unsigned long max)
 {
 	(void)v;
 	(void)max;
@@ -127,11 +127,11 @@ static OUT_OF_LINE void link_changed(void)
 
 /* The frames are taken off the ring at once, then handed up one by one:
  * the driver's loop over its ring runs without a call. */
-unsigned port_poll(unsigned budget)
+unsigned long port_poll(unsigned long budget)
 {
 	struct pkt *v[CFG_RX_BATCH];
-	unsigned k = port.ops.rx(v, budget < CFG_RX_BATCH ? budget : CFG_RX_BATCH);
-	for (unsigned i = 0; i < k; i++)
+	unsigned long k = port.ops.rx(v, budget < CFG_RX_BATCH ? budget : CFG_RX_BATCH);
+	for (unsigned long i = 0; i < k; i++)
 		port.input(v[i]);
 	port.ops.flush();
 	if (*port.link_up != port.link_seen)

@@ -530,12 +530,12 @@ static inline int rx_flags(struct pkt *p, const uint8_t *hdr, uint32_t len)
 	return PKT_F_CSUM_OK | PKT_F_CSUM_PART;
 }
 
-static OUT_OF_LINE unsigned rx_take(struct pkt **v, struct pkt **vp, struct pkt **vend);
+static OUT_OF_LINE unsigned long rx_take(struct pkt **v, struct pkt **vp, struct pkt **vend);
 
 /* A frame with a bad length or bad checksum offsets: counted, back to the
  * pool, and the ring read on for the frames v still has room for (a tail
  * call: however many bad frames come, the stack does not grow). */
-static OUT_OF_LINE unsigned rx_drop(struct pkt **v, struct pkt **vp, struct pkt **vend,
+static OUT_OF_LINE unsigned long rx_drop(struct pkt **v, struct pkt **vp, struct pkt **vend,
 				    struct pkt *p)
 {
 	stats.rx_bad++;
@@ -546,7 +546,7 @@ static OUT_OF_LINE unsigned rx_drop(struct pkt **v, struct pkt **vp, struct pkt 
 /* The frames taken before the fault are good: they are handed up, and
  * the device reset after (virtio_net_flush). Until then the ring is not
  * read past the fault: the next look finds it again. */
-static OUT_OF_LINE unsigned rx_fault(unsigned n, int fault)
+static OUT_OF_LINE unsigned long rx_fault(unsigned long n, int fault)
 {
 	dev.rx_fault = (uint8_t)fault;
 	dev.rx_open = 0; /* what lies past the fault is not taken, whatever is posted meanwhile */
@@ -560,14 +560,14 @@ static OUT_OF_LINE unsigned rx_fault(unsigned n, int fault)
  * checksum offsets are counted (rx_bad) and go back to the pool. */
 /* The loop of virtio_net_rx and rx_take: frames into vp.. until vend;
  * how many are in v then. */
-static inline __attribute__((always_inline)) unsigned rx_loop(struct pkt **v, struct pkt **vp,
+static inline __attribute__((always_inline)) unsigned long rx_loop(struct pkt **v, struct pkt **vp,
 							       struct pkt **vend)
 {
 	unsigned long k = used_new(&rxq);
 	if (!k || !dev.rx_open || vp == vend)
-		return (unsigned)(vp - v);
+		return (unsigned long)(vp - v);
 	if (!used_ok(&rxq, k))
-		return rx_fault((unsigned)(vp - v), RING_JUMP);
+		return rx_fault((unsigned long)(vp - v), RING_JUMP);
 	fence(); /* the entries after the index that shows them */
 	do {
 		reload_barrier();
@@ -575,7 +575,7 @@ static inline __attribute__((always_inline)) unsigned rx_loop(struct pkt **v, st
 		uint32_t len = e->len - (uint32_t)dev.hdrlen; /* a short one wraps: too long */
 		struct pkt *p = take(&rxq, e);
 		if (!p)
-			return rx_fault((unsigned)(vp - v), RING_BAD_ID);
+			return rx_fault((unsigned long)(vp - v), RING_BAD_ID);
 		uint8_t *data = p->head + CFG_PKT_LINK_OFF;
 		int flags = len <= FRAME_MAX ? rx_flags(p, data - dev.hdrlen, len) : -1;
 		if (flags < 0) /* dropped ones do not count against max */
@@ -588,16 +588,16 @@ static inline __attribute__((always_inline)) unsigned rx_loop(struct pkt **v, st
 		stats.rx_bytes += len;
 		*vp++ = p;
 	} while (--k && vp != vend);
-	return (unsigned)(vp - v);
+	return (unsigned long)(vp - v);
 }
 
-OUT_OF_LINE unsigned virtio_net_rx(struct pkt **v, unsigned max)
+OUT_OF_LINE unsigned long virtio_net_rx(struct pkt **v, unsigned long max)
 {
 	return rx_loop(v, v, v + max);
 }
 
 /* The same loop, on after a dropped frame (rx_drop). */
-static OUT_OF_LINE unsigned rx_take(struct pkt **v, struct pkt **vp, struct pkt **vend)
+static OUT_OF_LINE unsigned long rx_take(struct pkt **v, struct pkt **vp, struct pkt **vend)
 {
 	return rx_loop(v, vp, vend);
 }
@@ -679,7 +679,7 @@ unsigned virtio_net_poll(nic_deliver_fn deliver, unsigned budget)
 {
 	struct pkt *v[32];
 	unsigned n = 0, k;
-	while (n < budget && (k = virtio_net_rx(v, budget - n < 32 ? budget - n : 32)) != 0) {
+	while (n < budget && (k = (unsigned)virtio_net_rx(v, budget - n < 32 ? budget - n : 32)) != 0) {
 		for (unsigned i = 0; i < k; i++)
 			deliver(v[i]);
 		n += k;

@@ -40,6 +40,9 @@
  *              without a NIC and a pointer to its link state (a constant
  *              0 without one), so a pass tests for no NIC; the link state
  *              the stack was told is kept there too, gp-relative.
+ * word counts  nic_ops.rx takes and returns unsigned long, port_poll too:
+ *              an unsigned int costs a zero- or sign-extension at each
+ *              end of the call.
  * no NULLs     plic_claim points at a word that reads 0 without a PLIC,
  *              so plic_dispatch does not test for one.
  * hot irq      the NIC registers with plic_enable_hot: plic_dispatch
