@@ -219,8 +219,8 @@ static GP_DATA struct {
 	uint8_t tx_pending; /* frames handed over since the last TSTART */
 	uint8_t rx_restart; /* RXUBR seen: rewrite NWCTRL once buffers are back */
 	uint8_t tcomp_on;   /* TX completion interrupt enabled */
-	unsigned long rx_low;   /* fewer RX buffers posted, or more TX buffers held, */
-	unsigned long tx_slack; /* and the flush takes a batch (gem_flush) */
+	unsigned long rx_low;   /* the flush takes a batch back once fewer RX buffers */
+	unsigned long tx_slack; /* are posted, or more TX buffers held (gem_flush) */
 } dev;
 /* Sent buffers taken back at once, at most (gem_flush); host tests
  * choose, 0 (every pass) unless they ask. */

@@ -182,8 +182,8 @@ static GP_DATA struct {
 	uint8_t rx_fault;           /* with EV_RX_FAULT: RING_JUMP or RING_BAD_ID */
 	uint8_t ctrl;               /* the control queue is set up and may be used */
 	uint8_t ctrl_gone;          /* it broke the protocol: never negotiated again */
-	unsigned long rx_low;       /* fewer RX buffers posted, or more TX buffers held, */
-	unsigned long tx_slack;     /* and the flush takes a batch (virtio_net_flush) */
+	unsigned long rx_low;       /* the flush takes a batch back once fewer RX buffers */
+	unsigned long tx_slack;     /* are posted, or more TX buffers held (virtio_net_flush) */
 	uint8_t filtered;           /* ctrl holds a filter, said again after a reset */
 	uint8_t allmulti;           /* that filter: every multicast (the list was too long) */
 	uint64_t features;
