@@ -214,6 +214,7 @@ static GP_DATA struct {
 	uint32_t ctrl;      /* NWCTRL while running */
 	uint32_t cfg;       /* NWCFG less speed and duplex */
 	unsigned long shift; /* descriptor size: 1 << shift words */
+	unsigned long bshift; /* the same in bytes (shift + 2): one shift finds a descriptor */
 	int phy;            /* MDIO address, -1: none answered */
 	uint32_t phy_id;
 	uint8_t tx_pending; /* frames handed over since the last TSTART */
@@ -241,7 +242,11 @@ static GP_DATA struct nic_stats stats; /* self->stats points here */
 
 static uint32_t rd(unsigned off) { return mmio_read32(dev.base + off); }
 static void wr(unsigned off, uint32_t v) { mmio_write32(dev.base + off, v); }
-static volatile uint32_t *desc(const struct ring *r, unsigned long i) { return r->desc + (i << dev.shift); }
+static inline volatile uint32_t *desc_at(volatile uint32_t *base, unsigned long i, unsigned long bshift)
+{
+	return (volatile uint32_t *)(void *)((uintptr_t)base + (i << bshift));
+}
+static volatile uint32_t *desc(const struct ring *r, unsigned long i) { return desc_at(r->desc, i, dev.bshift); }
 static unsigned last(const struct ring *r, unsigned long i) { return i == r->mask; }
 
 /* Every descriptor ours (used) and empty, the last one marked. */
@@ -364,8 +369,8 @@ static OUT_OF_LINE void tx_reclaim(struct pkt **dead)
 	struct pkt **tslot = tx.slot, **rslot = rx.slot, *list = *dead;
 	unsigned long th = tx.head, tn = tx.count, tmask = tx.mask;
 	unsigned long rtail = rx.head + rx.count, rn = rx.count, rsize = rx.size, rmask = rx.mask;
-	unsigned long shift = dev.shift;
-	while (tn && (tdesc[(th << shift) + 1] & TX_USED)) {
+	unsigned long shift = dev.shift, bshift = dev.bshift;
+	while (tn && (desc_at(tdesc, th, bshift)[1] & TX_USED)) {
 		struct pkt *p = tslot[th];
 		tslot[th] = NULL;
 		th = (th + 1) & tmask;
@@ -374,7 +379,7 @@ static OUT_OF_LINE void tx_reclaim(struct pkt **dead)
 			unsigned long i = rtail++ & rmask;
 			rslot[i] = p;
 			rn++;
-			rx_hand(p, rdesc + (i << shift), shift, i == rmask ? RX_WRAP : 0);
+			rx_hand(p, desc_at(rdesc, i, bshift), shift, i == rmask ? RX_WRAP : 0);
 		} else {
 			p->next = list;
 			list = p;
@@ -881,6 +886,7 @@ static int pick_format(void)
 	if (need && !(rd(DCFG6) & DCFG6_DAW64))
 		return -1;
 	dev.shift = need ? 2 : 1;
+	dev.bshift = dev.shift + 2;
 	/* one upper-address register per ring: a ring must not cross 4 GiB */
 	uint64_t r = dma_addr(rx_mem), t = dma_addr(tx_mem);
 	if ((r >> 32) != ((r + sizeof rx_mem - 1) >> 32) || (t >> 32) != ((t + sizeof tx_mem - 1) >> 32))

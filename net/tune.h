@@ -40,6 +40,8 @@
  *              without a NIC and a pointer to its link state (a constant
  *              0 without one), so a pass tests for no NIC; the link state
  *              the stack was told is kept there too, gp-relative.
+ * bshift       the GEM finds a descriptor with one shift by its size in
+ *              bytes (dev.bshift), not a shift by words and one by 4.
  * word counts  nic_ops.rx takes and returns unsigned long, port_poll too:
  *              an unsigned int costs a zero- or sign-extension at each
  *              end of the call.
