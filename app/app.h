@@ -24,7 +24,9 @@ extern const struct app app;
 /* main.c: the superloop's own accounting, for `stats` and benchmarks. */
 struct loop_stats {
 	uint64_t busy_instret; /* instructions retired while awake (wfi excluded) */
-	uint32_t wakeups, passes;
+	uint32_t wakeups;
+	uint32_t repeats;      /* passes that went on without sleeping: passes are these
+				  and the wake-ups */
 	uint32_t boot_ms;      /* clock at ready */
 	uint64_t boot_instret; /* instret at ready */
 };

@@ -71,7 +71,7 @@ static void cmd_stats(void)
 	       (unsigned long)pkt_stats.bad_use, rx_posted, tx_inflight, ip_reass_held());
 	printf("loop  busy_instret=%llu wakeups=%lu passes=%lu boot_ms=%lu boot_instret=%llu\n",
 	       (unsigned long long)loop_stats.busy_instret, (unsigned long)loop_stats.wakeups,
-	       (unsigned long)loop_stats.passes, (unsigned long)loop_stats.boot_ms,
+	       (unsigned long)(loop_stats.wakeups + loop_stats.repeats), (unsigned long)loop_stats.boot_ms,
 	       (unsigned long long)loop_stats.boot_instret);
 	const char *bad = net_stats_check();
 	if (!bad && app.stats_ok && !app.stats_ok())
@@ -199,7 +199,7 @@ static void run(const char *cmd)
 		if (port_nic())
 			memset(port_nic()->stats, 0, sizeof *port_nic()->stats);
 		loop_stats.busy_instret = 0;
-		loop_stats.wakeups = loop_stats.passes = 0;
+		loop_stats.wakeups = loop_stats.repeats = 0;
 		printf("counters reset\n");
 	} else if (!strcmp(cmd, "poweroff"))
 		platform_exit(0);

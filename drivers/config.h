@@ -26,6 +26,11 @@
                             DATA_VALID, take NEEDS_CSUM frames as they are) and CSUM (the
                             device finishes the partial checksums we send) */
 #endif
+#ifndef CFG_RECLAIM_BATCH
+#define CFG_RECLAIM_BATCH 32 /* sent buffers taken back (onto the RX ring) at once, not every
+                                pass: the RX ring may be short of as many (a quarter of it
+                                at most), the TX ring hold as many, between batches */
+#endif
 #ifndef CFG_RX_BATCH
 #define CFG_RX_BATCH 32 /* frames the port takes off the RX ring at once: a pointer each
                            on the superloop's stack */

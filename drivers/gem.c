@@ -214,12 +214,23 @@ static GP_DATA struct {
 	uint32_t ctrl;      /* NWCTRL while running */
 	uint32_t cfg;       /* NWCFG less speed and duplex */
 	unsigned long shift; /* descriptor size: 1 << shift words */
+	unsigned long bshift; /* the same in bytes (shift + 2): one shift finds a descriptor */
 	int phy;            /* MDIO address, -1: none answered */
 	uint32_t phy_id;
 	uint8_t tx_pending; /* frames handed over since the last TSTART */
 	uint8_t rx_restart; /* RXUBR seen: rewrite NWCTRL once buffers are back */
 	uint8_t tcomp_on;   /* TX completion interrupt enabled */
+	unsigned long rx_low;   /* the flush takes a batch back once fewer RX buffers */
+	unsigned long tx_slack; /* are posted, or more TX buffers held (gem_flush) */
 } dev;
+/* Sent buffers taken back at once, at most (gem_flush); host tests
+ * choose, 0 (every pass) unless they ask. */
+#ifdef RVNET_HOST_MMIO
+unsigned gem_host_batch;
+#define BATCH gem_host_batch
+#else
+#define BATCH CFG_RECLAIM_BATCH
+#endif
 static struct link link;
 static struct swtimer link_timer;
 /* Interrupt causes that need handling (errors, RXUBR); a received or sent
@@ -231,7 +242,11 @@ static GP_DATA struct nic_stats stats; /* self->stats points here */
 
 static uint32_t rd(unsigned off) { return mmio_read32(dev.base + off); }
 static void wr(unsigned off, uint32_t v) { mmio_write32(dev.base + off, v); }
-static volatile uint32_t *desc(const struct ring *r, unsigned long i) { return r->desc + (i << dev.shift); }
+static inline volatile uint32_t *desc_at(volatile uint32_t *base, unsigned long i, unsigned long bshift)
+{
+	return (volatile uint32_t *)(void *)((uintptr_t)base + (i << bshift));
+}
+static volatile uint32_t *desc(const struct ring *r, unsigned long i) { return desc_at(r->desc, i, dev.bshift); }
 static unsigned last(const struct ring *r, unsigned long i) { return i == r->mask; }
 
 /* Every descriptor ours (used) and empty, the last one marked. */
@@ -278,21 +293,25 @@ static void drain(struct ring *r)
  * it; QEMU writes only the bytes it had, so the first 60 are cleared
  * here: the rest then reads as a wire's zero padding, never as whatever
  * the buffer held before (a frame of someone else's). Nine stores. */
-static inline void rx_post(struct pkt *p)
+static inline void rx_hand(struct pkt *p, volatile uint32_t *d, unsigned long shift, uint32_t wrap)
 {
-	unsigned long i = (rx.head + rx.count) & rx.mask;
-	volatile uint32_t *d = desc(&rx, i);
 	uint64_t a = dma_addr(p->head + CFG_PKT_LINK_OFF - RX_OFF);
-	rx.slot[i] = p;
-	rx.count++;
 	uint64_t *w = __builtin_assume_aligned(p->head + PAD_FROM, 8);
 #pragma GCC unroll 16
 	for (unsigned k = 0; k < (PAD_TO - PAD_FROM) / 8; k++)
 		w[k] = 0;
-	if (dev.shift == 2)
+	if (shift == 2)
 		d[2] = (uint32_t)(a >> 32);
 	fence(); /* padding and upper half before the word that hands it over */
-	d[0] = (uint32_t)a | (last(&rx, i) ? RX_WRAP : 0); /* used bit clear: the MAC's now */
+	d[0] = (uint32_t)a | wrap; /* used bit clear: the MAC's now */
+}
+
+static inline void rx_post(struct pkt *p)
+{
+	unsigned long i = (rx.head + rx.count) & rx.mask;
+	rx.slot[i] = p;
+	rx.count++;
+	rx_hand(p, desc(&rx, i), dev.shift, last(&rx, i) ? RX_WRAP : 0);
 }
 
 static OUT_OF_LINE void rx_fill(void)
@@ -339,24 +358,37 @@ static void drop_list(struct pkt *p)
 	}
 }
 
-/* Take sent buffers back. Each goes straight back to the RX ring while
- * that has room (it usually has: the frame being answered left a slot),
- * skipping a trip through the pool; the others (a reassembly slot goes
- * back to its owner) are put on *dead. */
-static inline __attribute__((always_inline)) void tx_reclaim(struct pkt **dead)
+/* Take sent buffers back, a batch at a time (gem_flush). Each goes
+ * straight back to the RX ring while that has room (it has: the frames
+ * answered left their slots), skipping a trip through the pool; the
+ * others (a reassembly slot goes back to its owner) are put on *dead. */
+static OUT_OF_LINE void tx_reclaim(struct pkt **dead)
 {
-	while (tx.count) {
-		reload_barrier();
-		if (!(desc(&tx, tx.head)[1] & TX_USED))
-			break;
-		struct pkt *p = take(&tx);
-		if (rx.count < rx.size && !p->frag_next && pkt_own(p, PKT_RXRING) == 0) {
-			rx_post(p);
+	/* take() and rx_post(), in registers */
+	volatile uint32_t *tdesc = tx.desc, *rdesc = rx.desc;
+	struct pkt **tslot = tx.slot, **rslot = rx.slot, *list = *dead;
+	unsigned long th = tx.head, tn = tx.count, tmask = tx.mask;
+	unsigned long rtail = rx.head + rx.count, rn = rx.count, rsize = rx.size, rmask = rx.mask;
+	unsigned long shift = dev.shift, bshift = dev.bshift;
+	while (tn && (desc_at(tdesc, th, bshift)[1] & TX_USED)) {
+		struct pkt *p = tslot[th];
+		tslot[th] = NULL;
+		th = (th + 1) & tmask;
+		tn--;
+		if (rn < rsize && !p->frag_next && pkt_own(p, PKT_RXRING) == 0) {
+			unsigned long i = rtail++ & rmask;
+			rslot[i] = p;
+			rn++;
+			rx_hand(p, desc_at(rdesc, i, bshift), shift, i == rmask ? RX_WRAP : 0);
 		} else {
-			p->next = *dead;
-			*dead = p;
+			p->next = list;
+			list = p;
 		}
 	}
+	tx.head = th;
+	tx.count = tn;
+	rx.count = rn;
+	*dead = list;
 }
 
 static OUT_OF_LINE int tx_drop(struct pkt *p, uint32_t *counter)
@@ -372,13 +404,16 @@ static inline int tx_post(struct pkt *p)
 	unsigned long i = (tx.head + tx.count) & tx.mask, len = p->len;
 	volatile uint32_t *d = desc(&tx, i);
 	uint64_t a = dma_addr(p->data);
+	/* the word that hands it over, made before the fence (which would
+	 * have the ring's mask read again) */
+	uint32_t w1 = (uint32_t)len | TX_LAST | (last(&tx, i) ? TX_WRAP : 0);
 	tx.slot[i] = p;
 	tx.count++;
 	d[0] = (uint32_t)a;
 	if (dev.shift == 2)
 		d[2] = (uint32_t)(a >> 32);
 	fence(); /* the address before the word that hands it over */
-	d[1] = (uint32_t)len | TX_LAST | (last(&tx, i) ? TX_WRAP : 0);
+	d[1] = w1;
 	dev.tx_pending = 1;
 	stats.tx_frames++;
 	stats.tx_bytes += (uint32_t)len;
@@ -441,6 +476,10 @@ static void rings_start(void)
 	ring_init(&tx, 0);
 	set_base(RXQBASE, RXQBASE_HI, rx_mem);
 	set_base(TXQBASE, TXQBASE_HI, tx_mem);
+	/* A batch (gem_flush) is a quarter of a ring at most, so that a
+	 * burst still finds most of the RX ring posted. */
+	dev.rx_low = rx.size - (rx.size / 4 < BATCH ? rx.size / 4 : BATCH);
+	dev.tx_slack = tx.size / 4 < BATCH ? tx.size / 4 : BATCH;
 	rx_fill();
 	dev.rx_restart = 0;
 	dev.tcomp_on = 0;
@@ -482,12 +521,12 @@ static void handle_events(void)
 		dev.rx_restart = 1;
 }
 
-unsigned gem_rx(struct pkt **v, unsigned max);
-static OUT_OF_LINE unsigned rx_take(struct pkt **v, struct pkt **vp, struct pkt **vend);
+unsigned long gem_rx(struct pkt **v, unsigned long max);
+static OUT_OF_LINE unsigned long rx_take(struct pkt **v, struct pkt **vp, struct pkt **vend);
 
 /* An error or RXUBR interrupt: handled before the ring is read (a bus
  * error makes it garbage), then the ring is read. */
-static OUT_OF_LINE unsigned rx_events(struct pkt **v, unsigned max)
+static OUT_OF_LINE unsigned long rx_events(struct pkt **v, unsigned long max)
 {
 	handle_events();
 	return gem_rx(v, max);
@@ -495,7 +534,7 @@ static OUT_OF_LINE unsigned rx_events(struct pkt **v, unsigned max)
 
 /* A part of a frame, or a length no frame has: counted, back to the pool,
  * and the ring read on (a tail call: the stack does not grow). */
-static OUT_OF_LINE unsigned rx_drop(struct pkt **v, struct pkt **vp, struct pkt **vend,
+static OUT_OF_LINE unsigned long rx_drop(struct pkt **v, struct pkt **vp, struct pkt **vend,
 				    struct pkt *p)
 {
 	stats.rx_bad++;
@@ -505,7 +544,7 @@ static OUT_OF_LINE unsigned rx_drop(struct pkt **v, struct pkt **vp, struct pkt 
 
 /* The loop of gem_rx and rx_take: frames into vp.. until vend; how many
  * are in v then. A leaf: the rare cases are tail calls. */
-static inline __attribute__((always_inline)) unsigned rx_loop(struct pkt **v, struct pkt **vp,
+static inline __attribute__((always_inline)) unsigned long rx_loop(struct pkt **v, struct pkt **vp,
 							       struct pkt **vend)
 {
 	while (rx.count && vp != vend) {
@@ -527,27 +566,30 @@ static inline __attribute__((always_inline)) unsigned rx_loop(struct pkt **v, st
 		stats.rx_bytes += len;
 		*vp++ = p;
 	}
-	return (unsigned)(vp - v);
+	return (unsigned long)(vp - v);
 }
 
 /* Take up to max (>= 1) received frames off the RX ring into v; the
  * caller owns them. The ring's descriptors stay empty until gem_flush.
  * Without a device nothing was ever posted: rx.count is 0. */
-OUT_OF_LINE unsigned gem_rx(struct pkt **v, unsigned max)
+OUT_OF_LINE unsigned long gem_rx(struct pkt **v, unsigned long max)
 {
 	if (events)
 		return rx_events(v, max);
 	return rx_loop(v, v, v + max);
 }
 
-static OUT_OF_LINE unsigned rx_take(struct pkt **v, struct pkt **vp, struct pkt **vend)
+static OUT_OF_LINE unsigned long rx_take(struct pkt **v, struct pkt **vp, struct pkt **vend)
 {
 	return rx_loop(v, vp, vend);
 }
 
-/* What gem_flush leaves aside: buffers for the pool, a ring to refill. */
-static OUT_OF_LINE void flush_slow(struct pkt *dead)
+/* What gem_flush leaves aside: the batch (sent buffers back, onto the RX
+ * ring or to the pool), a ring to refill. */
+static OUT_OF_LINE void flush_slow(void)
 {
+	struct pkt *dead = NULL;
+	tx_reclaim(&dead);
 	drop_list(dead);
 	if (rx.count < rx.size)
 		rx_fill();
@@ -557,15 +599,24 @@ static OUT_OF_LINE void flush_slow(struct pkt *dead)
 		rx_kick();
 }
 
-/* After the frames taken were handled: sent buffers back (onto the RX
- * ring), the RX ring refilled, the MAC told. A leaf but for flush_slow. */
+/* Is the RX ring short of more buffers than a batch lets it be? Then
+ * the flush takes sent buffers back and refills it. */
+static inline int rx_short(void)
+{
+	return rx.count < dev.rx_low;
+}
+
+/* After the frames taken were handled: the MAC told. Sent buffers are
+ * taken back (onto the RX ring) in batches, once the RX ring holds fewer
+ * than dev.rx_low buffers or the TX ring more than dev.tx_slack: one
+ * pass in that many pays for reading the TX ring and refilling, not
+ * every pass. A leaf but for flush_slow. Without a device nothing was
+ * ever posted or handed over, and nothing is done. */
 OUT_OF_LINE void gem_flush(void)
 {
-	struct pkt *dead = NULL;
-	tx_reclaim(&dead); /* after RX, so sent buffers can fill the slots it freed */
-	if (dead || rx.count < rx.size || !dev.base) {
+	if (rx_short() || tx.count > dev.tx_slack) {
 		if (dev.base)
-			flush_slow(dead);
+			flush_slow();
 		return;
 	}
 	if (dev.tx_pending)
@@ -580,7 +631,7 @@ unsigned gem_poll(nic_deliver_fn deliver, unsigned budget)
 {
 	struct pkt *v[32];
 	unsigned n = 0, k;
-	while (n < budget && (k = gem_rx(v, budget - n < 32 ? budget - n : 32)) != 0) {
+	while (n < budget && (k = (unsigned)gem_rx(v, budget - n < 32 ? budget - n : 32)) != 0) {
 		for (unsigned i = 0; i < k; i++)
 			deliver(v[i]);
 		n += k;
@@ -601,27 +652,27 @@ OUT_OF_LINE int gem_idle(void)
 	if (rx.count && (desc(&rx, rx.head)[0] & RX_USED))
 		return 1;
 	/* Sent buffers come back without an interrupt; wait for one only when
-	 * the RX ring is starved for buffers that those would refill. */
-	int starved = tx.count && rx.count < rx.size / 2;
+	 * the RX ring is short (the flush's batch) of buffers that those
+	 * would refill. */
+	int shorted = rx_short();
+	int starved = tx.count && shorted;
 	if (starved != dev.tcomp_on) {
 		wr(starved ? IER : IDR, INT_TCOMP);
 		dev.tcomp_on = (uint8_t)starved;
 		fence(); /* a frame sent before the enable raised nothing: look again */
 	}
 	if (tx.count) {
-		if (desc(&tx, tx.head)[1] & TX_USED) {
-			if (starved)
-				return 1; /* sent buffers to take back */
-		} else if (!(rd(TXSTATUS) & TXSTATUS_TGO)) {
-			/* The MAC can stop on a descriptor filled just after it
-			 * looked, and ignore the TSTART that came while it was
-			 * still going: start it again. */
+		/* The MAC can stop on a descriptor filled just after it looked,
+		 * and ignore the TSTART that came while it was still going:
+		 * the newest not sent and the MAC stopped, start it again. */
+		if (!(desc(&tx, (tx.head + tx.count - 1) & tx.mask)[1] & TX_USED) && !(rd(TXSTATUS) & TXSTATUS_TGO))
 			tx_kick();
-		}
+		if (starved && (desc(&tx, tx.head)[1] & TX_USED))
+			return 1; /* sent buffers to take back */
 	}
 	if (starved)
 		return 0;
-	return rx.count < rx.size && pkt_free_count() > 0; /* a refill can make progress */
+	return shorted && pkt_free_count() > 0; /* a refill can make progress */
 }
 
 static void gem_rings(unsigned *rx_posted, unsigned *tx_inflight)
@@ -835,6 +886,7 @@ static int pick_format(void)
 	if (need && !(rd(DCFG6) & DCFG6_DAW64))
 		return -1;
 	dev.shift = need ? 2 : 1;
+	dev.bshift = dev.shift + 2;
 	/* one upper-address register per ring: a ring must not cross 4 GiB */
 	uint64_t r = dma_addr(rx_mem), t = dma_addr(tx_mem);
 	if ((r >> 32) != ((r + sizeof rx_mem - 1) >> 32) || (t >> 32) != ((t + sizeof tx_mem - 1) >> 32))
@@ -959,7 +1011,7 @@ int gem_probe(const struct fdt_info *fi, const struct fdt_dev *d, struct nic *n)
 	n->stats = &stats;
 	n->mcast_filter = gem_mcast_filter;
 	describe(n);
-	plic_enable(dev.irq, isr, NULL);
+	plic_enable_hot(dev.irq, isr, NULL);
 	dev.ctrl = NWCTRL_MPE | NWCTRL_RE | NWCTRL_TE;
 	rings_start();
 	if (dev.phy >= 0)

@@ -9,7 +9,7 @@
  * not a GEM or could not be set up (said on the console). */
 int gem_probe(const struct fdt_info *fi, const struct fdt_dev *d, struct nic *n);
 /* The superloop's calls (struct nic_ops in nic.h). */
-unsigned gem_rx(struct pkt **v, unsigned max);
+unsigned long gem_rx(struct pkt **v, unsigned long max);
 void gem_flush(void);
 int gem_idle(void);
 /* rx, deliver each frame, flush: the unit tests' poll. */

@@ -47,7 +47,7 @@ typedef void (*nic_deliver_fn)(struct pkt *p);
  *          sleep.
  */
 struct nic_ops {
-	unsigned (*rx)(struct pkt **v, unsigned max);
+	unsigned long (*rx)(struct pkt **v, unsigned long max);
 	void (*flush)(void);
 	int (*idle)(void);
 };

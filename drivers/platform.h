@@ -20,6 +20,9 @@ void uart_rx_irq(void (*fn)(void *arg), void *arg);
 /* plic.c: ctx is this hart's context in our privilege mode */
 void plic_init(uintptr_t base, unsigned ctx);
 void plic_enable(uint32_t irq, void (*fn)(void *arg), void *arg);
+/* The same for the one source that interrupts for every frame (the
+ * NIC's): plic_dispatch calls its handler without the table. */
+void plic_enable_hot(uint32_t irq, void (*fn)(void *arg), void *arg);
 
 /* Claim, run and complete one pending interrupt. One, not all that are
  * pending: another keeps the external interrupt pending, and the
@@ -33,15 +36,27 @@ struct plic_handler {
 	void *arg;
 };
 extern struct plic_handler plic_handlers[PLIC_MAX_IRQ];
-extern volatile uint32_t *plic_claim; /* NULL: no PLIC */
+/* plic_enable_hot's source, gp-relative (irq ~0 until there is one: no
+ * claim returns it). */
+struct plic_hot {
+	uint32_t irq;
+	void (*fn)(void *arg);
+	void *arg;
+};
+extern struct plic_hot plic_hot;
+extern volatile uint32_t *plic_claim; /* without a PLIC, a word that reads 0 */
 static inline void plic_dispatch(void)
 {
 	volatile uint32_t *c = plic_claim;
-	if (!c)
+	uint32_t raw = *c;
+	if (raw == plic_hot.irq) {
+		plic_hot.fn(plic_hot.arg);
+		*c = raw;
 		return;
+	}
 	/* sign-extended: no zero-extension paid, and one unsigned compare
 	 * turns away 0 (nothing pending) and every source past the table */
-	unsigned long irq = (unsigned long)(long)(int32_t)*c;
+	unsigned long irq = (unsigned long)(long)(int32_t)raw;
 	if (irq - 1 < PLIC_MAX_IRQ - 1)
 		plic_handlers[irq].fn(plic_handlers[irq].arg);
 	if (irq)

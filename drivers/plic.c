@@ -10,7 +10,11 @@
 
 static uintptr_t plic;
 static unsigned ctx;
-GP_DATA volatile uint32_t *plic_claim; /* this hart's claim/complete register */
+/* Without a PLIC a claim reads this: 0, nothing pending, nothing to
+ * complete; plic_dispatch then needs no test for the PLIC itself. */
+static const volatile uint32_t no_claim;
+GP_DATA volatile uint32_t *plic_claim = (volatile uint32_t *)&no_claim; /* this hart's
+									 claim/complete register */
 
 /* A source nobody registered (a spurious claim) is completed and left. */
 static void no_handler(void *arg)
@@ -19,6 +23,7 @@ static void no_handler(void *arg)
 }
 
 struct plic_handler plic_handlers[PLIC_MAX_IRQ];
+GP_DATA struct plic_hot plic_hot = {~0u, no_handler, NULL};
 
 void plic_init(uintptr_t base, unsigned context)
 {
@@ -42,4 +47,11 @@ void plic_enable(uint32_t irq, void (*fn)(void *), void *arg)
 	uintptr_t en = ENABLE(ctx) + 4 * (irq / 32);
 	mmio_write32(en, mmio_read32(en) | 1u << (irq % 32));
 	xcsr_set(CSR_IE, 1ul << IRQ_EXT);
+}
+
+void plic_enable_hot(uint32_t irq, void (*fn)(void *), void *arg)
+{
+	plic_enable(irq, fn, arg);
+	if (plic && irq != 0 && irq < PLIC_MAX_IRQ)
+		plic_hot = (struct plic_hot){irq, fn, arg};
 }

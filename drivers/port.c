@@ -2,6 +2,7 @@
 #include <string.h>
 #include "net/config.h"
 #include "net/netif.h"
+#include "net/tune.h"
 #include "config.h"
 #include "port.h"
 #include "riscv.h"
@@ -12,13 +13,28 @@
 _Static_assert(CFG_REASS_TOTAL_BUFS + CFG_RXQ_SIZE <= CFG_PKT_COUNT,
 	       "CFG_REASS_TOTAL_BUFS leaves the pool too few buffers for the RX ring");
 
-/* What each pass uses, gp-relative (GP_DATA): the NIC, its per-pass calls
- * (one load and a jump each, no dispatch), where frames go. */
+/* Without a NIC: a pass finds no frames and no work, and the link stays
+ * down; the pass then needs no test for the NIC. */
+static unsigned long no_rx(struct pkt **v, unsigned long max)
+{
+	(void)v;
+	(void)max;
+	return 0;
+}
+static void no_flush(void) {}
+static int no_idle(void) { return 0; }
+static const uint8_t no_link;
+
+/* What each pass uses, gp-relative (GP_DATA): the NIC's per-pass calls
+ * (one load and a jump each, no dispatch, stubs without a NIC), its link
+ * state, where frames go. */
 static GP_DATA struct {
-	struct nic *nic;
+	struct nic *nic;                /* NULL: none */
+	const volatile uint8_t *link_up; /* the NIC's, kept current by its driver */
+	uint8_t link_seen;              /* what the stack was last told (netif.link_up) */
 	nic_deliver_fn input;
 	struct nic_ops ops;
-} port = {.input = net_input};
+} port = {.link_up = &no_link, .input = net_input, .ops = {no_rx, no_flush, no_idle}};
 
 /*
  * The multicast MACs the stack needs (netif.mcast), each with the number
@@ -81,11 +97,12 @@ void port_attach(struct nic *n)
 	if (!n)
 		return;
 	port.ops = *n->ops;
+	port.link_up = &n->link_up;
 	mc_push();
 	memcpy(netif.mac, n->mac, 6);
 	netif.mtu = n->mtu < CFG_MTU ? n->mtu : CFG_MTU;
 	netif.output = n->tx;
-	netif.link_up = n->link_up;
+	netif.link_up = port.link_seen = n->link_up;
 }
 
 struct nic *port_nic(void)
@@ -98,28 +115,33 @@ void port_raw_input(nic_deliver_fn fn)
 	port.input = fn;
 }
 
+/* The NIC's link went up or down: the stack follows. Only with a NIC
+ * (without one the link never comes up). */
+static OUT_OF_LINE void link_changed(void)
+{
+	uint8_t up = *port.link_up;
+	printf("%s: link %s\n", port.nic->name, up ? "up" : "down");
+	port.link_seen = up;
+	net_set_link(up);
+}
+
 /* The frames are taken off the ring at once, then handed up one by one:
  * the driver's loop over its ring runs without a call. */
-unsigned port_poll(unsigned budget)
+unsigned long port_poll(unsigned long budget)
 {
 	struct pkt *v[CFG_RX_BATCH];
-	struct nic *n = port.nic;
-	if (!n)
-		return 0;
-	unsigned k = port.ops.rx(v, budget < CFG_RX_BATCH ? budget : CFG_RX_BATCH);
-	for (unsigned i = 0; i < k; i++)
+	unsigned long k = port.ops.rx(v, budget < CFG_RX_BATCH ? budget : CFG_RX_BATCH);
+	for (unsigned long i = 0; i < k; i++)
 		port.input(v[i]);
 	port.ops.flush();
-	if (n->link_up != netif.link_up) {
-		printf("%s: link %s\n", n->name, n->link_up ? "up" : "down");
-		net_set_link(n->link_up);
-	}
+	if (*port.link_up != port.link_seen)
+		link_changed();
 	return k;
 }
 
 int port_idle(void)
 {
-	return port.nic ? port.ops.idle() : 0;
+	return port.ops.idle();
 }
 
 int port_tx(struct pkt *p)

@@ -16,7 +16,7 @@ struct nic *port_nic(void);
 void port_raw_input(nic_deliver_fn fn);
 /* Up to budget (at most CFG_RX_BATCH) received frames into the stack;
  * how many there were. */
-unsigned port_poll(unsigned budget);
+unsigned long port_poll(unsigned long budget);
 /* Before sleeping, interrupts masked: nonzero if there is work. */
 int port_idle(void);
 int port_tx(struct pkt *p);       /* a raw frame out; takes ownership */

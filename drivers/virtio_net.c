@@ -18,9 +18,10 @@
  * The interrupt handler only acknowledges and records; the superloop
  * drives the rest through the NIC interface (nic.h), once per pass:
  * virtio_net_rx takes the frames the device returned, the stack answers
- * them, virtio_net_flush takes sent buffers back (each goes straight to
- * the RX ring), refills and notifies, and virtio_net_idle arms the
- * interrupt before the loop sleeps. Interrupts are suppressed while there
+ * them, virtio_net_flush notifies and, in batches (CFG_RECLAIM_BATCH),
+ * takes sent buffers back (each goes straight to the RX ring) and
+ * refills, and virtio_net_idle arms the interrupt before the loop
+ * sleeps. Interrupts are suppressed while there
  * is work (event index where offered, ring flags otherwise), so a burst
  * costs one interrupt, and each queue is notified once per pass at most.
  *
@@ -99,6 +100,14 @@ uint16_t virtio_net_host_start_idx;
 #else
 #define START_IDX 0
 #endif
+/* Sent buffers taken back at once, at most (virtio_net_flush); host
+ * tests choose, 0 (every pass) unless they ask. */
+#ifdef RVNET_HOST_MMIO
+unsigned virtio_net_host_batch;
+#define BATCH virtio_net_host_batch
+#else
+#define BATCH CFG_RECLAIM_BATCH
+#endif
 
 /* One split virtqueue. The indices are free-running counters in machine
  * words (no 16-bit wrap to redo after every step): the ring and the
@@ -138,6 +147,9 @@ static GP_DATA volatile uint32_t events; /* interrupt causes not yet handled, an
 /* The control queue broke the protocol: virtio_net_flush resets the
  * device (only the poll resets it) and it runs on without the queue. */
 #define EV_CTRL_FAULT (1u << 9)
+/* The device was given up on (fail): the flush's one test of events
+ * turns it away, and it needs no test of dev.live of its own. */
+#define EV_DEAD (1u << 10)
 
 /* The control queue, off the per-frame path. Its buffers are ours for
  * good: what the last filter said stays in them, to be said again after
@@ -170,6 +182,8 @@ static GP_DATA struct {
 	uint8_t rx_fault;           /* with EV_RX_FAULT: RING_JUMP or RING_BAD_ID */
 	uint8_t ctrl;               /* the control queue is set up and may be used */
 	uint8_t ctrl_gone;          /* it broke the protocol: never negotiated again */
+	unsigned long rx_low;       /* the flush takes a batch back once fewer RX buffers */
+	unsigned long tx_slack;     /* are posted, or more TX buffers held (virtio_net_flush) */
 	uint8_t filtered;           /* ctrl holds a filter, said again after a reset */
 	uint8_t allmulti;           /* that filter: every multicast (the list was too long) */
 	uint64_t features;
@@ -192,6 +206,13 @@ static inline int can_post(const struct vq *q)
 static inline int tx_room(void)
 {
 	return !txq.slot[txq.avail_idx & txq.mask];
+}
+
+/* Is the RX ring short of more buffers than a batch lets it be? Then
+ * the flush takes sent buffers back and refills it. */
+static inline int rx_short(void)
+{
+	return held(&rxq) < dev.rx_low;
 }
 
 /* want: the buffers we mean to post. A device that fixes its ring size
@@ -226,11 +247,12 @@ static int vq_setup(struct vq *q, unsigned sel, uint8_t *mem, unsigned want, uns
 	return t->queue_setup(sel, n, (uintptr_t)q->desc, (uintptr_t)q->avail, (uintptr_t)q->used);
 }
 
-/* Show the device a buffer put on the TX ring. */
-static inline void tx_publish(void)
+/* Show the device the buffers put on the TX ring, up to idx (the new
+ * avail_idx, passed in: the fence would have it read again). */
+static inline void tx_publish(unsigned long idx)
 {
 	fence(); /* the descriptor before the index that shows it */
-	txq.avail->idx = (uint16_t)txq.avail_idx;
+	txq.avail->idx = (uint16_t)idx;
 }
 
 /* Show the device the buffers put on the RX ring since. The RX ring is
@@ -332,13 +354,14 @@ static void drop_list(struct pkt *p)
 	}
 }
 
-/* Take sent buffers back. Each goes straight back to the RX ring while
- * that has room (it usually has: the frame being answered left one),
- * skipping a trip through the pool; the others are put on *dead. A
- * broken ring is left as it is and reported: only the poll may reset the
- * device (vnet_tx runs inside it), and it finds the same fault when it
- * looks. */
-static inline __attribute__((always_inline)) int tx_reclaim(struct pkt **dead)
+/* Take sent buffers back, a batch at a time (virtio_net_flush). Each
+ * goes straight back to the RX ring while that has room (it has: the
+ * frames answered left their slots), skipping a trip through the pool;
+ * the others are put on *dead. A broken ring is left as it is and
+ * reported: only the poll may reset the device (vnet_tx runs inside
+ * it), and it finds the same fault when it looks. Out of line, with
+ * both rings' state in registers: a batch is what it loops over. */
+static OUT_OF_LINE int tx_reclaim(struct pkt **dead)
 {
 	unsigned long k = used_new(&txq);
 	if (!k)
@@ -346,19 +369,39 @@ static inline __attribute__((always_inline)) int tx_reclaim(struct pkt **dead)
 	if (!used_ok(&txq, k))
 		return RING_JUMP;
 	fence(); /* the entries after the index that shows them */
+	const struct vring_used_elem *used = txq.used->ring;
+	struct pkt **tslot = txq.slot, **rslot = rxq.slot, *list = *dead;
+	struct vring_desc *rdesc = rxq.desc;
+	unsigned long tmask = txq.mask, tsize = txq.size, last = txq.last_used;
+	unsigned long ravail = rxq.avail_idx, rmask = rxq.mask, rfull = rxq.last_used + rxq.want;
+	unsigned long off = dev.rx_off;
+	int r = RING_OK;
 	do {
-		reload_barrier();
-		struct pkt *p = take(&txq, &txq.used->ring[txq.last_used & txq.mask]);
-		if (!p)
-			return RING_BAD_ID;
-		if (can_post(&rxq) && !p->frag_next && pkt_own(p, PKT_RXRING) == 0) {
-			rx_post(p);
+		/* take(), in registers: the id sign-extended, so that one
+		 * unsigned compare also turns away ids of 2^31 and more */
+		unsigned long id = (unsigned long)(long)(int32_t)used[last & tmask].id;
+		struct pkt *p;
+		if (id >= tsize || !(p = tslot[id])) {
+			r = RING_BAD_ID;
+			break;
+		}
+		tslot[id] = NULL;
+		last++;
+		/* rx_post(), when can_post() would say yes */
+		unsigned long rid = ravail & rmask;
+		if (ravail != rfull && !rslot[rid] && !p->frag_next && pkt_own(p, PKT_RXRING) == 0) {
+			rslot[rid] = p;
+			rdesc[rid].addr = (uintptr_t)(p->head + off);
+			ravail++;
 		} else {
-			p->next = *dead;
-			*dead = p;
+			p->next = list;
+			list = p;
 		}
 	} while (--k);
-	return RING_OK;
+	txq.last_used = last;
+	rxq.avail_idx = ravail;
+	*dead = list;
+	return r;
 }
 
 /* The device's NIC header for a frame whose L4 checksum is partial: the
@@ -384,16 +427,17 @@ static OUT_OF_LINE int tx_drop(struct pkt *p, uint32_t *counter)
 	return -1;
 }
 
-/* Hand a frame whose NIC header is written to the device (tx_room said
- * yes). Flags: rings_init. */
-static inline int tx_post(struct pkt *p)
+/* Hand a frame of len bytes whose NIC header is written to the device
+ * (tx_room said yes). Flags: rings_init. */
+static inline int tx_post(struct pkt *p, unsigned long len)
 {
-	unsigned long id = txq.avail_idx++ & txq.mask, len = p->len;
+	unsigned long idx = txq.avail_idx, id = idx & txq.mask;
 	struct vring_desc *d = &txq.desc[id];
+	txq.avail_idx = ++idx;
 	txq.slot[id] = p;
 	d->addr = (uintptr_t)(p->data - dev.hdrlen);
 	d->len = (uint32_t)(dev.hdrlen + len);
-	tx_publish();
+	tx_publish(idx);
 	stats.tx_frames++;
 	stats.tx_bytes += (uint32_t)len;
 	return 0;
@@ -431,7 +475,12 @@ static OUT_OF_LINE int tx_slow(struct pkt *p)
 	if (!tx_room()) {
 		struct pkt *dead = NULL;
 		tx_reclaim(&dead);
-		rx_publish(); /* what it put on the RX ring */
+		if (rxq.avail_idx != rxq.kicked) {
+			/* what it put on the RX ring, told now: the flush
+			 * looks for RX buffers to tell of only in its batches */
+			rx_publish();
+			vq_kick(&rxq, RXQ);
+		}
 		drop_list(dead);
 		if (!tx_room())
 			return tx_drop(p, &stats.tx_full);
@@ -439,7 +488,7 @@ static OUT_OF_LINE int tx_slow(struct pkt *p)
 	hdr_zero(p->data);
 	if ((p->flags & PKT_F_CSUM_PART) && tx_csum(p, p->data - dev.hdrlen))
 		return tx_drop(p, &stats.tx_bad);
-	return tx_post(p);
+	return tx_post(p, p->len);
 }
 
 /* netif.output: a leaf; every rare case goes to tx_slow. */
@@ -449,11 +498,13 @@ static int vnet_tx(struct pkt *p)
 		stats.tx_bad++; /* a freed buffer: never put it on the ring */
 		return -1;
 	}
-	if (!dev.live || p->len > FRAME_MAX || pkt_headroom(p) < HDR_MAX ||
+	/* len read once: hdr_zero's stores could be p's, to the compiler */
+	unsigned long len = p->len;
+	if (!dev.live || len > FRAME_MAX || pkt_headroom(p) < HDR_MAX ||
 	    (p->flags & PKT_F_CSUM_PART) || !tx_room())
 		return tx_slow(p);
 	hdr_zero(p->data);
-	return tx_post(p);
+	return tx_post(p, len);
 }
 
 /* The pkt flags of a received frame from its NIC header; -1 when its
@@ -463,10 +514,12 @@ static int vnet_tx(struct pkt *p)
 static inline int rx_flags(struct pkt *p, const uint8_t *hdr, uint32_t len)
 {
 	uint8_t f = hdr[0];
+	/* neither flag first: one test for a frame with none (a raw or
+	 * forwarded frame, slirp's), as many as before for the others */
+	if (!(f & (VIRTIO_NET_HDR_F_DATA_VALID | VIRTIO_NET_HDR_F_NEEDS_CSUM)))
+		return 0;
 	if (f & VIRTIO_NET_HDR_F_DATA_VALID)
 		return PKT_F_CSUM_OK;
-	if (!(f & VIRTIO_NET_HDR_F_NEEDS_CSUM))
-		return 0;
 	/* little-endian fields (legacy: the guest's order, the same here) at
 	 * an even address: the header starts 2 or 4 bytes into the buffer */
 	unsigned start = ((const u16a *)(const void *)hdr)[3], off = ((const u16a *)(const void *)hdr)[4];
@@ -477,12 +530,12 @@ static inline int rx_flags(struct pkt *p, const uint8_t *hdr, uint32_t len)
 	return PKT_F_CSUM_OK | PKT_F_CSUM_PART;
 }
 
-static OUT_OF_LINE unsigned rx_take(struct pkt **v, struct pkt **vp, struct pkt **vend);
+static OUT_OF_LINE unsigned long rx_take(struct pkt **v, struct pkt **vp, struct pkt **vend);
 
 /* A frame with a bad length or bad checksum offsets: counted, back to the
  * pool, and the ring read on for the frames v still has room for (a tail
  * call: however many bad frames come, the stack does not grow). */
-static OUT_OF_LINE unsigned rx_drop(struct pkt **v, struct pkt **vp, struct pkt **vend,
+static OUT_OF_LINE unsigned long rx_drop(struct pkt **v, struct pkt **vp, struct pkt **vend,
 				    struct pkt *p)
 {
 	stats.rx_bad++;
@@ -493,7 +546,7 @@ static OUT_OF_LINE unsigned rx_drop(struct pkt **v, struct pkt **vp, struct pkt 
 /* The frames taken before the fault are good: they are handed up, and
  * the device reset after (virtio_net_flush). Until then the ring is not
  * read past the fault: the next look finds it again. */
-static OUT_OF_LINE unsigned rx_fault(unsigned n, int fault)
+static OUT_OF_LINE unsigned long rx_fault(unsigned long n, int fault)
 {
 	dev.rx_fault = (uint8_t)fault;
 	dev.rx_open = 0; /* what lies past the fault is not taken, whatever is posted meanwhile */
@@ -507,14 +560,14 @@ static OUT_OF_LINE unsigned rx_fault(unsigned n, int fault)
  * checksum offsets are counted (rx_bad) and go back to the pool. */
 /* The loop of virtio_net_rx and rx_take: frames into vp.. until vend;
  * how many are in v then. */
-static inline __attribute__((always_inline)) unsigned rx_loop(struct pkt **v, struct pkt **vp,
+static inline __attribute__((always_inline)) unsigned long rx_loop(struct pkt **v, struct pkt **vp,
 							       struct pkt **vend)
 {
 	unsigned long k = used_new(&rxq);
 	if (!k || !dev.rx_open || vp == vend)
-		return (unsigned)(vp - v);
+		return (unsigned long)(vp - v);
 	if (!used_ok(&rxq, k))
-		return rx_fault((unsigned)(vp - v), RING_JUMP);
+		return rx_fault((unsigned long)(vp - v), RING_JUMP);
 	fence(); /* the entries after the index that shows them */
 	do {
 		reload_barrier();
@@ -522,7 +575,7 @@ static inline __attribute__((always_inline)) unsigned rx_loop(struct pkt **v, st
 		uint32_t len = e->len - (uint32_t)dev.hdrlen; /* a short one wraps: too long */
 		struct pkt *p = take(&rxq, e);
 		if (!p)
-			return rx_fault((unsigned)(vp - v), RING_BAD_ID);
+			return rx_fault((unsigned long)(vp - v), RING_BAD_ID);
 		uint8_t *data = p->head + CFG_PKT_LINK_OFF;
 		int flags = len <= FRAME_MAX ? rx_flags(p, data - dev.hdrlen, len) : -1;
 		if (flags < 0) /* dropped ones do not count against max */
@@ -535,16 +588,16 @@ static inline __attribute__((always_inline)) unsigned rx_loop(struct pkt **v, st
 		stats.rx_bytes += len;
 		*vp++ = p;
 	} while (--k && vp != vend);
-	return (unsigned)(vp - v);
+	return (unsigned long)(vp - v);
 }
 
-OUT_OF_LINE unsigned virtio_net_rx(struct pkt **v, unsigned max)
+OUT_OF_LINE unsigned long virtio_net_rx(struct pkt **v, unsigned long max)
 {
 	return rx_loop(v, v, v + max);
 }
 
 /* The same loop, on after a dropped frame (rx_drop). */
-static OUT_OF_LINE unsigned rx_take(struct pkt **v, struct pkt **vp, struct pkt **vend)
+static OUT_OF_LINE unsigned long rx_take(struct pkt **v, struct pkt **vp, struct pkt **vend)
 {
 	return rx_loop(v, vp, vend);
 }
@@ -567,20 +620,21 @@ static inline void kicks(void)
 }
 
 /* What virtio_net_flush leaves aside: a broken RX ring, a configuration
- * change, sent buffers for the pool, a broken TX ring, an RX ring to
- * refill. */
-static OUT_OF_LINE void flush_slow(int fault, struct pkt *dead)
+ * change, and the batch: sent buffers back (onto the RX ring, the rest
+ * to the pool), a broken TX ring, the RX ring refilled and notified. */
+static OUT_OF_LINE void flush_slow(void)
 {
+	struct pkt *dead = NULL;
+	if (!dev.live)
+		return;
 	if (events & EV_CTRL_FAULT) {
 		/* the reset ends an RX fault too */
 		__atomic_fetch_and(&events, ~(EV_CTRL_FAULT | EV_RX_FAULT), __ATOMIC_RELAXED);
-		drop_list(dead);
 		restart(RING_CTRL, &ctrlq);
 		return;
 	}
 	if (events & EV_RX_FAULT) {
 		__atomic_fetch_and(&events, ~EV_RX_FAULT, __ATOMIC_RELAXED);
-		drop_list(dead);
 		restart(dev.rx_fault, &rxq);
 		return;
 	}
@@ -589,8 +643,8 @@ static OUT_OF_LINE void flush_slow(int fault, struct pkt *dead)
 		__atomic_fetch_and(&events, ~(uint32_t)VIRTIO_IRQ_CONFIG, __ATOMIC_RELAXED);
 		stats.link_changes++;
 		link_update();
-		fault = tx_reclaim(&dead);
 	}
+	int fault = tx_reclaim(&dead);
 	drop_list(dead);
 	if (fault) {
 		restart(fault, &txq);
@@ -601,21 +655,22 @@ static OUT_OF_LINE void flush_slow(int fault, struct pkt *dead)
 	kicks();
 }
 
-/* After the frames taken were handled: sent buffers back (onto the RX
- * ring), the RX ring refilled, and each queue notified of what it got.
- * A leaf but for flush_slow. */
+/* After the frames taken were handled: the TX queue notified of what it
+ * got. Sent buffers are taken back (onto the RX ring) in batches, once
+ * the RX ring holds fewer than dev.rx_low buffers or the TX ring more
+ * than dev.tx_slack: one pass in that many pays for reading the TX
+ * ring, publishing RX buffers and the RX notify check, not every pass.
+ * A leaf but for flush_slow. Without a device (none probed: the rings
+ * are empty and want none) nothing is due. */
 OUT_OF_LINE void virtio_net_flush(void)
 {
-	struct pkt *dead = NULL;
-	if (!dev.live)
-		return;
-	int event = events & (VIRTIO_IRQ_CONFIG | EV_RX_FAULT | EV_CTRL_FAULT);
-	int fault = event ? RING_OK : tx_reclaim(&dead);
-	if (event || fault || dead || can_post(&rxq)) {
-		flush_slow(fault, dead);
+	if ((events & (VIRTIO_IRQ_CONFIG | EV_RX_FAULT | EV_CTRL_FAULT | EV_DEAD)) ||
+	    rx_short() || held(&txq) > dev.tx_slack) {
+		flush_slow();
 		return;
 	}
-	kicks();
+	if (txq.avail_idx != txq.kicked)
+		vq_kick(&txq, TXQ);
 }
 
 /* The whole poll in one call, for the unit tests and the fuzzer: take
@@ -624,7 +679,7 @@ unsigned virtio_net_poll(nic_deliver_fn deliver, unsigned budget)
 {
 	struct pkt *v[32];
 	unsigned n = 0, k;
-	while (n < budget && (k = virtio_net_rx(v, budget - n < 32 ? budget - n : 32)) != 0) {
+	while (n < budget && (k = (unsigned)virtio_net_rx(v, budget - n < 32 ? budget - n : 32)) != 0) {
 		for (unsigned i = 0; i < k; i++)
 			deliver(v[i]);
 		n += k;
@@ -640,20 +695,27 @@ OUT_OF_LINE int virtio_net_idle(void)
 		return 0;
 	if (txq.avail_idx != txq.kicked)
 		vq_kick(&txq, TXQ); /* sent since the poll (console, timers) */
+	/* what the look after the fence compares, kept in registers: the
+	 * fence would have them read again */
+	const volatile uint16_t *used = &rxq.used->idx;
+	unsigned long last = rxq.last_used;
 	vq_irq(&rxq, 1);
 	/* Sent buffers come back without an interrupt; wait for one only when
-	 * the RX ring is starved for buffers that those would refill. */
-	int starved = held(&rxq) < rxq.want / 2 && held(&txq);
+	 * the RX ring is short (the flush's batch) of buffers that those
+	 * would refill. */
+	int shorted = rx_short();
+	int starved = shorted && held(&txq);
 	if (starved | dev.tx_irq) {
 		vq_irq(&txq, starved);
 		dev.tx_irq = (uint8_t)starved;
 	}
 	fence(); /* the event index out before we look at the rings again */
-	if (used_new(&rxq))
+	if ((uint16_t)(*used - last))
 		return 1;
 	if (starved)
 		return used_new(&txq) != 0;
-	return can_post(&rxq) && pkt_free_count() > 0; /* a refill can make progress */
+	/* a refill can make progress */
+	return shorted && can_post(&rxq) && pkt_free_count() > 0;
 }
 
 static void vnet_rings(unsigned *rx_posted, unsigned *tx_inflight)
@@ -662,20 +724,31 @@ static void vnet_rings(unsigned *rx_posted, unsigned *tx_inflight)
 	*tx_inflight = (unsigned)held(&txq);
 }
 
-/* Acknowledge and record. A device given up on is still acknowledged:
- * its interrupt line would stay raised otherwise. */
-static void isr(void *arg)
+/* Acknowledge and record, one handler per kind of interrupt status
+ * (virtio.h), chosen at start. A device given up on is still
+ * acknowledged: its interrupt line would stay raised otherwise. A used
+ * buffer needs no record (the rings say so): only a configuration
+ * change is kept in events, and nothing else the device sets there
+ * (its other bits would read as our EV_ faults). */
+static inline void isr_record(uint32_t s)
+{
+	if (s & VIRTIO_IRQ_CONFIG)
+		__atomic_fetch_or(&events, VIRTIO_IRQ_CONFIG, __ATOMIC_RELAXED);
+	stats.irqs++;
+}
+
+static void isr_ack(void *arg)
 {
 	(void)arg;
-	uint32_t s;
-	if (dev.isr_ack) {
-		s = mmio_read32(dev.isr);
-		mmio_write32(dev.isr_ack, s);
-	} else {
-		s = mmio_read8(dev.isr); /* reading clears it */
-	}
-	events |= s;
-	stats.irqs++;
+	uint32_t s = mmio_read32(dev.isr);
+	mmio_write32(dev.isr_ack, s);
+	isr_record(s);
+}
+
+static void isr_read(void *arg)
+{
+	(void)arg;
+	isr_record(mmio_read8(dev.isr)); /* reading clears it */
 }
 
 static int fail(const char *why)
@@ -683,6 +756,7 @@ static int fail(const char *why)
 	dev.t->set_status(dev.t->status() | VSTAT_FAILED);
 	printf("virtio-net: %s; device left alone\n", why);
 	dev.live = dev.rx_open = 0;
+	__atomic_fetch_or(&events, EV_DEAD, __ATOMIC_RELAXED);
 	if (self)
 		self->link_up = 0;
 	return -1;
@@ -767,6 +841,11 @@ static int start(int again)
 	 * than CFG_TXQ_SIZE too): the descriptor next in line being free is
 	 * then the whole test for room (tx_room). */
 	txq.want = txq.size;
+	/* A batch (virtio_net_flush) is a quarter of a ring at most, so that
+	 * a burst still finds most of the RX ring posted; 0 for rings of
+	 * fewer than 4: every pass. */
+	dev.rx_low = rxq.want - (rxq.want / 4 < BATCH ? rxq.want / 4 : BATCH);
+	dev.tx_slack = txq.size / 4 < BATCH ? txq.size / 4 : BATCH;
 	rings_init();
 	vq_irq(&txq, 0);
 	dev.tx_irq = 0;
@@ -970,7 +1049,7 @@ int virtio_net_start(const struct vtransport *t, uint32_t irq, struct nic *n)
 	snprintf(n->info, sizeof n->info, "%s %s %s irq %u, rx %u tx %u, features %#llx", t->name,
 		 t->modern ? "modern" : "legacy", t->info, irq, (unsigned)rxq.size, (unsigned)txq.size,
 		 (unsigned long long)dev.features);
-	plic_enable(irq, isr, NULL);
+	plic_enable_hot(irq, dev.isr_ack ? isr_ack : isr_read, NULL);
 	return 0;
 }
 

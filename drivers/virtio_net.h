@@ -13,7 +13,7 @@ int virtio_net_probe(const struct fdt_info *fi, const struct fdt_dev *d, struct 
 struct vtransport;
 int virtio_net_start(const struct vtransport *t, uint32_t irq, struct nic *n);
 /* The superloop's calls (struct nic_ops in nic.h; max >= 1). */
-unsigned virtio_net_rx(struct pkt **v, unsigned max);
+unsigned long virtio_net_rx(struct pkt **v, unsigned long max);
 void virtio_net_flush(void);
 int virtio_net_idle(void);
 /* rx, deliver each frame, flush: the unit tests' and the fuzzer's poll. */

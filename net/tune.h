@@ -46,7 +46,28 @@
  * Outside net/ (drivers/ and the superloop):
  * port         drivers/port.c keeps the NIC's per-pass calls (struct
  *              nic_ops) as pointers in its own GP_DATA state: one load and
- *              a jump each, where a switch on the driver cost five.
+ *              a jump each, where a switch on the driver cost five; stubs
+ *              without a NIC and a pointer to its link state (a constant
+ *              0 without one), so a pass tests for no NIC; the link state
+ *              the stack was told is kept there too, gp-relative.
+ * bshift       the GEM finds a descriptor with one shift by its size in
+ *              bytes (dev.bshift), not a shift by words and one by 4.
+ * word counts  nic_ops.rx takes and returns unsigned long, port_poll too:
+ *              an unsigned int costs a zero- or sign-extension at each
+ *              end of the call.
+ * no NULLs     plic_claim points at a word that reads 0 without a PLIC,
+ *              so plic_dispatch does not test for one.
+ * hot irq      the NIC registers with plic_enable_hot: plic_dispatch
+ *              compares the claim with that one source (gp-relative, a
+ *              32-bit compare: GCC then adds no extensions) and calls its
+ *              handler without the table.
+ * loop counts  the superloop counts only wake-ups and the rare passes
+ *              that go on without sleeping (`repeats`); passes are their
+ *              sum, added up when shown. One console check a pass.
+ * isr          virtio-net registers one handler per kind of interrupt
+ *              status (read-and-ack, read-to-clear) instead of testing
+ *              which on every interrupt, and records only a configuration
+ *              change (one amoor), not every status.
  * leaves       each driver's per-pass functions (virtio_net_rx, _flush,
  *              _idle, vnet_tx; gem_rx, ...) call nothing on their common
  *              path: the rare cases are OUT_OF_LINE and tail-called
@@ -56,9 +77,14 @@
  *              after the loop, a header is zeroed without memset, a NEEDS_
  *              CSUM frame's offsets are stored before they are checked (one
  *              register less live). A leaf runs in caller-saved registers
- *              and saves none; tx_reclaim is always_inline into its two
- *              callers, plic_dispatch is inline (drivers/platform.h) into
- *              the superloop.
+ *              and saves none; plic_dispatch is inline (drivers/platform.h)
+ *              into the superloop.
+ * batches      sent buffers are taken back CFG_RECLAIM_BATCH at a time,
+ *              not every pass (virtio_net_flush, gem_flush): the common
+ *              pass only compares two ring levels with their slack. The
+ *              batch loop (tx_reclaim, out of line) keeps both rings'
+ *              state in local variables, so a fence (a memory clobber)
+ *              does not reload it for every buffer.
  * reload_barrier  (drivers/riscv.h) at the top of a per-frame loop: GCC
  *              would hoist the ring state into more registers than the
  *              caller-saved ones and save a dozen on every pass, for the

@@ -111,6 +111,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	static const uint16_t starts[3] = {0, 65530, 65535};
 	uint16_t start = (dev >> 6) < 3 ? starts[dev >> 6] : (uint16_t)(65536 - 1 - sb);
 	vm.no_notify = !!(dev & 32);
+	/* sent buffers reclaimed every poll, or in the firmware's batches */
+	virtio_net_host_batch = rxm & 8 ? CFG_RECLAIM_BATCH : 0;
 	if (vm_start(dev & 1 ? 2 : 1, offer, qmax(rxm), qmax(txm), start) != 0)
 		return 0; /* probe refused it (checked by the model all the same) */
 	int hl = vm_hdrlen();

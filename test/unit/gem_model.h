@@ -136,6 +136,7 @@ static void gm_error(const char *fmt, const char *what, unsigned long v)
 
 uint64_t host_dma_addr(const void *p);
 uint64_t host_dma_top(void);
+extern unsigned gem_host_batch; /* sent buffers reclaimed at once; 0: every poll */
 uint64_t host_dma_addr(const void *p) { return (uintptr_t)p - gm.anchor + gm.window; }
 uint64_t host_dma_top(void) { return gm.window + (1u << 28); }
 

@@ -83,6 +83,7 @@ typedef uint64_t __attribute__((may_alias, aligned(1))) vm_u64;
 
 /* The driver's host-only hooks (RVNET_HOST_MMIO). */
 extern uint16_t virtio_net_host_start_idx;
+extern unsigned virtio_net_host_batch; /* sent buffers reclaimed at once; 0: every poll */
 void virtio_net_host_detach(void);
 
 enum { VM_RX, VM_TX, VM_CTRL };
@@ -1051,6 +1052,10 @@ void plic_enable(uint32_t irq, void (*fn)(void *arg), void *arg)
 	vm.isr = fn;
 	vm.isr_arg = arg;
 }
+void plic_enable_hot(uint32_t irq, void (*fn)(void *arg), void *arg)
+{
+	plic_enable(irq, fn, arg);
+}
 
 /* The clock the driver waits on: one tick a look, so a wait ends after
  * as many looks as it allows (ten a millisecond), never on the wall. */
@@ -1271,6 +1276,20 @@ static void vm_free(struct pkt *p)
 	pkt_free(p);
 }
 
+/* Must the last poll have taken back every sent buffer given back? With
+ * a batch (virtio_net_host_batch) only once the TX ring holds more than
+ * the batch's slack or the RX ring is short of more: a quarter of the
+ * ring at most, as the driver sizes it. */
+static int vm_reclaim_due(void)
+{
+	unsigned rxp, txi, b = virtio_net_host_batch;
+	unsigned rx_want = vm.q[VM_RX].num < CFG_RXQ_SIZE ? vm.q[VM_RX].num : CFG_RXQ_SIZE;
+	unsigned rx_slack = rx_want / 4 < b ? rx_want / 4 : b;
+	unsigned tx_slack = vm.q[VM_TX].num / 4 < b ? vm.q[VM_TX].num / 4 : b;
+	vm.nic.rings(&rxp, &txi);
+	return txi > tx_slack || rxp + rx_slack < rx_want;
+}
+
 /* A poll, and what must hold after it: a poll that did not use its whole
  * budget (and did not reset the device) has consumed every entry. */
 static unsigned vm_poll(unsigned budget)
@@ -1301,10 +1320,10 @@ static unsigned vm_poll(unsigned budget)
 			vm_violation("rx_bad moved by %u for %u bad lengths", vm.nic.stats->rx_bad - bad,
 				     vm.drops_seen - drops);
 	}
-	/* every sent buffer given back is reclaimed by a poll */
+	/* every sent buffer given back is reclaimed by a poll (a batch's) */
 	vm_sync(VM_RX);
 	vm_sync(VM_TX);
-	if (!reset && vm_ready() && !vm.q[VM_TX].tainted && vm_prune(VM_TX))
+	if (!reset && vm_ready() && !vm.q[VM_TX].tainted && vm_prune(VM_TX) && vm_reclaim_due())
 		vm_violation("poll left %u sent buffers given back", vm.q[VM_TX].ret_n);
 	/* everything published has been notified, as the device asked */
 	for (int qi = 0; qi < 2 && vm_ready() && !vm.no_notify; qi++) {
