@@ -156,15 +156,36 @@ static void run_timers(void)
  * rings are polled on, with no interrupt armed and no sleep, until
  * `ticks` pass with none; then the loop sleeps as ever. Every polling
  * pass is busy time, so it is off by default (CFG_BUSY_POLL_US, poll=).
- * Nonzero: poll again. */
-static int busy_poll(unsigned long n, uint64_t ticks, uint64_t *until)
+ * The clock is looked at only every POLL_CLOCK_PASSES empty passes (the
+ * window starts from the first look): in M-mode it is an MMIO read,
+ * which QEMU serves under the global lock its I/O thread needs to
+ * deliver the very frame we wait for. Nonzero: poll again. */
+#define POLL_CLOCK_PASSES 64
+struct poll_window {
+	uint64_t ticks, until;
+	unsigned passes;  /* empty passes since the clock was last read */
+	uint8_t fresh;    /* frames came since: the window starts again */
+	uint8_t open;     /* polling; the window has not run out */
+};
+
+static int busy_poll(unsigned long n, struct poll_window *w)
 {
-	uint64_t t = timer_ticks();
 	if (n) {
-		*until = t + ticks;
+		w->fresh = w->open = 1;
 		return 1;
 	}
-	return t < *until;
+	if (!w->open)
+		return 0;
+	if (++w->passes < POLL_CLOCK_PASSES)
+		return 1;
+	w->passes = 0;
+	uint64_t t = timer_ticks();
+	if (w->fresh) {
+		w->fresh = 0;
+		w->until = t + w->ticks;
+	}
+	w->open = t < w->until;
+	return w->open;
 }
 
 /*
@@ -184,7 +205,7 @@ static int busy_poll(unsigned long n, uint64_t ticks, uint64_t *until)
  */
 static void loop(const struct bootcfg *cfg)
 {
-	uint64_t poll_ticks = cfg->poll_us ? timer_us_to_ticks(cfg->poll_us) : 0, poll_until = 0;
+	struct poll_window pw = {.ticks = cfg->poll_us ? timer_us_to_ticks(cfg->poll_us) : 0};
 	uint64_t woke = rdinstret();
 	timer_arm(0); /* the first pass runs the timers and arms the clock */
 	for (;;) {
@@ -196,7 +217,7 @@ static void loop(const struct bootcfg *cfg)
 		unsigned long n = port_poll(PASS_BUDGET);
 		if (console_pending())
 			console_poll();
-		if (n == PASS_BUDGET || (poll_ticks && busy_poll(n, poll_ticks, &poll_until)) ||
+		if (n == PASS_BUDGET || (pw.ticks && busy_poll(n, &pw)) ||
 		    port_idle()) {
 			loop_stats.repeats++;
 			continue;
