@@ -52,14 +52,10 @@ static OUT_OF_LINE void eth_other(struct pkt *p, uint16_t type)
 	pkt_free(p);
 }
 
-/* Addressed to us or to everyone: from whom, and to which protocol. */
-static void eth_accept(struct pkt *p)
+/* From an acceptable source: to which protocol. */
+static inline __attribute__((always_inline)) void eth_up(struct pkt *p)
 {
 	const uint8_t *h = p->data;
-	if (eth_bad_src(h + ETH_SRC)) {
-		eth_drop_src(p);
-		return;
-	}
 	uint16_t type = ld16(h + ETH_TYPE);
 	pkt_pull(p, ETH_HLEN);
 	if (type != N16(ETHTYPE_IP)) {
@@ -68,6 +64,16 @@ static void eth_accept(struct pkt *p)
 	}
 	STAT(eth, to_ip);
 	ip_input(p);
+}
+
+/* Addressed to us or to everyone: from whom, and to which protocol. */
+static OUT_OF_LINE void eth_accept(struct pkt *p)
+{
+	if (eth_bad_src(p->data + ETH_SRC)) {
+		eth_drop_src(p);
+		return;
+	}
+	eth_up(p);
 }
 
 /* IPv4 to a group, at the MAC of a group we are in (RFC 1112 6.4; the
@@ -104,11 +110,28 @@ void eth_input(struct pkt *p)
 		eth_drop_len(p);
 		return;
 	}
-	if (!eth_is_ours(p->data + ETH_DST)) {
+	const uint8_t *h = p->data;
+	if ((uintptr_t)h & 1) { /* drivers place frames at even addresses */
+		if (eth_is_ours(h + ETH_DST))
+			eth_accept(p);
+		else
+			eth_to_other(p);
+		return;
+	}
+	/* The usual frame: eth_is_ours and eth_bad_src in one, our MAC read
+	 * once for both addresses. */
+	const u16a *f = (const u16a *)h, *m = (const u16a *)netif.mac;
+	uint16_t m0 = m[0], m1 = m[1], m2 = m[2];
+	if ((f[0] ^ m0) | (f[1] ^ m1) | (f[2] ^ m2)) {
 		eth_to_other(p);
 		return;
 	}
-	eth_accept(p);
+	uint16_t s0 = f[3], s1 = f[4], s2 = f[5];
+	if ((s0 & 1) || (s0 | s1 | s2) == 0 || ((s0 ^ m0) | (s1 ^ m1) | (s2 ^ m2)) == 0) {
+		eth_drop_src(p);
+		return;
+	}
+	eth_up(p);
 }
 
 /* A whole frame to the driver, counted. */
