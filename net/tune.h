@@ -5,9 +5,13 @@
  * tell tuning from protocol structure. Everything else is plain C.
  *
  * OUT_OF_LINE  a rare path split off the per-packet path and reached by
- *              a tail call (ip_accept, udp_deliver, udp_verify, the *_fail
- *              helpers, arp_input, ...): the common path then runs with no
- *              registers to save.
+ *              a tail call (ip_input_other, udp_verify_other, udp_deliver_
+ *              other, eth_accept, icmp_input, the *_drop helpers,
+ *              arp_input, ...): the common path then runs with no registers
+ *              to save. The other way round, always_inline pulls a step
+ *              into the common path where a call would cost more than the
+ *              step (ip_accept into ip_input, udp_demux into udp_deliver
+ *              and udp_to_port, eth_up into eth_input and eth_accept).
  * u16a, u32a   2- and 4-byte loads and stores where a header is known to
  *              be aligned (MAC compare and swap, the IPv4 header sum, the
  *              UDP port swap, the checksum loop): rv64imac has no cheap
