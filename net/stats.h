@@ -20,6 +20,7 @@
 	X(eth, to_arp, OK) \
 	X(eth, drop_runt, DROP)       /* shorter than an Ethernet header */ \
 	X(eth, drop_oversize, DROP)   /* longer than MTU + header */ \
+	X(eth, drop_align, DROP)      /* at an odd address: a driver's mistake (CFG_PKT_LINK_OFF) */ \
 	X(eth, drop_not_ours, DROP)   /* unicast to another MAC, a group MAC we have not joined */ \
 	X(eth, drop_src_mcast, DROP)  /* source MAC is multicast/broadcast */ \
 	X(eth, drop_src_ours, DROP)   /* source MAC is ours: looped back or spoofed */ \

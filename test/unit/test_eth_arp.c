@@ -90,6 +90,64 @@ static void test_eth_src_mcast(void)
 	h_idle();
 }
 
+/* Every source rule on both paths of eth_input: the usual frame (to our
+ * MAC: both addresses checked against our MAC read once) and the general
+ * one (a broadcast destination), at two even offsets. A bad source is
+ * dropped under its own counter, a good one goes up. A frame at an odd
+ * address, which no driver makes, is dropped as drop_align. */
+static void inject_at(const uint8_t *frame, size_t len, size_t shift)
+{
+	struct pkt *p = pkt_alloc(PKT_STACK);
+	CHECK(p != NULL);
+	if (!p)
+		return;
+	pkt_reset_link(p);
+	p->data += shift;
+	memcpy(p->data, frame, len);
+	p->len = (uint16_t)len;
+	net_input(p);
+}
+
+static void test_eth_src_paths(void)
+{
+	static const uint8_t zero[6], mcast[6] = {0x03, 0, 0, 0, 0, 1};
+	const uint8_t *dsts[2] = {H_MAC, H_BCAST};
+	for (size_t shift = 0; shift <= 2; shift += 2)
+		for (int d = 0; d < 2; d++) {
+			h_init();
+			size_t n = h_arp(f, dsts[d], ARP_OP_REQUEST, PEER_MAC, PEER_IP, H_ZERO, H_IP);
+			inject_at(f, n, shift);
+			CHECK_EQ(h_stat("eth", "to_arp"), 1);
+			h_reset_sent();
+			memcpy(f + ETH_SRC, mcast, 6);
+			inject_at(f, n, shift);
+			memcpy(f + ETH_SRC, H_BCAST, 6);
+			inject_at(f, n, shift);
+			memcpy(f + ETH_SRC, zero, 6);
+			inject_at(f, n, shift);
+			memcpy(f + ETH_SRC, H_MAC, 6);
+			inject_at(f, n, shift);
+			CHECK_EQ(h_stat("eth", "drop_src_mcast"), 2);
+			CHECK_EQ(h_stat("eth", "drop_src_zero"), 1);
+			CHECK_EQ(h_stat("eth", "drop_src_ours"), 1);
+			CHECK_EQ(h_stat("eth", "to_arp"), 1);
+			CHECK_EQ(h_nsent, 0);
+			/* one byte of our MAC off in the destination: not ours */
+			memcpy(f + ETH_SRC, PEER_MAC, 6);
+			if (d == 0) {
+				f[ETH_DST + 5] ^= 1;
+				inject_at(f, n, shift);
+				CHECK_EQ(h_stat("eth", "drop_not_ours"), 1);
+				f[ETH_DST + 5] ^= 1;
+			}
+			inject_at(f, n, shift + 1);
+			CHECK_EQ(h_stat("eth", "drop_align"), 1);
+			CHECK_EQ(h_stat("eth", "to_arp"), 1);
+			CHECK_EQ(h_nsent, 0);
+			h_idle();
+		}
+}
+
 /* A UDP echo request (to port 7) or an ICMP echo request from PEER_IP to
  * us, in a frame from Ethernet source src. */
 static size_t udp_echo_req(const uint8_t *src)
@@ -515,6 +573,7 @@ int main(void)
 	TEST(test_eth_not_ours);
 	TEST(test_eth_src_mcast);
 	TEST(test_eth_src_ours);
+	TEST(test_eth_src_paths);
 	TEST(test_eth_vlan);
 	TEST(test_eth_type);
 	TEST(test_eth_tx_err);
