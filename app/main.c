@@ -160,7 +160,9 @@ static void run_timers(void)
  * window starts from the first look): in M-mode it is an MMIO read,
  * which QEMU serves under the global lock its I/O thread needs to
  * deliver the very frame we wait for. Nonzero: poll again. */
+#ifndef POLL_CLOCK_PASSES
 #define POLL_CLOCK_PASSES 64
+#endif
 struct poll_window {
 	uint64_t ticks, until;
 	unsigned passes;  /* empty passes since the clock was last read */
