@@ -22,13 +22,15 @@
  *              (ld16, ld32, N16 in wire.h) against our address and
  *              broadcast kept the same way (netif.ip_n, bcast_n): no byte
  *              swap, which rv64imac lacks, on the per-packet path.
- * one path per layer  eth_input/eth_accept, ip_input/ip_accept/ip_local,
+ * one path per layer  eth_input, ip_input/ip_accept/ip_local,
  *              udp_input/udp_deliver run straight for the usual frame;
  *              every other case branches off to an OUT_OF_LINE function
- *              making the same checks in general form (ip_input_other,
- *              eth_to_other, ...). The in-place reply is checked once
+ *              making the same checks in general form (eth_accept,
+ *              eth_to_other, ip_input_other, ...). eth_input reads our MAC
+ *              once for both addresses. The in-place reply is checked once
  *              (ip_can_reply, inline) and then written without more tests
- *              (ip_reply_in_place).
+ *              (ip_reply_in_place, which sums the header halfwords it
+ *              writes instead of reading them back).
  * memory-order sums  a ones'-complement sum does not depend on byte order
  *              (RFC 1071 2(B)), so checks and the header checksum add words
  *              as they lie in memory (csum_acc, csum_ok20, ip_hdr_csum).
@@ -40,7 +42,7 @@
  *              is OUT_OF_LINE so LTO does not pull its calls into
  *              ip_deliver.
  * inline       eth_is_ours and ip_hdr_csum are in net.h so that LTO puts
- *              them into their callers on the per-packet path.
+ *              them into their callers.
  * NET_GP       netif, net_stats, the PCB table, ip_id and echo_stats in
  *              .sdata, gp-relative: a pointer to them costs no auipc/addi
  *              pair in each function on the path.
