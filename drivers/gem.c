@@ -545,9 +545,12 @@ static OUT_OF_LINE unsigned long rx_drop(struct pkt **v, struct pkt **vp, struct
 /* The loop of gem_rx and rx_take: frames into vp.. until vend; how many
  * are in v then. A leaf: the rare cases are tail calls. */
 static inline __attribute__((always_inline)) unsigned long rx_loop(struct pkt **v, struct pkt **vp,
-							       struct pkt **vend)
+							       struct pkt **vend, int first)
 {
-	while (rx.count && vp != vend) {
+	/* max >= 1 (nic.h): only a call after a drop can find v full */
+	if (!first && vp == vend)
+		return (unsigned long)(vp - v);
+	while (rx.count) {
 		reload_barrier();
 		volatile uint32_t *d = desc(&rx, rx.head);
 		if (!(d[0] & RX_USED))
@@ -565,6 +568,8 @@ static inline __attribute__((always_inline)) unsigned long rx_loop(struct pkt **
 		stats.rx_frames++;
 		stats.rx_bytes += len;
 		*vp++ = p;
+		if (vp == vend)
+			break;
 	}
 	return (unsigned long)(vp - v);
 }
@@ -576,12 +581,12 @@ OUT_OF_LINE unsigned long gem_rx(struct pkt **v, unsigned long max)
 {
 	if (events)
 		return rx_events(v, max);
-	return rx_loop(v, v, v + max);
+	return rx_loop(v, v, v + max, 1);
 }
 
 static OUT_OF_LINE unsigned long rx_take(struct pkt **v, struct pkt **vp, struct pkt **vend)
 {
-	return rx_loop(v, vp, vend);
+	return rx_loop(v, vp, vend, 0);
 }
 
 /* What gem_flush leaves aside: the batch (sent buffers back, onto the RX
