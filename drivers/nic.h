@@ -42,9 +42,9 @@ typedef void (*nic_deliver_fn)(struct pkt *p);
  *          (the caller owns them and hands each up); how many;
  *   flush  after those were handled: take sent buffers back, refill the
  *          RX ring, tell the device what was posted and sent;
- *   idle   called before the superloop sleeps, interrupts masked: arm the
- *          interrupts that must wake it. Nonzero: work is pending, do not
- *          sleep.
+ *   idle   instead of flush, before the superloop sleeps, interrupts
+ *          masked: what flush does, then arm the interrupts that must
+ *          wake it. Nonzero: work is pending, do not sleep.
  */
 struct nic_ops {
 	unsigned long (*rx)(struct pkt **v, unsigned long max);

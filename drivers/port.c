@@ -133,15 +133,28 @@ unsigned long port_poll(unsigned long budget)
 	unsigned long k = port.ops.rx(v, budget < CFG_RX_BATCH ? budget : CFG_RX_BATCH);
 	for (unsigned long i = 0; i < k; i++)
 		port.input(v[i]);
-	port.ops.flush();
-	if (*port.link_up != port.link_seen)
-		link_changed();
 	return k;
 }
 
+/* The link is looked at after the driver's flush, which is where a
+ * driver learns of a change (virtio-net's configuration interrupt). */
+void port_flush(void)
+{
+	port.ops.flush();
+	if (*port.link_up != port.link_seen)
+		link_changed();
+}
+
+/* The stack told of a new link state may have sent (and not notified)
+ * frames: no sleep then, another pass flushes them. */
 int port_idle(void)
 {
-	return port.ops.idle();
+	int busy = port.ops.idle();
+	if (*port.link_up != port.link_seen) {
+		link_changed();
+		return 1;
+	}
+	return busy;
 }
 
 int port_tx(struct pkt *p)

@@ -15,9 +15,12 @@ struct nic *port_nic(void);
 /* Received frames go to fn instead of the stack (the L2 reflector). */
 void port_raw_input(nic_deliver_fn fn);
 /* Up to budget (at most CFG_RX_BATCH) received frames into the stack;
- * how many there were. */
+ * how many there were. Then, once the pass's other work is done, one of:
+ * port_flush for a pass that goes on without sleeping, port_idle (the
+ * flush too) before sleeping, interrupts masked: nonzero if there is
+ * work. Both keep the stack's link state following the NIC's. */
 unsigned long port_poll(unsigned long budget);
-/* Before sleeping, interrupts masked: nonzero if there is work. */
+void port_flush(void);
 int port_idle(void);
 int port_tx(struct pkt *p);       /* a raw frame out; takes ownership */
 void port_tick(uint32_t now_ms);  /* the stack's clock and timers */

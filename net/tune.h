@@ -85,6 +85,12 @@
  *              batch loop (tx_reclaim, out of line) keeps both rings'
  *              state in local variables, so a fence (a memory clobber)
  *              does not reload it for every buffer.
+ * one call    a pass that sleeps calls its driver once after the frames
+ *              (nic_ops.idle: virtio_net_flush_idle, gem_flush_idle do the
+ *              flush, then arm the interrupts), not flush then idle: one
+ *              call and entry less, and virtio-net's notify check and its
+ *              event index share one fence; vq_kick reads dev.event_idx
+ *              before its fence, which would have it read again.
  * reload_barrier  (drivers/riscv.h) at the top of a per-frame loop: GCC
  *              would hoist the ring state into more registers than the
  *              caller-saved ones and save a dozen on every pass, for the
