@@ -220,6 +220,7 @@ static GP_DATA struct {
 	uint8_t tx_pending; /* frames handed over since the last TSTART */
 	uint8_t rx_restart; /* RXUBR seen: rewrite NWCTRL once buffers are back */
 	uint8_t tcomp_on;   /* TX completion interrupt enabled */
+	volatile uint32_t *tx_newest; /* the descriptor last handed over (valid while tx.count) */
 	unsigned long rx_low;   /* the flush takes a batch back once fewer RX buffers */
 	unsigned long tx_slack; /* are posted, or more TX buffers held (gem_flush) */
 } dev;
@@ -333,7 +334,7 @@ static inline void tx_kick(void)
 	fence(); /* descriptors before the doorbell */
 	wr(NWCTRL, dev.ctrl | NWCTRL_TSTART);
 	dev.tx_pending = 0;
-	if (rx.count)
+	if (dev.rx_restart && rx.count)
 		dev.rx_restart = 0;
 	stats.notifies++;
 }
@@ -414,6 +415,7 @@ static inline int tx_post(struct pkt *p)
 		d[2] = (uint32_t)(a >> 32);
 	fence(); /* the address before the word that hands it over */
 	d[1] = w1;
+	dev.tx_newest = d;
 	dev.tx_pending = 1;
 	stats.tx_frames++;
 	stats.tx_bytes += (uint32_t)len;
@@ -667,7 +669,7 @@ static inline __attribute__((always_inline)) int idle_look(void)
 		/* The MAC can stop on a descriptor filled just after it looked,
 		 * and ignore the TSTART that came while it was still going:
 		 * the newest not sent and the MAC stopped, start it again. */
-		if (!(desc(&tx, (tx.head + tx.count - 1) & tx.mask)[1] & TX_USED) && !(rd(TXSTATUS) & TXSTATUS_TGO))
+		if (!(dev.tx_newest[1] & TX_USED) && !(rd(TXSTATUS) & TXSTATUS_TGO))
 			tx_kick();
 		if (starved && (desc(&tx, tx.head)[1] & TX_USED))
 			return 1; /* sent buffers to take back */
