@@ -140,16 +140,18 @@ static uint8_t tx_mem[VQ_BYTES(VQ_MAX)] __attribute__((aligned(VQ_ALIGN))) CFG_N
 static struct pkt *rx_slot[VQ_MAX], *tx_slot[VQ_MAX];
 static GP_DATA struct vq rxq = {.slot = rx_slot};
 static GP_DATA struct vq txq = {.slot = tx_slot};
-static GP_DATA volatile uint32_t events; /* interrupt causes not yet handled, and EV_*_FAULT */
 /* virtio_net_rx found the RX ring broken: virtio_net_flush resets the
  * device, once the frames taken before the fault have been handed up. */
 #define EV_RX_FAULT (1u << 8)
 /* The control queue broke the protocol: virtio_net_flush resets the
  * device (only the poll resets it) and it runs on without the queue. */
 #define EV_CTRL_FAULT (1u << 9)
-/* The device was given up on (fail): the flush's one test of events
- * turns it away, and it needs no test of dev.live of its own. */
+/* No device: none started yet, or the one given up on (fail). The
+ * flush's one test of events turns it away, and it needs no test of
+ * dev.live of its own; neither does virtio_net_flush_idle's common path. */
 #define EV_DEAD (1u << 10)
+/* interrupt causes not yet handled, and the EV_ bits */
+static GP_DATA volatile uint32_t events = EV_DEAD;
 
 /* The control queue, off the per-frame path. Its buffers are ours for
  * good: what the last filter said stays in them, to be said again after
@@ -715,9 +717,9 @@ unsigned virtio_net_poll(nic_deliver_fn deliver, unsigned budget)
  * of what it got, and a last look at the rings. One fence serves the
  * event indices written and the TX notify check (vq_kick's, or its
  * own): both are out before the device's indices are read. */
-static inline __attribute__((always_inline)) int idle(void)
+static inline __attribute__((always_inline)) int idle(int live)
 {
-	if (!dev.live)
+	if (!live && !dev.live)
 		return 0;
 	/* what the look after the fence compares, kept in registers: the
 	 * fence would have them read again */
@@ -749,22 +751,23 @@ static inline __attribute__((always_inline)) int idle(void)
  * A leaf. */
 OUT_OF_LINE int virtio_net_idle(void)
 {
-	return idle();
+	return idle(0);
 }
 
 static OUT_OF_LINE int flush_slow_idle(void)
 {
 	flush_slow();
-	return idle();
+	return idle(0);
 }
 
 /* nic_ops.idle: the flush and the idle check in one leaf (the rare
- * cases tail-called), with one fence where the two calls had two. */
+ * cases tail-called), with one fence where the two calls had two.
+ * Nothing in events: a device runs (EV_DEAD). */
 OUT_OF_LINE int virtio_net_flush_idle(void)
 {
 	if (flush_due())
 		return flush_slow_idle();
-	return idle();
+	return idle(1);
 }
 
 static void vnet_rings(unsigned *rx_posted, unsigned *tx_inflight)
@@ -1074,6 +1077,7 @@ int virtio_net_start(const struct vtransport *t, uint32_t irq, struct nic *n)
 		return -1; /* one device is driven */
 	dev.t = t;
 	dev.live = 1;
+	events = 0; /* EV_DEAD again should it fail */
 	dev.irq = irq;
 	dev.isr = t->isr;
 	dev.isr_ack = t->isr_ack;
@@ -1127,7 +1131,7 @@ void virtio_net_host_detach(void)
 	dev.t = NULL;
 	dev.live = dev.rx_open = 0;
 	self = NULL;
-	events = 0;
+	events = EV_DEAD;
 	dev.rx_fault = 0;
 	dev.ctrl = dev.ctrl_gone = dev.filtered = dev.allmulti = 0;
 	stats = (struct nic_stats){0};
