@@ -301,10 +301,11 @@ static inline void rx_hand(struct pkt *p, volatile uint32_t *d, unsigned long sh
 #pragma GCC unroll 16
 	for (unsigned k = 0; k < (PAD_TO - PAD_FROM) / 8; k++)
 		w[k] = 0;
+	uint32_t *dw = (uint32_t *)(uintptr_t)d; /* plain stores: the fences order them (tune.h) */
 	if (shift == 2)
-		d[2] = (uint32_t)(a >> 32);
+		dw[2] = (uint32_t)(a >> 32);
 	fence(); /* padding and upper half before the word that hands it over */
-	d[0] = (uint32_t)a | wrap; /* used bit clear: the MAC's now */
+	dw[0] = (uint32_t)a | wrap; /* used bit clear: the MAC's now */
 }
 
 static inline void rx_post(struct pkt *p)
@@ -407,18 +408,19 @@ static inline int tx_post(struct pkt *p)
 	uint64_t a = dma_addr(p->data);
 	/* the word that hands it over, made before the fence (which would
 	 * have the ring's mask read again) */
-	uint32_t w1 = (uint32_t)len | TX_LAST | (last(&tx, i) ? TX_WRAP : 0);
+	unsigned long w1 = len | TX_LAST | (last(&tx, i) ? TX_WRAP : 0);
+	uint32_t *dw = (uint32_t *)(uintptr_t)d; /* plain stores: the fences order them (tune.h) */
 	tx.slot[i] = p;
 	tx.count++;
-	d[0] = (uint32_t)a;
+	dw[0] = (uint32_t)a;
 	if (dev.shift == 2)
-		d[2] = (uint32_t)(a >> 32);
-	fence(); /* the address before the word that hands it over */
-	d[1] = w1;
-	dev.tx_newest = d;
-	dev.tx_pending = 1;
+		dw[2] = (uint32_t)(a >> 32);
 	stats.tx_frames++;
 	stats.tx_bytes += (uint32_t)len;
+	fence(); /* the address before the word that hands it over */
+	dw[1] = (uint32_t)w1;
+	dev.tx_newest = d;
+	dev.tx_pending = 1;
 	return 0;
 }
 

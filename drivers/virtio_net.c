@@ -271,10 +271,11 @@ static inline void rx_publish(void)
  * its 16-bit compare done on the top 16 bits of the words). */
 static inline void vq_kick(struct vq *q, unsigned sel)
 {
-	unsigned long avail = q->avail_idx;
-	int ei = dev.event_idx; /* read before the fence, which would have it read again */
+	/* read before the fence, which would have them read again */
+	unsigned long avail = q->avail_idx, kicked = q->kicked;
+	int ei = dev.event_idx;
 	fence(); /* our avail index out before we read the device's event index */
-	int need = ei ? (avail - *q->avail_event - 1) << 48 < (avail - q->kicked) << 48
+	int need = ei ? (avail - *q->avail_event - 1) << 48 < (avail - kicked) << 48
 				 : !(*(volatile uint16_t *)&q->used->flags & VRING_USED_F_NO_NOTIFY);
 	q->kicked = avail;
 	if (need) {
@@ -440,9 +441,9 @@ static inline int tx_post(struct pkt *p, unsigned long len)
 	txq.slot[id] = p;
 	d->addr = (uintptr_t)(p->data - dev.hdrlen);
 	d->len = (uint32_t)(dev.hdrlen + len);
-	tx_publish(idx);
 	stats.tx_frames++;
 	stats.tx_bytes += (uint32_t)len;
+	tx_publish(idx);
 	return 0;
 }
 

@@ -89,8 +89,13 @@
  *              (nic_ops.idle: virtio_net_flush_idle, gem_flush_idle do the
  *              flush, then arm the interrupts), not flush then idle: one
  *              call and entry less, and virtio-net's notify check and its
- *              event index share one fence; vq_kick reads dev.event_idx
- *              before its fence, which would have it read again.
+ *              event index share one fence.
+ * fences     what a fence (a memory clobber) would have read again is
+ *              read before it: vq_kick's avail index, last kick and
+ *              event_idx; tx_post's counters are updated before its fence
+ *              (after it GCC sign-extends the length first). The GEM's
+ *              descriptor words are written with plain stores, which the
+ *              fences order (a volatile word store costs a sign-extension).
  * reload_barrier  (drivers/riscv.h) at the top of a per-frame loop: GCC
  *              would hoist the ring state into more registers than the
  *              caller-saved ones and save a dozen on every pass, for the
