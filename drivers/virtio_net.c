@@ -783,7 +783,7 @@ static void vnet_rings(unsigned *rx_posted, unsigned *tx_inflight)
  * buffer needs no record (the rings say so): only a configuration
  * change is kept in events, and nothing else the device sets there
  * (its other bits would read as our EV_ faults). */
-static inline void isr_record(uint32_t s)
+static inline void isr_record(unsigned long s)
 {
 	if (s & VIRTIO_IRQ_CONFIG)
 		__atomic_fetch_or(&events, VIRTIO_IRQ_CONFIG, __ATOMIC_RELAXED);
@@ -793,9 +793,9 @@ static inline void isr_record(uint32_t s)
 static void isr_ack(void *arg)
 {
 	(void)arg;
-	uint32_t s = mmio_read32(dev.isr);
-	mmio_write32(dev.isr_ack, s);
-	isr_record(s);
+	long s = mmio_read32s(dev.isr);
+	mmio_write32l(dev.isr_ack, (unsigned long)s);
+	isr_record((unsigned long)s);
 }
 
 static void isr_read(void *arg)

@@ -58,9 +58,10 @@
  * no NULLs     plic_claim points at a word that reads 0 without a PLIC,
  *              so plic_dispatch does not test for one.
  * hot irq      the NIC registers with plic_enable_hot: plic_dispatch
- *              compares the claim with that one source (gp-relative, a
- *              32-bit compare: GCC then adds no extensions) and calls its
- *              handler without the table.
+ *              compares the claim with that one source (gp-relative;
+ *              both words as lw leaves them, sign-extended, see "lw as
+ *              is") and calls its handler without the table, which is
+ *              out of line (plic.c: plic_dispatch_table).
  * loop counts  the superloop counts only wake-ups and the rare passes
  *              that go on without sleeping (`repeats`); passes are their
  *              sum, added up when shown. One console check a pass.
@@ -96,6 +97,10 @@
  *              (after it GCC sign-extends the length first). The GEM's
  *              descriptor words are written with plain stores, which the
  *              fences order (a volatile word store costs a sign-extension).
+ * lw as is   a PLIC claim and virtio-mmio's interrupt status are read
+ *              with mmio_read32s (drivers/riscv.h: the word as lw leaves
+ *              it, sign-extended) and compared or written back as such
+ *              (mmio_write32l): GCC extends a volatile word load once more.
  * reload_barrier  (drivers/riscv.h) at the top of a per-frame loop: GCC
  *              would hoist the ring state into more registers than the
  *              caller-saved ones and save a dozen on every pass, for the
