@@ -55,7 +55,7 @@ static inline void plic_dispatch(void)
 	long raw = mmio_read32s((uintptr_t)c);
 	if (raw == (long)(int32_t)plic_hot.irq) { /* both as lw leaves them */
 		plic_hot.fn(plic_hot.arg);
-		*c = (uint32_t)raw;
+		mmio_write32l((uintptr_t)c, (unsigned long)raw);
 		return;
 	}
 	plic_dispatch_table(raw);
