@@ -148,6 +148,7 @@ static void run_timers(void)
 	uint64_t tpm = timer_ms_to_ticks(1), t = timer_ticks();
 	uint32_t now = (uint32_t)(t / tpm);
 	uint32_t next = swtimer_run(now);
+	port_link(); /* a driver may watch its link from a timer (the GEM) */
 	timer_arm(t + (uint64_t)(next - now) * tpm);
 	xcsr_set(CSR_IE, 1ul << IRQ_TIMER); /* a trap may have turned it off (trap.c) */
 }

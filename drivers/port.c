@@ -145,16 +145,22 @@ void port_flush(void)
 		link_changed();
 }
 
-/* The stack told of a new link state may have sent (and not notified)
- * frames: no sleep then, another pass flushes them. */
+/* A driver's idle that changed the link says there is work (nic.h), so
+ * a pass that sleeps looks at the link for nothing. The stack told of a
+ * new link state may have sent (and not notified) frames: the pass that
+ * follows flushes them. */
 int port_idle(void)
 {
 	int busy = port.ops.idle();
-	if (*port.link_up != port.link_seen) {
+	if (busy && *port.link_up != port.link_seen)
 		link_changed();
-		return 1;
-	}
 	return busy;
+}
+
+void port_link(void)
+{
+	if (*port.link_up != port.link_seen)
+		link_changed();
 }
 
 int port_tx(struct pkt *p)

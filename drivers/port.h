@@ -18,10 +18,14 @@ void port_raw_input(nic_deliver_fn fn);
  * how many there were. Then, once the pass's other work is done, one of:
  * port_flush for a pass that goes on without sleeping, port_idle (the
  * flush too) before sleeping, interrupts masked: nonzero if there is
- * work. Both keep the stack's link state following the NIC's. */
+ * work. Both keep the stack's link state following the NIC's (port_idle
+ * only when there is work: see nic.h). */
 unsigned long port_poll(unsigned long budget);
 void port_flush(void);
 int port_idle(void);
+/* After the timers ran (a driver may watch its link from one): the
+ * stack told of a change. */
+void port_link(void);
 int port_tx(struct pkt *p);       /* a raw frame out; takes ownership */
 void port_tick(uint32_t now_ms);  /* the stack's clock and timers */
 

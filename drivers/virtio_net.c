@@ -642,37 +642,40 @@ static inline void kicks(void)
 /* What virtio_net_flush leaves aside: a broken RX ring, a configuration
  * change, and the batch: sent buffers back (onto the RX ring, the rest
  * to the pool), a broken TX ring, the RX ring refilled and notified. */
-static OUT_OF_LINE void flush_slow(void)
+static OUT_OF_LINE int flush_slow(void)
 {
 	struct pkt *dead = NULL;
+	int news = 0;
 	if (!dev.live)
-		return;
+		return 0;
 	if (events & EV_CTRL_FAULT) {
 		/* the reset ends an RX fault too */
 		__atomic_fetch_and(&events, ~(EV_CTRL_FAULT | EV_RX_FAULT), __ATOMIC_RELAXED);
 		restart(RING_CTRL, &ctrlq);
-		return;
+		return 1;
 	}
 	if (events & EV_RX_FAULT) {
 		__atomic_fetch_and(&events, ~EV_RX_FAULT, __ATOMIC_RELAXED);
 		restart(dev.rx_fault, &rxq);
-		return;
+		return 1;
 	}
 	if (events & VIRTIO_IRQ_CONFIG) {
 		/* atomic: the interrupt handler may be setting another bit */
 		__atomic_fetch_and(&events, ~(uint32_t)VIRTIO_IRQ_CONFIG, __ATOMIC_RELAXED);
 		stats.link_changes++;
 		link_update();
+		news = 1;
 	}
 	int fault = tx_reclaim(&dead);
 	drop_list(dead);
 	if (fault) {
 		restart(fault, &txq);
-		return;
+		return 1;
 	}
 	if (can_post(&rxq))
 		rx_fill();
 	kicks();
+	return news;
 }
 
 /* Is a batch due, or a fault or a configuration change waiting? The
@@ -755,9 +758,12 @@ OUT_OF_LINE int virtio_net_idle(void)
 	return idle(0);
 }
 
+/* A reset or a configuration change may have changed the link: no
+ * sleep then (nic.h), the port looks. */
 static OUT_OF_LINE int flush_slow_idle(void)
 {
-	flush_slow();
+	if (flush_slow())
+		return 1;
 	return idle(0);
 }
 

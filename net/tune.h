@@ -86,6 +86,9 @@
  *              batch loop (tx_reclaim, out of line) keeps both rings'
  *              state in local variables, so a fence (a memory clobber)
  *              does not reload it for every buffer.
+ * link       the port looks at the link after a flush, after the timers
+ *              and when idle says there is work (a driver's idle that
+ *              changed the link says so, nic.h), not on a pass that sleeps.
  * one call    a pass that sleeps calls its driver once after the frames
  *              (nic_ops.idle: virtio_net_flush_idle, gem_flush_idle do the
  *              flush, then arm the interrupts), not flush then idle: one
