@@ -110,9 +110,11 @@
  *              one frame a pass that is the common case.
  * GP_DATA      (drivers/riscv.h) the state the per-frame path touches (the
  *              rings, the counters, the PLIC claim register, the loop's
- *              counters) in .sdata: the linker relaxes an access into one
- *              gp-relative instruction only for symbols in gp's output
- *              section, and .bss is not.
+ *              counters, the console's bytes-waiting flag) in .sdata: the
+ *              linker relaxes an access into one gp-relative instruction
+ *              only for symbols in gp's output section, and .bss is not.
+ *              (The flag's address then needs no register in the loop,
+ *              which keeps the wake-up's instret in one.)
  * word indices virtio's ring indices are free-running machine words: no
  *              16-bit wrap redone after each step (vq_kick compares on the
  *              top 16 bits); a used entry's id is sign-extended so that one
