@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <string.h>
 #include "app.h"
+#include "drivers/riscv.h"
 #include "drivers/platform.h"
 #include "drivers/port.h"
 #include "net/dhcp.h"
@@ -12,7 +13,7 @@
 
 static char line[80];
 static unsigned len;
-static volatile int waiting;
+static GP_DATA volatile int waiting; /* read every pass (net/tune.h: GP_DATA) */
 
 static void uart_ready(void *arg)
 {

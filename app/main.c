@@ -148,6 +148,7 @@ static void run_timers(void)
 	uint64_t tpm = timer_ms_to_ticks(1), t = timer_ticks();
 	uint32_t now = (uint32_t)(t / tpm);
 	uint32_t next = swtimer_run(now);
+	port_link(); /* a driver may watch its link from a timer (the GEM) */
 	timer_arm(t + (uint64_t)(next - now) * tpm);
 	xcsr_set(CSR_IE, 1ul << IRQ_TIMER); /* a trap may have turned it off (trap.c) */
 }
@@ -193,10 +194,10 @@ static int busy_poll(unsigned long n, struct poll_window *w)
 /*
  * One pass: the pending interrupts (mip, one CSR read: the NIC's and the
  * console's through the PLIC, the clock's for the software timers), up
- * to PASS_BUDGET frames, the console. A full budget means more frames
- * are likely waiting; otherwise the idle check arms the NIC's interrupt
- * and looks for late arrivals itself, so there is no second pass just to
- * find nothing. wfi returns at once when an interrupt is pending (masked
+ * to PASS_BUDGET frames, the console, the NIC's flush. A full budget
+ * means more frames are likely waiting; otherwise the idle check (the
+ * flush with it, one call) arms the NIC's interrupt and looks for late
+ * arrivals itself, so there is no second pass just to find nothing. wfi returns at once when an interrupt is pending (masked
  * or not), so nothing is lost between the checks and the sleep. The
  * console is looked at once: only the UART's handler (run by
  * plic_dispatch, above) says it has bytes, and console_poll reads all
@@ -219,8 +220,8 @@ static void loop(const struct bootcfg *cfg)
 		unsigned long n = port_poll(PASS_BUDGET);
 		if (console_pending())
 			console_poll();
-		if (n == PASS_BUDGET || (pw.ticks && busy_poll(n, &pw)) ||
-		    port_idle()) {
+		if (n == PASS_BUDGET || (pw.ticks && busy_poll(n, &pw)) ? (port_flush(), 1)
+									  : port_idle()) {
 			loop_stats.repeats++;
 			continue;
 		}

@@ -12,6 +12,7 @@ int gem_probe(const struct fdt_info *fi, const struct fdt_dev *d, struct nic *n)
 unsigned long gem_rx(struct pkt **v, unsigned long max);
 void gem_flush(void);
 int gem_idle(void);
+int gem_flush_idle(void); /* flush, then idle: nic_ops.idle */
 /* rx, deliver each frame, flush: the unit tests' poll. */
 unsigned gem_poll(nic_deliver_fn deliver, unsigned budget);
 

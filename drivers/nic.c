@@ -14,8 +14,8 @@ static const char *const virtio_mmio_compat[] = {"virtio,mmio", NULL};
 static const char *const pci_ecam_compat[] = {"pci-host-ecam-generic", NULL};
 static const char *const gem_compat[] = {"sifive,fu540-c000-gem", "cdns,macb", "cdns,gem", NULL};
 
-static const struct nic_ops virtio_ops = {virtio_net_rx, virtio_net_flush, virtio_net_idle};
-static const struct nic_ops gem_ops = {gem_rx, gem_flush, gem_idle};
+static const struct nic_ops virtio_ops = {virtio_net_rx, virtio_net_flush, virtio_net_flush_idle};
+static const struct nic_ops gem_ops = {gem_rx, gem_flush, gem_flush_idle};
 
 static const struct nic_driver drivers[] = {
 	{"virtio-net", virtio_mmio_compat, virtio_net_probe, &virtio_ops},

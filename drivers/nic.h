@@ -42,9 +42,11 @@ typedef void (*nic_deliver_fn)(struct pkt *p);
  *          (the caller owns them and hands each up); how many;
  *   flush  after those were handled: take sent buffers back, refill the
  *          RX ring, tell the device what was posted and sent;
- *   idle   called before the superloop sleeps, interrupts masked: arm the
- *          interrupts that must wake it. Nonzero: work is pending, do not
- *          sleep.
+ *   idle   instead of flush, before the superloop sleeps, interrupts
+ *          masked: what flush does, then arm the interrupts that must
+ *          wake it. Nonzero: work is pending, do not sleep; also when it
+ *          changed link_up (only then does the port look at it: a
+ *          driver that changes it elsewhere does so from a timer).
  */
 struct nic_ops {
 	unsigned long (*rx)(struct pkt **v, unsigned long max);

@@ -6,6 +6,7 @@
 
 #include <stdint.h>
 #include "fdt.h"
+#include "riscv.h"
 
 /* uart.c: the console, chosen by /chosen/stdout-path or the first UART a
  * driver in its table knows. 0, or -1 when there is none (output is
@@ -45,22 +46,19 @@ struct plic_hot {
 };
 extern struct plic_hot plic_hot;
 extern volatile uint32_t *plic_claim; /* without a PLIC, a word that reads 0 */
+/* Any other claim, sign-extended (plic.c): out of line, so that the hot
+ * path pays for no extension. */
+void plic_dispatch_table(long irq);
 static inline void plic_dispatch(void)
 {
 	volatile uint32_t *c = plic_claim;
-	uint32_t raw = *c;
-	if (raw == plic_hot.irq) {
+	long raw = mmio_read32s((uintptr_t)c);
+	if (raw == (long)(int32_t)plic_hot.irq) { /* both as lw leaves them */
 		plic_hot.fn(plic_hot.arg);
-		*c = raw;
+		mmio_write32l((uintptr_t)c, (unsigned long)raw);
 		return;
 	}
-	/* sign-extended: no zero-extension paid, and one unsigned compare
-	 * turns away 0 (nothing pending) and every source past the table */
-	unsigned long irq = (unsigned long)(long)(int32_t)raw;
-	if (irq - 1 < PLIC_MAX_IRQ - 1)
-		plic_handlers[irq].fn(plic_handlers[irq].arg);
-	if (irq)
-		*c = (uint32_t)irq;
+	plic_dispatch_table(raw);
 }
 
 /* timer.c: a monotonic clock and software timers */

@@ -25,6 +25,19 @@ static void no_handler(void *arg)
 struct plic_handler plic_handlers[PLIC_MAX_IRQ];
 GP_DATA struct plic_hot plic_hot = {~0u, no_handler, NULL};
 
+/* The claim plic_dispatch does not handle inline: through the table.
+ * Out of line (noinline: LTO would bring it back). */
+__attribute__((noinline)) void plic_dispatch_table(long claim)
+{
+	/* sign-extended: one unsigned compare turns away 0 (nothing
+	 * pending) and every source past the table */
+	unsigned long irq = (unsigned long)claim;
+	if (irq - 1 < PLIC_MAX_IRQ - 1)
+		plic_handlers[irq].fn(plic_handlers[irq].arg);
+	if (irq)
+		*plic_claim = (uint32_t)irq;
+}
+
 void plic_init(uintptr_t base, unsigned context)
 {
 	plic = base;

@@ -133,15 +133,34 @@ unsigned long port_poll(unsigned long budget)
 	unsigned long k = port.ops.rx(v, budget < CFG_RX_BATCH ? budget : CFG_RX_BATCH);
 	for (unsigned long i = 0; i < k; i++)
 		port.input(v[i]);
-	port.ops.flush();
-	if (*port.link_up != port.link_seen)
-		link_changed();
 	return k;
 }
 
+/* The link is looked at after the driver's flush, which is where a
+ * driver learns of a change (virtio-net's configuration interrupt). */
+void port_flush(void)
+{
+	port.ops.flush();
+	if (*port.link_up != port.link_seen)
+		link_changed();
+}
+
+/* A driver's idle that changed the link says there is work (nic.h), so
+ * a pass that sleeps looks at the link for nothing. The stack told of a
+ * new link state may have sent (and not notified) frames: the pass that
+ * follows flushes them. */
 int port_idle(void)
 {
-	return port.ops.idle();
+	int busy = port.ops.idle();
+	if (busy && *port.link_up != port.link_seen)
+		link_changed();
+	return busy;
+}
+
+void port_link(void)
+{
+	if (*port.link_up != port.link_seen)
+		link_changed();
 }
 
 int port_tx(struct pkt *p)

@@ -15,10 +15,17 @@ struct nic *port_nic(void);
 /* Received frames go to fn instead of the stack (the L2 reflector). */
 void port_raw_input(nic_deliver_fn fn);
 /* Up to budget (at most CFG_RX_BATCH) received frames into the stack;
- * how many there were. */
+ * how many there were. Then, once the pass's other work is done, one of:
+ * port_flush for a pass that goes on without sleeping, port_idle (the
+ * flush too) before sleeping, interrupts masked: nonzero if there is
+ * work. Both keep the stack's link state following the NIC's (port_idle
+ * only when there is work: see nic.h). */
 unsigned long port_poll(unsigned long budget);
-/* Before sleeping, interrupts masked: nonzero if there is work. */
+void port_flush(void);
 int port_idle(void);
+/* After the timers ran (a driver may watch its link from one): the
+ * stack told of a change. */
+void port_link(void);
 int port_tx(struct pkt *p);       /* a raw frame out; takes ownership */
 void port_tick(uint32_t now_ms);  /* the stack's clock and timers */
 

@@ -69,6 +69,19 @@ static inline uint64_t rdinstret(void) { uint64_t v; __asm__ volatile(ZICSR("rdi
 static inline uint64_t rdcycle(void) { uint64_t v; __asm__ volatile(ZICSR("rdcycle %0") : "=r"(v)); return v; }
 
 static inline uint32_t mmio_read32(uintptr_t a) { return *(volatile uint32_t *)a; }
+/* The same, as lw leaves it: sign-extended. GCC extends the word a
+ * volatile load gives once more before using it as a machine word. */
+static inline long mmio_read32s(uintptr_t a)
+{
+	long v;
+	__asm__ volatile("lw %0, %1" : "=r"(v) : "m"(*(volatile uint32_t *)a));
+	return v;
+}
+/* The low word of v written, with no extension before sw. */
+static inline void mmio_write32l(uintptr_t a, unsigned long v)
+{
+	__asm__ volatile("sw %1, %0" : "=m"(*(volatile uint32_t *)a) : "r"(v));
+}
 static inline void mmio_write32(uintptr_t a, uint32_t v) { *(volatile uint32_t *)a = v; }
 static inline uint8_t mmio_read8(uintptr_t a) { return *(volatile uint8_t *)a; }
 static inline void mmio_write8(uintptr_t a, uint8_t v) { *(volatile uint8_t *)a = v; }
@@ -88,6 +101,8 @@ uint16_t host_mmio_read16(uintptr_t a);
 void host_mmio_write16(uintptr_t a, uint16_t v);
 void host_fence(void);
 static inline uint32_t mmio_read32(uintptr_t a) { return host_mmio_read32(a); }
+static inline long mmio_read32s(uintptr_t a) { return (int32_t)host_mmio_read32(a); }
+static inline void mmio_write32l(uintptr_t a, unsigned long v) { host_mmio_write32(a, (uint32_t)v); }
 static inline void mmio_write32(uintptr_t a, uint32_t v) { host_mmio_write32(a, v); }
 static inline uint8_t mmio_read8(uintptr_t a) { return host_mmio_read8(a); }
 static inline void mmio_write8(uintptr_t a, uint8_t v) { host_mmio_write8(a, v); }

@@ -140,16 +140,18 @@ static uint8_t tx_mem[VQ_BYTES(VQ_MAX)] __attribute__((aligned(VQ_ALIGN))) CFG_N
 static struct pkt *rx_slot[VQ_MAX], *tx_slot[VQ_MAX];
 static GP_DATA struct vq rxq = {.slot = rx_slot};
 static GP_DATA struct vq txq = {.slot = tx_slot};
-static GP_DATA volatile uint32_t events; /* interrupt causes not yet handled, and EV_*_FAULT */
 /* virtio_net_rx found the RX ring broken: virtio_net_flush resets the
  * device, once the frames taken before the fault have been handed up. */
 #define EV_RX_FAULT (1u << 8)
 /* The control queue broke the protocol: virtio_net_flush resets the
  * device (only the poll resets it) and it runs on without the queue. */
 #define EV_CTRL_FAULT (1u << 9)
-/* The device was given up on (fail): the flush's one test of events
- * turns it away, and it needs no test of dev.live of its own. */
+/* No device: none started yet, or the one given up on (fail). The
+ * flush's one test of events turns it away, and it needs no test of
+ * dev.live of its own; neither does virtio_net_flush_idle's common path. */
 #define EV_DEAD (1u << 10)
+/* interrupt causes not yet handled, and the EV_ bits */
+static GP_DATA volatile uint32_t events = EV_DEAD;
 
 /* The control queue, off the per-frame path. Its buffers are ours for
  * good: what the last filter said stays in them, to be said again after
@@ -269,9 +271,11 @@ static inline void rx_publish(void)
  * its 16-bit compare done on the top 16 bits of the words). */
 static inline void vq_kick(struct vq *q, unsigned sel)
 {
-	unsigned long avail = q->avail_idx;
+	/* read before the fence, which would have them read again */
+	unsigned long avail = q->avail_idx, kicked = q->kicked;
+	int ei = dev.event_idx;
 	fence(); /* our avail index out before we read the device's event index */
-	int need = dev.event_idx ? (avail - *q->avail_event - 1) << 48 < (avail - q->kicked) << 48
+	int need = ei ? (avail - *q->avail_event - 1) << 48 < (avail - kicked) << 48
 				 : !(*(volatile uint16_t *)&q->used->flags & VRING_USED_F_NO_NOTIFY);
 	q->kicked = avail;
 	if (need) {
@@ -437,9 +441,9 @@ static inline int tx_post(struct pkt *p, unsigned long len)
 	txq.slot[id] = p;
 	d->addr = (uintptr_t)(p->data - dev.hdrlen);
 	d->len = (uint32_t)(dev.hdrlen + len);
-	tx_publish(idx);
 	stats.tx_frames++;
 	stats.tx_bytes += (uint32_t)len;
+	tx_publish(idx);
 	return 0;
 }
 
@@ -576,10 +580,11 @@ static OUT_OF_LINE unsigned long rx_fault(unsigned long n, int fault)
 /* The loop of virtio_net_rx and rx_take: frames into vp.. until vend;
  * how many are in v then. */
 static inline __attribute__((always_inline)) unsigned long rx_loop(struct pkt **v, struct pkt **vp,
-							       struct pkt **vend)
+							       struct pkt **vend, int first)
 {
 	unsigned long k = used_new(&rxq);
-	if (!k || !dev.rx_open || vp == vend)
+	/* max >= 1 (nic.h): only a call after a drop can find v full */
+	if (!k || !dev.rx_open || (!first && vp == vend))
 		return (unsigned long)(vp - v);
 	if (!used_ok(&rxq, k))
 		return rx_fault((unsigned long)(vp - v), RING_JUMP);
@@ -608,13 +613,13 @@ static inline __attribute__((always_inline)) unsigned long rx_loop(struct pkt **
 
 OUT_OF_LINE unsigned long virtio_net_rx(struct pkt **v, unsigned long max)
 {
-	return rx_loop(v, v, v + max);
+	return rx_loop(v, v, v + max, 1);
 }
 
 /* The same loop, on after a dropped frame (rx_drop). */
 static OUT_OF_LINE unsigned long rx_take(struct pkt **v, struct pkt **vp, struct pkt **vend)
 {
-	return rx_loop(v, vp, vend);
+	return rx_loop(v, vp, vend, 0);
 }
 
 static void link_update(void)
@@ -637,37 +642,47 @@ static inline void kicks(void)
 /* What virtio_net_flush leaves aside: a broken RX ring, a configuration
  * change, and the batch: sent buffers back (onto the RX ring, the rest
  * to the pool), a broken TX ring, the RX ring refilled and notified. */
-static OUT_OF_LINE void flush_slow(void)
+static OUT_OF_LINE int flush_slow(void)
 {
 	struct pkt *dead = NULL;
+	int news = 0;
 	if (!dev.live)
-		return;
+		return 0;
 	if (events & EV_CTRL_FAULT) {
 		/* the reset ends an RX fault too */
 		__atomic_fetch_and(&events, ~(EV_CTRL_FAULT | EV_RX_FAULT), __ATOMIC_RELAXED);
 		restart(RING_CTRL, &ctrlq);
-		return;
+		return 1;
 	}
 	if (events & EV_RX_FAULT) {
 		__atomic_fetch_and(&events, ~EV_RX_FAULT, __ATOMIC_RELAXED);
 		restart(dev.rx_fault, &rxq);
-		return;
+		return 1;
 	}
 	if (events & VIRTIO_IRQ_CONFIG) {
 		/* atomic: the interrupt handler may be setting another bit */
 		__atomic_fetch_and(&events, ~(uint32_t)VIRTIO_IRQ_CONFIG, __ATOMIC_RELAXED);
 		stats.link_changes++;
 		link_update();
+		news = 1;
 	}
 	int fault = tx_reclaim(&dead);
 	drop_list(dead);
 	if (fault) {
 		restart(fault, &txq);
-		return;
+		return 1;
 	}
 	if (can_post(&rxq))
 		rx_fill();
 	kicks();
+	return news;
+}
+
+/* Is a batch due, or a fault or a configuration change waiting? The
+ * flush's whole test (events holds nothing but those). */
+static inline int flush_due(void)
+{
+	return events || rx_short() || held(&txq) > dev.tx_slack;
 }
 
 /* After the frames taken were handled: the TX queue notified of what it
@@ -679,8 +694,7 @@ static OUT_OF_LINE void flush_slow(void)
  * are empty and want none) nothing is due. */
 OUT_OF_LINE void virtio_net_flush(void)
 {
-	if ((events & (VIRTIO_IRQ_CONFIG | EV_RX_FAULT | EV_CTRL_FAULT | EV_DEAD)) ||
-	    rx_short() || held(&txq) > dev.tx_slack) {
+	if (flush_due()) {
 		flush_slow();
 		return;
 	}
@@ -703,13 +717,14 @@ unsigned virtio_net_poll(nic_deliver_fn deliver, unsigned budget)
 	return n;
 }
 
-/* Before the superloop sleeps. A leaf. */
-OUT_OF_LINE int virtio_net_idle(void)
+/* Before the superloop sleeps: the interrupts armed, the TX queue told
+ * of what it got, and a last look at the rings. One fence serves the
+ * event indices written and the TX notify check (vq_kick's, or its
+ * own): both are out before the device's indices are read. */
+static inline __attribute__((always_inline)) int idle(int live)
 {
-	if (!dev.live)
+	if (!live && !dev.live)
 		return 0;
-	if (txq.avail_idx != txq.kicked)
-		vq_kick(&txq, TXQ); /* sent since the poll (console, timers) */
 	/* what the look after the fence compares, kept in registers: the
 	 * fence would have them read again */
 	const volatile uint16_t *used = &rxq.used->idx;
@@ -724,13 +739,42 @@ OUT_OF_LINE int virtio_net_idle(void)
 		vq_irq(&txq, starved);
 		dev.tx_irq = (uint8_t)starved;
 	}
-	fence(); /* the event index out before we look at the rings again */
+	if (txq.avail_idx != txq.kicked)
+		vq_kick(&txq, TXQ); /* its fence: the event indices out too */
+	else
+		fence(); /* the event indices out before we look at the rings again */
 	if ((uint16_t)(*used - last))
 		return 1;
 	if (starved)
 		return used_new(&txq) != 0;
 	/* a refill can make progress */
 	return shorted && can_post(&rxq) && pkt_free_count() > 0;
+}
+
+/* The unit tests' and the fuzzer's idle check, after their poll's flush.
+ * A leaf. */
+OUT_OF_LINE int virtio_net_idle(void)
+{
+	return idle(0);
+}
+
+/* A reset or a configuration change may have changed the link: no
+ * sleep then (nic.h), the port looks. */
+static OUT_OF_LINE int flush_slow_idle(void)
+{
+	if (flush_slow())
+		return 1;
+	return idle(0);
+}
+
+/* nic_ops.idle: the flush and the idle check in one leaf (the rare
+ * cases tail-called), with one fence where the two calls had two.
+ * Nothing in events: a device runs (EV_DEAD). */
+OUT_OF_LINE int virtio_net_flush_idle(void)
+{
+	if (flush_due())
+		return flush_slow_idle();
+	return idle(1);
 }
 
 static void vnet_rings(unsigned *rx_posted, unsigned *tx_inflight)
@@ -745,7 +789,7 @@ static void vnet_rings(unsigned *rx_posted, unsigned *tx_inflight)
  * buffer needs no record (the rings say so): only a configuration
  * change is kept in events, and nothing else the device sets there
  * (its other bits would read as our EV_ faults). */
-static inline void isr_record(uint32_t s)
+static inline void isr_record(unsigned long s)
 {
 	if (s & VIRTIO_IRQ_CONFIG)
 		__atomic_fetch_or(&events, VIRTIO_IRQ_CONFIG, __ATOMIC_RELAXED);
@@ -755,9 +799,9 @@ static inline void isr_record(uint32_t s)
 static void isr_ack(void *arg)
 {
 	(void)arg;
-	uint32_t s = mmio_read32(dev.isr);
-	mmio_write32(dev.isr_ack, s);
-	isr_record(s);
+	long s = mmio_read32s(dev.isr);
+	mmio_write32l(dev.isr_ack, (unsigned long)s);
+	isr_record((unsigned long)s);
 }
 
 static void isr_read(void *arg)
@@ -1040,6 +1084,7 @@ int virtio_net_start(const struct vtransport *t, uint32_t irq, struct nic *n)
 		return -1; /* one device is driven */
 	dev.t = t;
 	dev.live = 1;
+	events = 0; /* EV_DEAD again should it fail */
 	dev.irq = irq;
 	dev.isr = t->isr;
 	dev.isr_ack = t->isr_ack;
@@ -1093,7 +1138,7 @@ void virtio_net_host_detach(void)
 	dev.t = NULL;
 	dev.live = dev.rx_open = 0;
 	self = NULL;
-	events = 0;
+	events = EV_DEAD;
 	dev.rx_fault = 0;
 	dev.ctrl = dev.ctrl_gone = dev.filtered = dev.allmulti = 0;
 	stats = (struct nic_stats){0};

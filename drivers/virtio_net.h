@@ -16,6 +16,7 @@ int virtio_net_start(const struct vtransport *t, uint32_t irq, struct nic *n);
 unsigned long virtio_net_rx(struct pkt **v, unsigned long max);
 void virtio_net_flush(void);
 int virtio_net_idle(void);
+int virtio_net_flush_idle(void); /* flush, then idle: nic_ops.idle */
 /* rx, deliver each frame, flush: the unit tests' and the fuzzer's poll. */
 unsigned virtio_net_poll(nic_deliver_fn deliver, unsigned budget);
 

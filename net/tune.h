@@ -64,9 +64,10 @@
  * no NULLs     plic_claim points at a word that reads 0 without a PLIC,
  *              so plic_dispatch does not test for one.
  * hot irq      the NIC registers with plic_enable_hot: plic_dispatch
- *              compares the claim with that one source (gp-relative, a
- *              32-bit compare: GCC then adds no extensions) and calls its
- *              handler without the table.
+ *              compares the claim with that one source (gp-relative;
+ *              both words as lw leaves them, sign-extended, see "lw as
+ *              is") and calls its handler without the table, which is
+ *              out of line (plic.c: plic_dispatch_table).
  * loop counts  the superloop counts only wake-ups and the rare passes
  *              that go on without sleeping (`repeats`); passes are their
  *              sum, added up when shown. One console check a pass.
@@ -91,15 +92,35 @@
  *              batch loop (tx_reclaim, out of line) keeps both rings'
  *              state in local variables, so a fence (a memory clobber)
  *              does not reload it for every buffer.
+ * link       the port looks at the link after a flush, after the timers
+ *              and when idle says there is work (a driver's idle that
+ *              changed the link says so, nic.h), not on a pass that sleeps.
+ * one call    a pass that sleeps calls its driver once after the frames
+ *              (nic_ops.idle: virtio_net_flush_idle, gem_flush_idle do the
+ *              flush, then arm the interrupts), not flush then idle: one
+ *              call and entry less, and virtio-net's notify check and its
+ *              event index share one fence.
+ * fences     what a fence (a memory clobber) would have read again is
+ *              read before it: vq_kick's avail index, last kick and
+ *              event_idx; tx_post's counters are updated before its fence
+ *              (after it GCC sign-extends the length first). The GEM's
+ *              descriptor words are written with plain stores, which the
+ *              fences order (a volatile word store costs a sign-extension).
+ * lw as is   a PLIC claim and virtio-mmio's interrupt status are read
+ *              with mmio_read32s (drivers/riscv.h: the word as lw leaves
+ *              it, sign-extended) and compared or written back as such
+ *              (mmio_write32l): GCC extends a volatile word load once more.
  * reload_barrier  (drivers/riscv.h) at the top of a per-frame loop: GCC
  *              would hoist the ring state into more registers than the
  *              caller-saved ones and save a dozen on every pass, for the
  *              one frame a pass that is the common case.
  * GP_DATA      (drivers/riscv.h) the state the per-frame path touches (the
  *              rings, the counters, the PLIC claim register, the loop's
- *              counters) in .sdata: the linker relaxes an access into one
- *              gp-relative instruction only for symbols in gp's output
- *              section, and .bss is not.
+ *              counters, the console's bytes-waiting flag) in .sdata: the
+ *              linker relaxes an access into one gp-relative instruction
+ *              only for symbols in gp's output section, and .bss is not.
+ *              (The flag's address then needs no register in the loop,
+ *              which keeps the wake-up's instret in one.)
  * word indices virtio's ring indices are free-running machine words: no
  *              16-bit wrap redone after each step (vq_kick compares on the
  *              top 16 bits); a used entry's id is sign-extended so that one
