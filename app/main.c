@@ -154,41 +154,49 @@ static void run_timers(void)
 }
 
 /* Adaptive polling (NAPI's busy-poll): after a pass that took frames the
- * rings are polled on, with no interrupt armed and no sleep, until
- * `ticks` pass with none; then the loop sleeps as ever. Every polling
+ * rings are polled on, with no interrupt armed and no sleep, until the
+ * window passes with none; then the loop sleeps as ever. Every polling
  * pass is busy time, so it is off by default (CFG_BUSY_POLL_US, poll=).
- * The clock is looked at only every POLL_CLOCK_PASSES empty passes (the
- * window starts from the first look): in M-mode it is an MMIO read,
- * which QEMU serves under the global lock its I/O thread needs to
- * deliver the very frame we wait for. Nonzero: poll again. */
-#ifndef POLL_CLOCK_PASSES
-#define POLL_CLOCK_PASSES 64
-#endif
+ * The window is kept on the cycle counter, a CSR: in M-mode the clock is
+ * an MMIO read, which QEMU serves under the global lock its I/O thread
+ * needs to deliver the very frame we wait for (reading it even every
+ * 64th pass cost a fifth of the echo rate). Nonzero: poll again. */
 struct poll_window {
-	uint64_t ticks, until;
-	unsigned passes;  /* empty passes since the clock was last read */
-	uint8_t fresh;    /* frames came since: the window starts again */
-	uint8_t open;     /* polling; the window has not run out */
+	uint64_t cycles; /* the window (0: no polling) */
+	uint64_t until;
+	int open;        /* polling; the window has not run out */
 };
 
 static int busy_poll(unsigned long n, struct poll_window *w)
 {
+	uint64_t c = rdcycle();
 	if (n) {
-		w->fresh = w->open = 1;
+		w->until = c + w->cycles;
+		w->open = 1;
 		return 1;
 	}
-	if (!w->open)
-		return 0;
-	if (++w->passes < POLL_CLOCK_PASSES)
-		return 1;
-	w->passes = 0;
-	uint64_t t = timer_ticks();
-	if (w->fresh) {
-		w->fresh = 0;
-		w->until = t + w->ticks;
-	}
-	w->open = t < w->until;
+	if (w->open)
+		w->open = c < w->until;
 	return w->open;
+}
+
+/* Cycles per millisecond, measured against the clock from one tick edge
+ * over a millisecond (bounded spins: 0 if the clock or the counter does
+ * not move). Only with a busy-poll window: it costs the boot 1 ms. */
+static uint64_t poll_cycles; /* the busy-poll window (0: none) */
+
+static uint64_t cycles_per_ms(void)
+{
+	uint64_t tpm = timer_ms_to_ticks(1), t0 = timer_ticks(), t;
+	unsigned long spins = 0;
+	while ((t = timer_ticks()) == t0)
+		if (++spins > 10000000)
+			return 0;
+	uint64_t c0 = rdcycle();
+	while (timer_ticks() - t < tpm)
+		if (++spins > 100000000)
+			return 0;
+	return rdcycle() - c0;
 }
 
 /*
@@ -208,7 +216,7 @@ static int busy_poll(unsigned long n, struct poll_window *w)
  */
 static void loop(const struct bootcfg *cfg)
 {
-	struct poll_window pw = {.ticks = cfg->poll_us ? timer_us_to_ticks(cfg->poll_us) : 0};
+	struct poll_window pw = {.cycles = cfg->poll_us ? poll_cycles : 0};
 	uint64_t woke = rdinstret();
 	timer_arm(0); /* the first pass runs the timers and arms the clock */
 	for (;;) {
@@ -220,7 +228,7 @@ static void loop(const struct bootcfg *cfg)
 		unsigned long n = port_poll(PASS_BUDGET);
 		if (console_pending())
 			console_poll();
-		if (n == PASS_BUDGET || (pw.ticks && busy_poll(n, &pw)) ? (port_flush(), 1)
+		if (n == PASS_BUDGET || (pw.cycles && busy_poll(n, &pw)) ? (port_flush(), 1)
 									  : port_idle()) {
 			loop_stats.repeats++;
 			continue;
@@ -257,9 +265,15 @@ int main(unsigned long hartid, const void *dtb)
 	app.start(&cfg);
 	console_start();
 	swtimer_start(&tick, CFG_TICK_MS, CFG_TICK_MS, on_tick, NULL);
-	if (cfg.poll_us)
-		printf("loop: polling the NIC %lu us after its last frame before sleeping\n",
-		       (unsigned long)cfg.poll_us);
+	if (cfg.poll_us) {
+		uint64_t cpm = cycles_per_ms();
+		poll_cycles = cpm * cfg.poll_us / 1000;
+		if (poll_cycles)
+			printf("loop: polling the NIC %lu us after its last frame before sleeping "
+			       "(%lu cycles)\n", (unsigned long)cfg.poll_us, (unsigned long)poll_cycles);
+		else
+			printf("loop: no cycle counter to time the busy-poll window: not polling\n");
+	}
 	boot_done();
 	loop(&cfg);
 	return 0;

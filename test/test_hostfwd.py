@@ -2,8 +2,10 @@
 both privilege modes and both virtio-mmio transports."""
 import os
 import random
+import re
 import socket
 import sys
+import time
 from guest import NIC, Guest, Runner, flavour_name, flavours, free_port, nic_banner, user_net
 
 
@@ -57,6 +59,40 @@ def run_echo(mode, modern, variant="", banner=""):
         s.close()
 
 
+def run_busy_poll():
+    """poll=200 (busy-polling after traffic, its window on the cycle
+    counter): the window is set up, echoes come back, the loop polls
+    between them (passes that went on without sleeping), and once the
+    traffic stops it sleeps again: an idle second takes the tick's few
+    passes and few thousand instructions (-icount, 1 ns each), not a
+    spin's millions."""
+    port = free_port()
+    with Guest(net=user_net(port), append="poll=200", icount=True) as g:
+        assert g.boot(), "no ready line"
+        m = re.search(r"loop: polling the NIC 200 us after its last frame before sleeping "
+                      r"\((\d+) cycles\)", g.out)
+        assert m and int(m.group(1)) > 0, "no busy-poll window: " + g.out[-600:]
+        s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        s.settimeout(2.0)
+        assert echo(s, port, b"hello", tries=3) == b"hello", "first echo failed"
+        g.command("reset")
+        for n in range(200):
+            p = bytes((i * 3 + n) & 255 for i in range(n))
+            assert echo(s, port, p) == p, f"size {n}: lost or corrupted"
+        st = g.stats()
+        polled = st["loop.passes"] - st["loop.wakeups"]
+        assert polled > 0, f"no pass went on polling: {st}"
+        time.sleep(0.3)  # the window has long run out
+        g.command("reset")
+        time.sleep(1.0)
+        st = check_idle(g)
+        # busy_instret is added up when the loop sleeps, so a loop that
+        # never sleeps shows in its passes, not there
+        assert st["loop.passes"] < 300 and st["loop.busy_instret"] < 2000000, \
+            f"an idle second with poll=200 is not asleep: {st}"
+        s.close()
+
+
 if __name__ == "__main__":
     r = Runner("hostfwd")
     for mode in ("m", "s"):
@@ -64,4 +100,5 @@ if __name__ == "__main__":
             r.run(f"echo-{mode}-{flavour_name(modern)}", run_echo, mode, modern)
     if NIC == "gem":  # the 16-byte descriptors too (CFG_GEM_DESC64=1)
         r.run("echo-m-gem-desc64", run_echo, "m", False, "gem-desc64", "desc 64-bit")
+    r.run("busy-poll", run_busy_poll)
     sys.exit(r.done())
