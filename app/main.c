@@ -180,11 +180,11 @@ static int busy_poll(unsigned long n, struct poll_window *w)
 	return w->open;
 }
 
+static uint64_t poll_cycles; /* the busy-poll window (0: none) */
+
 /* Cycles per millisecond, measured against the clock from one tick edge
  * over a millisecond (bounded spins: 0 if the clock or the counter does
  * not move). Only with a busy-poll window: it costs the boot 1 ms. */
-static uint64_t poll_cycles; /* the busy-poll window (0: none) */
-
 static uint64_t cycles_per_ms(void)
 {
 	uint64_t tpm = timer_ms_to_ticks(1), t0 = timer_ticks(), t;
@@ -205,8 +205,9 @@ static uint64_t cycles_per_ms(void)
  * to PASS_BUDGET frames, the console, the NIC's flush. A full budget
  * means more frames are likely waiting; otherwise the idle check (the
  * flush with it, one call) arms the NIC's interrupt and looks for late
- * arrivals itself, so there is no second pass just to find nothing. wfi returns at once when an interrupt is pending (masked
- * or not), so nothing is lost between the checks and the sleep. The
+ * arrivals itself, so there is no second pass just to find nothing. wfi
+ * returns at once when an interrupt is pending (masked or not), so
+ * nothing is lost between the checks and the sleep. The
  * console is looked at once: only the UART's handler (run by
  * plic_dispatch, above) says it has bytes, and console_poll reads all
  * the UART holds; a byte that comes later keeps the UART's interrupt
