@@ -125,6 +125,13 @@ static OUT_OF_LINE void link_changed(void)
 	net_set_link(up);
 }
 
+/* Has the NIC's link moved since the stack was told? Then it is told. */
+static inline void link_follow(void)
+{
+	if (*port.link_up != port.link_seen)
+		link_changed();
+}
+
 /* The frames are taken off the ring at once, then handed up one by one:
  * the driver's loop over its ring runs without a call. */
 unsigned long port_poll(unsigned long budget)
@@ -141,8 +148,7 @@ unsigned long port_poll(unsigned long budget)
 void port_flush(void)
 {
 	port.ops.flush();
-	if (*port.link_up != port.link_seen)
-		link_changed();
+	link_follow();
 }
 
 /* A driver's idle that changed the link says there is work (nic.h), so
@@ -152,15 +158,14 @@ void port_flush(void)
 int port_idle(void)
 {
 	int busy = port.ops.idle();
-	if (busy && *port.link_up != port.link_seen)
-		link_changed();
+	if (busy)
+		link_follow();
 	return busy;
 }
 
 void port_link(void)
 {
-	if (*port.link_up != port.link_seen)
-		link_changed();
+	link_follow();
 }
 
 int port_tx(struct pkt *p)

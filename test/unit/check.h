@@ -32,6 +32,18 @@ static int t_failed_checks __attribute__((unused)), t_passed, t_failed;
 		else { t_failed++; printf("not ok %s\n", #fn); } \
 	} while (0)
 
+/* TEST(fn) again with var set to val for its run (a failure is
+ * reported under the test's own name, then this note). */
+#define TEST_WITH(var, val, fn) \
+	do { \
+		int _f = t_failed; \
+		var = (val); \
+		TEST(fn); \
+		var = 0; \
+		if (t_failed != _f) \
+			printf("  (that was with %s = %s)\n", #var, #val); \
+	} while (0)
+
 #define DONE(name) \
 	do { \
 		printf("%s: %d passed, %d failed\n", name, t_passed, t_failed); \

@@ -76,18 +76,24 @@ static inline void h_advance(uint32_t ms)
 	net_tick(h_clock);
 }
 
-/* Hand a frame to the stack as the driver would. Returns 0, or -1 if the
- * pool was empty. */
-static inline int h_inject(const void *frame, size_t len)
+/* Hand a frame to the stack as a driver would, shift bytes past the
+ * link offset (drivers: 0). Returns 0, or -1 if the pool was empty. */
+static inline int h_inject_at(const void *frame, size_t len, size_t shift)
 {
 	struct pkt *p = pkt_alloc(PKT_STACK);
 	if (!p)
 		return -1;
 	pkt_reset_link(p);
+	p->data += shift;
 	memcpy(p->data, frame, len);
 	p->len = (uint16_t)len;
 	net_input(p);
 	return 0;
+}
+
+static inline int h_inject(const void *frame, size_t len)
+{
+	return h_inject_at(frame, len, 0);
 }
 
 /* ---- frame builders (write into buf, return the frame length) ---- */

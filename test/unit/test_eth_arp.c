@@ -95,19 +95,6 @@ static void test_eth_src_mcast(void)
  * one (a broadcast destination), at two even offsets. A bad source is
  * dropped under its own counter, a good one goes up. A frame at an odd
  * address, which no driver makes, is dropped as drop_align. */
-static void inject_at(const uint8_t *frame, size_t len, size_t shift)
-{
-	struct pkt *p = pkt_alloc(PKT_STACK);
-	CHECK(p != NULL);
-	if (!p)
-		return;
-	pkt_reset_link(p);
-	p->data += shift;
-	memcpy(p->data, frame, len);
-	p->len = (uint16_t)len;
-	net_input(p);
-}
-
 static void test_eth_src_paths(void)
 {
 	static const uint8_t zero[6], mcast[6] = {0x03, 0, 0, 0, 0, 1};
@@ -116,17 +103,17 @@ static void test_eth_src_paths(void)
 		for (int d = 0; d < 2; d++) {
 			h_init();
 			size_t n = h_arp(f, dsts[d], ARP_OP_REQUEST, PEER_MAC, PEER_IP, H_ZERO, H_IP);
-			inject_at(f, n, shift);
+			CHECK_EQ(h_inject_at(f, n, shift), 0);
 			CHECK_EQ(h_stat("eth", "to_arp"), 1);
 			h_reset_sent();
 			memcpy(f + ETH_SRC, mcast, 6);
-			inject_at(f, n, shift);
+			CHECK_EQ(h_inject_at(f, n, shift), 0);
 			memcpy(f + ETH_SRC, H_BCAST, 6);
-			inject_at(f, n, shift);
+			CHECK_EQ(h_inject_at(f, n, shift), 0);
 			memcpy(f + ETH_SRC, zero, 6);
-			inject_at(f, n, shift);
+			CHECK_EQ(h_inject_at(f, n, shift), 0);
 			memcpy(f + ETH_SRC, H_MAC, 6);
-			inject_at(f, n, shift);
+			CHECK_EQ(h_inject_at(f, n, shift), 0);
 			CHECK_EQ(h_stat("eth", "drop_src_mcast"), 2);
 			CHECK_EQ(h_stat("eth", "drop_src_zero"), 1);
 			CHECK_EQ(h_stat("eth", "drop_src_ours"), 1);
@@ -136,11 +123,11 @@ static void test_eth_src_paths(void)
 			memcpy(f + ETH_SRC, PEER_MAC, 6);
 			if (d == 0) {
 				f[ETH_DST + 5] ^= 1;
-				inject_at(f, n, shift);
+				CHECK_EQ(h_inject_at(f, n, shift), 0);
 				CHECK_EQ(h_stat("eth", "drop_not_ours"), 1);
 				f[ETH_DST + 5] ^= 1;
 			}
-			inject_at(f, n, shift + 1);
+			CHECK_EQ(h_inject_at(f, n, shift + 1), 0);
 			CHECK_EQ(h_stat("eth", "drop_align"), 1);
 			CHECK_EQ(h_stat("eth", "to_arp"), 1);
 			CHECK_EQ(h_nsent, 0);

@@ -1059,17 +1059,8 @@ static void batch_echo(void)
 	gem_host_batch = 0;
 }
 
-/* The tests whose every check holds whatever the batch, again with one
- * (a failure is reported under the test's own name, then this note). */
-#define TEST_BATCHED(fn) \
-	do { \
-		int _f = t_failed; \
-		gem_host_batch = CFG_RECLAIM_BATCH; \
-		TEST(fn); \
-		gem_host_batch = 0; \
-		if (t_failed != _f) \
-			printf("  (that was batched: CFG_RECLAIM_BATCH %u)\n", CFG_RECLAIM_BATCH); \
-	} while (0)
+/* The tests whose every check holds whatever the batch, again with one. */
+#define TEST_BATCHED(fn) TEST_WITH(gem_host_batch, CFG_RECLAIM_BATCH, fn)
 
 int main(void)
 {
