@@ -85,17 +85,18 @@ int ip_reply_in_place(struct pkt *p, uint8_t proto);
 static inline const uint8_t *pkt_iph(const struct pkt *p) { return p->head + p->l3; }
 /* Would ip_reply answer p in place (rather than through ip_output), once
  * p->data is at t, the reply's transport header, with tlen bytes? The
- * request's header, 20 bytes at a word-aligned address (as drivers
- * place it), right in front of t
- * with an Ethernet header before it; a reply that fits one frame and a
- * request that was not a broadcast. Chains are not asked about (it does
+ * request's header right in front of t, 20 bytes from an even address
+ * (the reply is written in halfwords), with an Ethernet header before
+ * it; a reply that fits one frame and a request that was not a
+ * broadcast. What the request's header said of its own length does not
+ * matter: the reply's is written whole, 20 bytes, over it. Chains are not asked about (it does
  * not look at frag_next, to stay off the per-datagram path): ip_reply
  * sends them to ip_reply_chain, and udp_reply never gets here with one
  * (a chain's UDP length is more than its head's). */
 static inline int ip_can_reply(const struct pkt *p, const uint8_t *t, unsigned tlen)
 {
 	const uint8_t *h = pkt_iph(p);
-	return p->l3 >= ETH_HLEN && t == h + IP_HLEN && h[IP_VHL] == 0x45 && !((uintptr_t)h & 3) &&
+	return p->l3 >= ETH_HLEN && !(p->l3 & 1) && t == h + IP_HLEN &&
 	       tlen + IP_HLEN <= netif.mtu && !(p->flags & PKT_F_BCAST);
 }
 /* A new IP identification (ipfrag.c's in-place replies use one for all

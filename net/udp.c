@@ -245,16 +245,20 @@ static OUT_OF_LINE void udp_deliver_other(struct pkt *p, uint16_t dport)
 	udp_deliver_fan(p, &d);
 }
 
-/* A datagram with a valid (or no) checksum: find its PCB and hand it over.
- * A partial checksum (NEEDS_CSUM) says nothing of the payload's sum, so
- * only a full one makes it PKT_F_PSUM. */
-static void udp_deliver(struct pkt *p)
+/* The flags of a datagram whose checksum holds: a full checksum (not
+ * zero, not partial: NEEDS_CSUM says nothing of the payload's sum) makes
+ * it PKT_F_PSUM. */
+static uint8_t udp_psum_flags(const struct pkt *p)
 {
-	const uint8_t *u = p->data;
-	uint16_t dport = get16(u + UDP_DPORT);
 	uint8_t f = p->flags & (uint8_t)~PKT_F_PSUM;
-	if (ld16(u + UDP_CSUM) && !(f & PKT_F_CSUM_PART))
-		f |= PKT_F_PSUM;
+	return ld16(p->data + UDP_CSUM) && !(f & PKT_F_CSUM_PART) ? f | PKT_F_PSUM : f;
+}
+
+/* A datagram with a valid (or no) checksum, flags f (udp_psum_flags or
+ * what they come to): find its PCB and hand it over. */
+static void udp_deliver(struct pkt *p, uint8_t f)
+{
+	uint16_t dport = get16(p->data + UDP_DPORT);
 	p->flags = f;
 	if (f & PKT_F_BCAST) {
 		udp_deliver_other(p, dport);
@@ -285,7 +289,7 @@ static OUT_OF_LINE void udp_verify_other(struct pkt *p)
 		udp_drop_csum(p);
 		return;
 	}
-	udp_deliver(p);
+	udp_deliver(p, udp_psum_flags(p));
 }
 
 /*
@@ -313,7 +317,7 @@ static OUT_OF_LINE void udp_input_chain(struct pkt *p)
 			return;
 		}
 	}
-	udp_deliver(p);
+	udp_deliver(p, udp_psum_flags(p));
 }
 
 void udp_input(struct pkt *p)
@@ -331,8 +335,13 @@ void udp_input(struct pkt *p)
 	}
 	p->len = (uint16_t)ulen; /* bytes after it are not part of the datagram */
 	/* checksum 0: the sender computed none */
-	if (!ld16(u + UDP_CSUM) || (p->flags & PKT_F_CSUM_OK)) {
-		udp_deliver(p);
+	uint8_t f = p->flags & (uint8_t)~PKT_F_PSUM;
+	if (!ld16(u + UDP_CSUM)) {
+		udp_deliver(p, f);
+		return;
+	}
+	if (f & PKT_F_CSUM_OK) {
+		udp_deliver(p, f & PKT_F_CSUM_PART ? f : f | PKT_F_PSUM);
 		return;
 	}
 	/* The one pass over the payload, when the NIC has not made it. The
@@ -349,7 +358,8 @@ void udp_input(struct pkt *p)
 		udp_drop_csum(p);
 		return;
 	}
-	udp_deliver(p);
+	/* summed in full here: whatever a flag said, the field is a full checksum */
+	udp_deliver(p, (f & (uint8_t)~PKT_F_CSUM_PART) | PKT_F_PSUM);
 }
 
 struct pkt *udp_poll(struct udp_pcb *pcb, uint32_t *src_ip, uint16_t *src_port)
