@@ -162,7 +162,7 @@ int eth_output(struct pkt *p, const uint8_t dst[6], uint16_t type)
 	return eth_send(p);
 }
 
-int eth_reply(struct pkt *p)
+INLINE_STEP int eth_reply(struct pkt *p)
 {
 	u16a *e = (u16a *)p->data;
 	uint16_t a = e[0], b = e[1], c = e[2];

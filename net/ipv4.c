@@ -270,7 +270,7 @@ int ip_output_tx(struct pkt *p, uint32_t src, uint32_t dst, uint8_t proto, struc
  */
 /* The reply's header over the request's, in place: halfwords as they
  * lie in memory. The ID only has to differ; TTL and TOS are ours. */
-int ip_reply_in_place(struct pkt *p, uint8_t proto)
+INLINE_STEP int ip_reply_in_place(struct pkt *p, uint8_t proto)
 {
 	uint8_t *h = p->head + p->l3;
 	unsigned total = p->len + IP_HLEN;

@@ -12,6 +12,13 @@
  *              into the common path where a call would cost more than the
  *              step (ip_accept into ip_input, udp_demux into udp_deliver
  *              and udp_to_port, eth_up into eth_input and eth_accept).
+ * INLINE_STEP  a step of the reply path that is a function of its own in
+ *              the source but always inline in its caller (eth_reply in
+ *              ip_reply_in_place, that in udp_reply and ip_reply): the
+ *              reply then runs in the one stack frame its first step has
+ *              (the service's callback), not three. Defined extern inline
+ *              in its .c file, so LTO inlines it and the host build, which
+ *              has no LTO, still links one copy.
  * u16a, u32a   2- and 4-byte loads and stores where a header is known to
  *              be aligned (MAC compare and swap, the IPv4 header sum, the
  *              UDP port swap, the checksum loop): rv64imac has no cheap
@@ -138,6 +145,7 @@
 #include <stdint.h>
 
 #define OUT_OF_LINE __attribute__((noinline))
+#define INLINE_STEP inline __attribute__((always_inline))
 /* State every datagram reads or counts (netif, net_stats, the UDP table,
  * ip_id; the echo service's counters): in .sdata on RISC-V, which the
  * linker reaches through gp in one instruction (it relaxes no other
