@@ -24,14 +24,11 @@ static int denied(uint16_t sport)
 	return sport == port || (sport < 256 && (deny[sport / 32] >> (sport % 32) & 1));
 }
 
-/* From a deny-listed port or a source that is no single host: dropped
- * and counted (1), else 0. */
-static inline __attribute__((always_inline)) int bad_source(struct pkt *p, uint32_t src,
-							       uint16_t sport)
+/* From a deny-listed port: dropped and counted (1), else 0. The source
+ * address is a single host's: the stack delivers nothing else (udp.h). */
+static inline __attribute__((always_inline)) int bad_source(struct pkt *p, uint16_t sport)
 {
-	/* The IP layer drops non-unicast sources already; the service does
-	 * not lean on that, as it may run behind another path one day. */
-	if (!denied(sport) && ip_is_unicast(src))
+	if (!denied(sport))
 		return 0;
 	if (sport == port)
 		echo_stats.drop_loop++;
@@ -58,7 +55,7 @@ static __attribute__((noinline)) void echo_group_recv(struct udp_pcb *u, struct 
 		pkt_free(p);
 		return;
 	}
-	if (bad_source(p, src, sport))
+	if (bad_source(p, sport))
 		return;
 	if (udp_sendto(u, p, src, sport) == 0) {
 		echo_stats.replied++;
@@ -76,7 +73,7 @@ static void echo_recv(struct udp_pcb *u, struct pkt *p, uint32_t src, uint16_t s
 		echo_group_recv(u, p, src, sport);
 		return;
 	}
-	if (bad_source(p, src, sport))
+	if (bad_source(p, sport))
 		return;
 	if (udp_reply(u, p) == 0)
 		echo_stats.replied++;

@@ -19,7 +19,7 @@
 struct echo_stats {
 	uint32_t rx;
 	uint32_t replied;
-	uint32_t drop_src;   /* from a deny-listed port (or a non-unicast source) */
+	uint32_t drop_src;   /* from a deny-listed port (IP drops non-unicast sources) */
 	uint32_t drop_loop;  /* from our own port: another echo service */
 	uint32_t drop_bcast; /* sent to a broadcast or multicast address */
 	uint32_t drop_tx;    /* the reply could not be sent (the stack counts why) */

@@ -36,8 +36,9 @@
 #include "pkt.h"
 
 struct udp_pcb;
-/* A datagram for pcb from src_ip:src_port; p->data at the payload, p->len
- * its length, PKT_F_BCAST in p->flags if it was sent to a broadcast
+/* A datagram for pcb from src_ip:src_port (always a single host's
+ * address: IP drops datagrams from any other, ip.drop_src); p->data at the
+ * payload, p->len its length, PKT_F_BCAST in p->flags if it was sent to a broadcast
  * address or a group (udp_dst_ip(p) tells which). The callback owns p.
  *
  * A datagram that came in fragments is a chain of the fragments' own
