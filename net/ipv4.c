@@ -258,22 +258,14 @@ int ip_output_tx(struct pkt *p, uint32_t src, uint32_t dst, uint8_t proto, struc
 }
 
 
-/*
- * Answer a datagram from its own buffer: the request's IP header (20
- * bytes, at p->l3) and Ethernet header are still in front of the reply's
- * transport header at p->data. Addresses are swapped in place at both
- * layers, so the reply goes to the link address the request came from
- * (its router, when the peer is off-link) without an ARP lookup, and
- * speaks from the address the request was sent to. Anything unusual
- * (options, a broadcast request, a reassembled datagram, a reply too big
- * for one frame) takes the general path through ip_output.
- */
-/* The reply's header over the request's, in place: halfwords as they
- * lie in memory. The ID only has to differ; TTL and TOS are ours. */
-INLINE_STEP int ip_reply_in_place(struct pkt *p, uint8_t proto)
+/* The reply's header over the request's at h (p->head + p->l3), in
+ * place, tlen transport bytes behind it: halfwords as they lie in memory.
+ * The ID only has to differ; TTL and TOS are ours. The caller passes h
+ * and tlen as it has them: they are not read back from p after the
+ * transport header was written. */
+INLINE_STEP int ip_reply_in_place(struct pkt *p, uint8_t *h, unsigned tlen, uint8_t proto)
 {
-	uint8_t *h = p->head + p->l3;
-	unsigned total = p->len + IP_HLEN;
+	unsigned total = tlen + IP_HLEN;
 	u16a *w = (u16a *)h;
 	uint16_t s0 = w[6], s1 = w[7], d0 = w[8], d1 = w[9];
 	uint16_t len = (uint16_t)(total >> 8 | total << 8), id = ip_id++;
@@ -314,5 +306,5 @@ int ip_reply(struct pkt *p, uint8_t proto)
 		p->flags = 0; /* they described the request */
 		return ip_output(p, 0, get32(pkt_iph(p) + IP_SRC), proto);
 	}
-	return ip_reply_in_place(p, proto);
+	return ip_reply_in_place(p, p->head + p->l3, p->len, proto);
 }

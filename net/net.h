@@ -80,8 +80,9 @@ static inline int ip_output(struct pkt *p, uint32_t src, uint32_t dst, uint8_t p
  * reply's transport header, written in place over the request's. Takes
  * ownership. */
 int ip_reply(struct pkt *p, uint8_t proto);
-/* ip_reply without its checks: the caller made them (ip_can_reply). */
-int ip_reply_in_place(struct pkt *p, uint8_t proto);
+/* ip_reply without its checks: the caller made them (ip_can_reply). h is
+ * the request's header (pkt_iph), tlen the reply's transport bytes. */
+int ip_reply_in_place(struct pkt *p, uint8_t *h, unsigned tlen, uint8_t proto);
 static inline const uint8_t *pkt_iph(const struct pkt *p) { return p->head + p->l3; }
 /* Would ip_reply answer p in place (rather than through ip_output), once
  * p->data is at t, the reply's transport header, with tlen bytes? The

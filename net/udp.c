@@ -544,10 +544,8 @@ int udp_reply(struct udp_pcb *pcb, struct pkt *p)
 	u16a *w = (u16a *)u; /* even, but not always word-aligned */
 	uint16_t sport = w[0];
 	w[0] = w[1], w[1] = sport;
-	p->data = u;
-	p->len = (uint16_t)ulen;
 	STAT(udp, tx);
-	return ip_reply_in_place(p, IPPROTO_UDP);
+	return ip_reply_in_place(p, u - IP_HLEN, ulen, IPPROTO_UDP);
 }
 
 /* Unconnected, the remote is 0: udp_sendto refuses it. */
