@@ -14,7 +14,9 @@ _Static_assert(CFG_UDP_EPHEMERAL_LO >= 1 && CFG_UDP_EPHEMERAL_LO <= CFG_UDP_EPHE
 		       CFG_UDP_EPHEMERAL_HI <= 65535, "CFG_UDP_EPHEMERAL_LO..HI: a range of ports");
 
 static NET_GP struct udp_pcb pcbs[CFG_UDP_PCBS];
-static NET_GP int npcbs; /* slots in use are all below this: demux looks no further */
+/* One past the last slot in use: the demux looks no further. A pointer,
+ * not a count: the per-datagram loop then needs no multiply. */
+static NET_GP struct udp_pcb *top;
 /* RFC 6056 3.3.3 (algorithm 3): the secret key of the port hash and
  * next_ephemeral, both drawn at every net_init from net_random(), which
  * the firmware seeds before (virtio-rng, timer jitter, the MAC): another
@@ -26,7 +28,7 @@ void udp_init(void)
 {
 	for (int i = 0; i < CFG_UDP_PCBS; i++)
 		pcbs[i] = (struct udp_pcb){0};
-	npcbs = 0;
+	top = pcbs;
 	eph_key = (uint64_t)net_random() << 32 | net_random();
 	eph_next = net_random();
 }
@@ -54,12 +56,12 @@ static OUT_OF_LINE int udp_closed(void)
  * groups' datagrams go to every PCB that takes them (udp_deliver_fan).
  */
 static inline __attribute__((always_inline)) struct udp_pcb *udp_demux(const struct pkt *p,
-								      uint16_t dport)
+								      uint16_t dport_n)
 {
 	const uint8_t *ih = pkt_iph(p);
 	struct udp_pcb *best = NULL;
-	for (struct udp_pcb *pcb = pcbs; pcb < pcbs + npcbs; pcb++) {
-		if (pcb->local_port != dport || (pcb->local_ip && pcb->local_ip != get32(ih + IP_DST)))
+	for (struct udp_pcb *pcb = pcbs; pcb < top; pcb++) {
+		if (pcb->port_n != dport_n || (pcb->local_ip && pcb->local_ip != get32(ih + IP_DST)))
 			continue;
 		if (pcb->connected) {
 			if (pcb->remote_ip == get32(ih + IP_SRC) &&
@@ -119,7 +121,7 @@ struct fan {
  * hears its subnet's broadcasts). -1: none. */
 static int fan_next(int i, const struct fan *d)
 {
-	for (i++; i < npcbs; i++) {
+	for (i++; pcbs + i < top; i++) {
 		const struct udp_pcb *pcb = &pcbs[i];
 		if (!pcb->used || pcb->local_port != d->dport ||
 		    (pcb->connected && (pcb->remote_ip != d->src || pcb->remote_port != d->sport)))
@@ -198,13 +200,14 @@ static void udp_deliver_fan(struct pkt *p, struct fan *d)
 	}
 }
 
-/* To the PCB udp_demux picks, or port unreachable. Inline: udp_deliver's
- * path runs it without a call, udp_deliver_other through udp_to_port. */
-static inline __attribute__((always_inline)) void udp_to_pcb(struct pkt *p, uint16_t dport)
+/* To the PCB udp_demux picks for the port dport_n (as it lies in the
+ * header), or port unreachable. Inline: udp_deliver's path runs it
+ * without a call, udp_deliver_other through udp_to_port. */
+static inline __attribute__((always_inline)) void udp_to_pcb(struct pkt *p, uint16_t dport_n)
 {
 	const uint8_t *u = p->data;
 	/* port 0 is nobody's, not even an unbound PCB's */
-	struct udp_pcb *pcb = dport ? udp_demux(p, dport) : NULL;
+	struct udp_pcb *pcb = dport_n ? udp_demux(p, dport_n) : NULL;
 	if (!pcb) {
 		udp_no_port(p);
 		return;
@@ -219,18 +222,19 @@ static inline __attribute__((always_inline)) void udp_to_pcb(struct pkt *p, uint
 	pcb->recv(pcb, p, get32(pkt_iph(p) + IP_SRC), get16(u + UDP_SPORT), pcb->arg);
 }
 
-static OUT_OF_LINE void udp_to_port(struct pkt *p, uint16_t dport)
+static OUT_OF_LINE void udp_to_port(struct pkt *p, uint16_t dport_n)
 {
-	udp_to_pcb(p, dport);
+	udp_to_pcb(p, dport_n);
 }
 
 /* A datagram that came in a link broadcast or to a group address: one to
  * a broadcast or group address fans out; one to our own address in a
  * link broadcast frame goes where a unicast one would. */
-static OUT_OF_LINE void udp_deliver_other(struct pkt *p, uint16_t dport)
+static OUT_OF_LINE void udp_deliver_other(struct pkt *p, uint16_t dport_n)
 {
-	const uint8_t *ih = pkt_iph(p);
-	struct fan d = {get32(ih + IP_SRC), get32(ih + IP_DST), get16(p->data + UDP_SPORT), dport, -1};
+	const uint8_t *ih = pkt_iph(p), *u = p->data;
+	struct fan d = {get32(ih + IP_SRC), get32(ih + IP_DST), get16(u + UDP_SPORT),
+			get16(u + UDP_DPORT), -1};
 	if (ip_is_mcast(d.dst)) {
 		d.slot = igmp_slot(d.dst);
 		if (d.slot < 0) {
@@ -239,7 +243,7 @@ static OUT_OF_LINE void udp_deliver_other(struct pkt *p, uint16_t dport)
 		}
 	}
 	if (d.slot < 0 && !ip_is_bcast(d.dst)) {
-		udp_to_port(p, dport);
+		udp_to_port(p, dport_n);
 		return;
 	}
 	udp_deliver_fan(p, &d);
@@ -258,13 +262,13 @@ static uint8_t udp_psum_flags(const struct pkt *p)
  * what they come to): find its PCB and hand it over. */
 static void udp_deliver(struct pkt *p, uint8_t f)
 {
-	uint16_t dport = get16(p->data + UDP_DPORT);
+	uint16_t dport_n = ld16u(p->data + UDP_DPORT);
 	p->flags = f;
 	if (f & PKT_F_BCAST) {
-		udp_deliver_other(p, dport);
+		udp_deliver_other(p, dport_n);
 		return;
 	}
-	udp_to_pcb(p, dport);
+	udp_to_pcb(p, dport_n);
 }
 
 static OUT_OF_LINE void udp_drop_short(struct pkt *p)
@@ -619,6 +623,7 @@ static int bind_to(struct udp_pcb *pcb, uint32_t ip, uint16_t port, uint32_t rip
 	}
 	pcb->local_ip = ip;
 	pcb->local_port = port;
+	pcb->port_n = (uint16_t)(port >> 8 | port << 8);
 	return NET_OK;
 }
 
@@ -806,7 +811,7 @@ int udp_icmp_error(uint8_t type, uint8_t code, uint16_t mtu, uint32_t dst, uint1
 		   uint16_t dport)
 {
 	struct udp_pcb *hit = NULL;
-	for (struct udp_pcb *pcb = pcbs; pcb < pcbs + npcbs && sport; pcb++) {
+	for (struct udp_pcb *pcb = pcbs; pcb < top && sport; pcb++) {
 		if (!pcb->used || pcb->local_port != sport ||
 		    (pcb->local_ip && pcb->local_ip != netif.ip && !ip_is_mcast(pcb->local_ip)))
 			continue;
@@ -843,8 +848,8 @@ struct udp_pcb *udp_new(void)
 		if (!pcbs[i].used) {
 			pcbs[i] = (struct udp_pcb){.used = 1, .qmax = CFG_UDP_QUEUE, .ttl = CFG_IP_TTL,
 						   .mcast_ttl = 1, .inplace = 1};
-			if (i >= npcbs)
-				npcbs = i + 1;
+			if (top <= &pcbs[i])
+				top = &pcbs[i + 1];
 			return &pcbs[i];
 		}
 	}
@@ -862,6 +867,6 @@ void udp_remove(struct udp_pcb *pcb)
 		if (pcb->mcast >> i & 1)
 			igmp_leave(i); /* the last member's leave sends the Leave */
 	*pcb = (struct udp_pcb){0};
-	while (npcbs > 0 && !pcbs[npcbs - 1].used)
-		npcbs--;
+	while (top > pcbs && !top[-1].used)
+		top--;
 }

@@ -79,6 +79,7 @@ struct udp_pcb {
 	uint32_t local_ip;    /* 0 = any */
 	uint32_t remote_ip;   /* valid when connected */
 	uint16_t remote_port;
+	uint16_t port_n;      /* local_port as it lies in a header: the demux compares so */
 	uint8_t flags;        /* enum udp_flags */
 	uint8_t qmax;         /* receive queue depth for udp_poll */
 	uint8_t ttl, tos;     /* IP TTL and TOS (DSCP << 2 | ECN) of unicast sends */

@@ -37,6 +37,7 @@ static inline uint32_t ld32u(const uint8_t *b)
 {
 	return b[0] | (uint32_t)b[1] << 8 | (uint32_t)b[2] << 16 | (uint32_t)b[3] << 24;
 }
+static inline uint16_t ld16u(const uint8_t *b) { return (uint16_t)(b[0] | b[1] << 8); }
 #define N16(x) ((uint16_t)(((x) & 0xff) << 8 | ((x) >> 8 & 0xff)))
 static inline void put16(uint8_t *b, uint16_t v) { b[0] = (uint8_t)(v >> 8); b[1] = (uint8_t)v; }
 static inline void put32(uint8_t *b, uint32_t v)
