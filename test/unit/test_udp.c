@@ -434,6 +434,7 @@ static void test_udp_demux(void)
 		/* all three on one port; bind rules stop that, so use connect */
 		CHECK_EQ(udp_connect(conn, PEER_IP, 6000), NET_OK);
 		conn->local_port = any->local_port = local->local_port = 5000;
+		conn->port_n = any->port_n = local->port_n = N16(5000);
 
 		h_inject(f, h_udp_frame(f, 6000, 5000, pay, 4));
 		CHECK(rx.pcb == conn);
