@@ -65,13 +65,28 @@ static inline __attribute__((always_inline)) uint64_t csum_acc(uint64_t acc, con
 		p += 2;
 		len -= 2;
 	}
+	/* 64 bytes a round, then what is left by its bits: a test each, no
+	 * second loop */
 	const u32a *w = (const u32a *)p;
-	for (; len >= 32; len -= 32, w += 8)
+	for (size_t n = len >> 6; n; n--, w += 16)
+		acc += (uint64_t)w[0] + w[1] + w[2] + w[3] + w[4] + w[5] + w[6] + w[7] + w[8] +
+		       w[9] + w[10] + w[11] + w[12] + w[13] + w[14] + w[15];
+	if (len & 32) {
 		acc += (uint64_t)w[0] + w[1] + w[2] + w[3] + w[4] + w[5] + w[6] + w[7];
-	for (; len >= 4; len -= 4)
+		w += 8;
+	}
+	if (len & 16) {
+		acc += (uint64_t)w[0] + w[1] + w[2] + w[3];
+		w += 4;
+	}
+	if (len & 8) {
+		acc += (uint64_t)w[0] + w[1];
+		w += 2;
+	}
+	if (len & 4)
 		acc += *w++;
 	p = (const uint8_t *)w;
-	if (len >= 2) {
+	if (len & 2) {
 		acc += *(const u16a *)p;
 		p += 2;
 	}
