@@ -95,14 +95,6 @@ static inline __attribute__((always_inline)) uint64_t csum_acc(uint64_t acc, con
 	return acc;
 }
 
-/* Does a 20-byte header at a 4-byte aligned address sum to -0? The
- * common IPv4 header, checked with five word loads. */
-static inline int csum_ok20(const void *hdr)
-{
-	const u32a *w = (const u32a *)hdr;
-	return csum_acc_ok((uint64_t)w[0] + w[1] + w[2] + w[3] + w[4]);
-}
-
 /* IPv4 pseudo-header sum (addresses in host order). */
 static inline uint32_t csum_pseudo(uint32_t src, uint32_t dst, uint8_t proto, uint16_t len)
 {

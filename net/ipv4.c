@@ -35,7 +35,7 @@ void ip_tick(uint32_t now)
  * send to our own address. The address as it lies in the header: the
  * first octet is its low byte, and netif keeps ours and our broadcast
  * in the same order (ip_is_unicast and ip_is_host, unswapped). */
-static int ip_bad_src(uint32_t a_n)
+static int ip_bad_src(uint64_t a_n)
 {
 	uint32_t first = a_n & 0xff;
 	return first == 0 || first == 127 || first >= 224 || a_n == netif.bcast_n ||
@@ -135,8 +135,8 @@ static OUT_OF_LINE void ip_drop_src(struct pkt *p)
 /* The header is valid: who sent it, and is it for us? src and dst as
  * they lie in the header (ld32). Inline: ip_input passes the words its
  * header check loaded, with no call between. */
-static inline __attribute__((always_inline)) void ip_accept(struct pkt *p, uint32_t src,
-							     uint32_t dst)
+static inline __attribute__((always_inline)) void ip_accept(struct pkt *p, uint64_t src,
+							     uint64_t dst)
 {
 	if (ip_bad_src(src)) {
 		ip_drop_src(p);
@@ -198,12 +198,16 @@ void ip_input(struct pkt *p)
 		return;
 	}
 	p->len = (uint16_t)total; /* drop the link layer's padding */
-	if (!csum_ok20(h)) {
+	/* the addresses loaded once, zero-extended, for the sum and the
+	 * compares alike (tune.h) */
+	const u32a *w = (const u32a *)h;
+	uint64_t src = w[3], dst = w[4];
+	if (!csum_acc_ok((uint64_t)w[0] + w[1] + w[2] + src + dst)) {
 		STAT(ip, drop_csum);
 		pkt_free(p);
 		return;
 	}
-	ip_accept(p, ld32(h + IP_SRC), ld32(h + IP_DST));
+	ip_accept(p, src, dst);
 }
 
 static OUT_OF_LINE int ip_tx_fail(struct pkt *p, int err)

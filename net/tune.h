@@ -40,7 +40,9 @@
  *              writes instead of reading them back).
  * memory-order sums  a ones'-complement sum does not depend on byte order
  *              (RFC 1071 2(B)), so checks and the header checksum add words
- *              as they lie in memory (csum_acc, csum_ok20, ip_hdr_csum).
+ *              as they lie in memory (csum_acc, ip_input's header check,
+ *              ip_hdr_csum). ip_input loads the addresses zero-extended
+ *              (uint64_t) once, for its sum and for its compares.
  * csum_acc_ok  a check tests the unfolded 64-bit sum for a nonzero multiple
  *              of 65535 with one multiply (csum.h says why that is the
  *              same), not a fold: about 15 instructions less per check.
