@@ -106,7 +106,8 @@ static OUT_OF_LINE void eth_to_other(struct pkt *p)
 void eth_input(struct pkt *p)
 {
 	STAT(eth, rx);
-	if (p->len < ETH_HLEN || p->len > ETH_HLEN + netif.mtu) {
+	/* one compare for both ends: a runt wraps around to a huge length */
+	if ((unsigned)p->len - ETH_HLEN > netif.mtu) {
 		eth_drop_len(p);
 		return;
 	}
