@@ -47,9 +47,10 @@ static inline __attribute__((always_inline)) int bad_source(struct pkt *p, uint1
  * unicast address. One reply per request, to a unicast host only: no
  * amplification. Off echo_recv's path (make bench-host).
  */
-static __attribute__((noinline)) void echo_group_recv(struct udp_pcb *u, struct pkt *p, uint32_t src,
-						      uint16_t sport)
+static __attribute__((noinline)) void echo_group_recv(struct udp_pcb *u, struct pkt *p)
 {
+	uint32_t src = udp_src_ip(p);
+	uint16_t sport = udp_src_port(p);
 	if (!group || udp_dst_ip(p) != group) {
 		echo_stats.drop_bcast++;
 		pkt_free(p);
@@ -65,15 +66,15 @@ static __attribute__((noinline)) void echo_group_recv(struct udp_pcb *u, struct 
 	}
 }
 
-static void echo_recv(struct udp_pcb *u, struct pkt *p, uint32_t src, uint16_t sport, void *arg)
+static void echo_recv(struct udp_pcb *u, struct pkt *p, void *arg)
 {
 	(void)arg;
 	echo_stats.rx++;
 	if (p->flags & PKT_F_BCAST) {
-		echo_group_recv(u, p, src, sport);
+		echo_group_recv(u, p);
 		return;
 	}
-	if (bad_source(p, sport))
+	if (bad_source(p, udp_src_port(p)))
 		return;
 	if (udp_reply(u, p) == 0)
 		echo_stats.replied++;

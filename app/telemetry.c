@@ -40,8 +40,10 @@ static void rep_err(struct udp_pcb *pcb, uint8_t type, uint8_t code, uint32_t ds
  * to a broadcast (one query, many answers), a non-unicast source, or a
  * port below 1024: a well-known service would answer back, and the two
  * could go on forever. */
-static void qry_recv(struct udp_pcb *pcb, struct pkt *p, uint32_t src, uint16_t sport, void *arg)
+static void qry_recv(struct udp_pcb *pcb, struct pkt *p, void *arg)
 {
+	uint32_t src = udp_src_ip(p);
+	uint16_t sport = udp_src_port(p);
 	(void)arg;
 	telem_stats.rx++;
 	if ((p->flags & PKT_F_BCAST) || !ip_is_unicast(src) || sport < 1024) {

@@ -672,10 +672,11 @@ static void input(const struct dhcp_msg *m)
 		take_nak();
 }
 
-static void dhcp_recv(struct udp_pcb *pcb, struct pkt *p, uint32_t src, uint16_t sport, void *arg)
+static void dhcp_recv(struct udp_pcb *pcb, struct pkt *p, void *arg)
 {
 	struct dhcp_msg m;
-	(void)pcb, (void)src, (void)arg;
+	uint16_t sport = udp_src_port(p);
+	(void)pcb, (void)arg;
 	STAT(dhcp, rx);
 	int err = dhcp_parse(p->data, p->len, &m);
 	pkt_free(p);

@@ -96,7 +96,7 @@ static OUT_OF_LINE void udp_enqueue(struct udp_pcb *pcb, struct pkt *p)
 }
 
 /* To a PCB, which owns p from here (callback or queue). */
-static void udp_hand_over(struct udp_pcb *pcb, struct pkt *p, uint32_t src, uint16_t sport)
+static void udp_hand_over(struct udp_pcb *pcb, struct pkt *p)
 {
 	if (!pcb->recv) {
 		udp_enqueue(pcb, p);
@@ -104,7 +104,7 @@ static void udp_hand_over(struct udp_pcb *pcb, struct pkt *p, uint32_t src, uint
 	}
 	STAT(udp, delivered);
 	pkt_own(p, PKT_APP);
-	pcb->recv(pcb, p, src, sport, pcb->arg);
+	pcb->recv(pcb, p, pcb->arg);
 }
 
 /* A broadcast or a group's datagram, as fan_next matches PCBs to it. */
@@ -178,13 +178,13 @@ static void udp_deliver_fan(struct pkt *p, struct fan *d)
 	pkt_pull(p, UDP_HLEN);
 	for (;;) {
 		if (fan_next(i, d) < 0) {
-			udp_hand_over(&pcbs[i], p, d->src, d->sport);
+			udp_hand_over(&pcbs[i], p);
 			return;
 		}
 		struct pkt *q = fan_copy(p);
 		if (q) {
 			STAT(udp, mcast_copy);
-			udp_hand_over(&pcbs[i], q, d->src, d->sport);
+			udp_hand_over(&pcbs[i], q);
 		} else {
 			STAT(udp, mcast_nocopy);
 		}
@@ -205,7 +205,6 @@ static void udp_deliver_fan(struct pkt *p, struct fan *d)
  * without a call, udp_deliver_other through udp_to_port. */
 static inline __attribute__((always_inline)) void udp_to_pcb(struct pkt *p, uint16_t dport_n)
 {
-	const uint8_t *u = p->data;
 	/* port 0 is nobody's, not even an unbound PCB's */
 	struct udp_pcb *pcb = dport_n ? udp_demux(p, dport_n) : NULL;
 	if (!pcb) {
@@ -219,7 +218,7 @@ static inline __attribute__((always_inline)) void udp_to_pcb(struct pkt *p, uint
 	}
 	STAT(udp, delivered);
 	pkt_own(p, PKT_APP);
-	pcb->recv(pcb, p, get32(pkt_iph(p) + IP_SRC), get16(u + UDP_SPORT), pcb->arg);
+	pcb->recv(pcb, p, pcb->arg);
 }
 
 static OUT_OF_LINE void udp_to_port(struct pkt *p, uint16_t dport_n)
@@ -378,9 +377,9 @@ struct pkt *udp_poll(struct udp_pcb *pcb, uint32_t *src_ip, uint16_t *src_port)
 	pkt_own(p, PKT_APP);
 	/* the headers are still in the buffer, in front of the payload */
 	if (src_ip)
-		*src_ip = get32(pkt_iph(p) + IP_SRC);
+		*src_ip = udp_src_ip(p);
 	if (src_port)
-		*src_port = get16(p->data - UDP_HLEN + UDP_SPORT);
+		*src_port = udp_src_port(p);
 	return p;
 }
 

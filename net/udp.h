@@ -36,10 +36,12 @@
 #include "pkt.h"
 
 struct udp_pcb;
-/* A datagram for pcb from src_ip:src_port (always a single host's
- * address: IP drops datagrams from any other, ip.drop_src); p->data at the
- * payload, p->len its length, PKT_F_BCAST in p->flags if it was sent to a broadcast
- * address or a group (udp_dst_ip(p) tells which). The callback owns p.
+/* A datagram for pcb; p->data at the payload, p->len its length,
+ * PKT_F_BCAST in p->flags if it was sent to a broadcast address or a
+ * group (udp_dst_ip(p) tells which). udp_src_ip(p) and udp_src_port(p)
+ * say who sent it (always a single host: IP drops datagrams from any
+ * other address, ip.drop_src): read from the headers in front of the
+ * payload, only by a service that asks. The callback owns p.
  *
  * A datagram that came in fragments is a chain of the fragments' own
  * buffers (no copy): p->data/p->len are its first bytes, p->frag_next
@@ -54,8 +56,7 @@ struct udp_pcb;
  * (pkt_alloc'd pieces linked through frag_next) up to 65,507 bytes for
  * udp_sendto: pieces whose sizes are multiples of 8 (all but the last)
  * go out as one fragment each, without a copy. */
-typedef void (*udp_recv_fn)(struct udp_pcb *pcb, struct pkt *p, uint32_t src_ip,
-			    uint16_t src_port, void *arg);
+typedef void (*udp_recv_fn)(struct udp_pcb *pcb, struct pkt *p, void *arg);
 /* An ICMP error (type, code: ICMP_UNREACH with its codes, ICMP_TIMXCEED,
  * 12 parameter problem) about a datagram pcb sent to dst_ip:dst_port.
  * For fragmentation needed (3/4), pcb->pmtu holds the next-hop MTU the
@@ -170,12 +171,23 @@ int udp_reply(struct udp_pcb *pcb, struct pkt *p);
  */
 int udp_join(struct udp_pcb *pcb, uint32_t group);
 int udp_leave(struct udp_pcb *pcb, uint32_t group);
-/* The destination address of a received datagram (p from a receive
- * callback or udp_poll): ours, a broadcast, or a group. */
+/* The addresses of a received datagram (p from a receive callback or
+ * udp_poll, its data not moved yet: the UDP header is right in front of
+ * it): where it went (ours, a broadcast, or a group) and who sent it. */
 static inline uint32_t udp_dst_ip(const struct pkt *p)
 {
 	const uint8_t *d = p->head + p->l3 + 16; /* IP_DST */
 	return (uint32_t)d[0] << 24 | (uint32_t)d[1] << 16 | (uint32_t)d[2] << 8 | d[3];
+}
+static inline uint32_t udp_src_ip(const struct pkt *p)
+{
+	const uint8_t *s = p->head + p->l3 + 12; /* IP_SRC */
+	return (uint32_t)s[0] << 24 | (uint32_t)s[1] << 16 | (uint32_t)s[2] << 8 | s[3];
+}
+static inline uint16_t udp_src_port(const struct pkt *p)
+{
+	const uint8_t *u = p->data - 8; /* the UDP header: its source port */
+	return (uint16_t)(u[0] << 8 | u[1]);
 }
 
 /* Next queued datagram (p->data at the payload; the caller owns it) or

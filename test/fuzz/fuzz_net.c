@@ -325,9 +325,9 @@ static void check_app_pkt(const struct pkt *p)
 }
 
 /* (i) a group's datagram only to a PCB that joined it */
-static void mc_recv(struct udp_pcb *pcb, struct pkt *p, uint32_t src, uint16_t sport, void *arg)
+static void mc_recv(struct udp_pcb *pcb, struct pkt *p, void *arg)
 {
-	(void)src, (void)sport, (void)arg;
+	(void)arg;
 	check_app_pkt(p);
 	uint32_t dst = udp_dst_ip(p);
 	int slot = igmp_slot(dst);

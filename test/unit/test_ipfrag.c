@@ -1101,10 +1101,10 @@ static void test_stack_ping(void)
 	idle_check();
 }
 
-static void udp_echo(struct udp_pcb *pcb, struct pkt *p, uint32_t src, uint16_t sport, void *arg)
+static void udp_echo(struct udp_pcb *pcb, struct pkt *p, void *arg)
 {
 	(void)arg;
-	udp_sendto(pcb, p, src, sport);
+	udp_sendto(pcb, p, udp_src_ip(p), udp_src_port(p));
 }
 
 static void test_stack_udp_echo(void)
@@ -1317,9 +1317,9 @@ static void test_big_echo(void)
 }
 
 static struct pkt *got_chain;
-static void keep_chain(struct udp_pcb *pcb, struct pkt *p, uint32_t src, uint16_t sport, void *arg)
+static void keep_chain(struct udp_pcb *pcb, struct pkt *p, void *arg)
 {
-	(void)pcb, (void)src, (void)sport, (void)arg;
+	(void)pcb, (void)arg;
 	CHECK(got_chain == NULL);
 	got_chain = p;
 }
@@ -1467,9 +1467,9 @@ static void test_sendto_chain(void)
 
 /* A PCB with its own TTL answers a reassembled datagram through
  * udp_sendto: still one fragment per piece, no copy. */
-static void ttl_reply(struct udp_pcb *pcb, struct pkt *p, uint32_t src, uint16_t sport, void *arg)
+static void ttl_reply(struct udp_pcb *pcb, struct pkt *p, void *arg)
 {
-	(void)src, (void)sport, (void)arg;
+	(void)arg;
 	udp_reply(pcb, p);
 }
 

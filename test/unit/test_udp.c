@@ -28,8 +28,10 @@ static int got(const struct udp_pcb *pcb)
 	return n;
 }
 
-static void on_recv(struct udp_pcb *pcb, struct pkt *p, uint32_t src, uint16_t sport, void *arg)
+static void on_recv(struct udp_pcb *pcb, struct pkt *p, void *arg)
 {
+	uint32_t src = udp_src_ip(p);
+	uint16_t sport = udp_src_port(p);
 	(void)arg;
 	rx.calls++;
 	rx.pcb = pcb;
