@@ -41,8 +41,7 @@ static inline int eth_bad_src(const uint8_t *s)
 static OUT_OF_LINE void eth_other(struct pkt *p, uint16_t type)
 {
 	if (type == ETHTYPE_ARP) {
-		STAT(eth, to_arp);
-		arp_input(p);
+		arp_input(p); /* counts arp.rx, which is eth.to_arp (stats.h) */
 		return;
 	}
 	if (type == ETHTYPE_VLAN || type == ETHTYPE_QINQ)
@@ -62,8 +61,7 @@ static inline __attribute__((always_inline)) void eth_up(struct pkt *p)
 		eth_other(p, get16(h + ETH_TYPE));
 		return;
 	}
-	STAT(eth, to_ip);
-	ip_input(p);
+	ip_input(p); /* counts ip.rx, which is eth.to_ip (stats.h) */
 }
 
 /* Addressed to us or to everyone: from whom, and to which protocol. */

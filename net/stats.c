@@ -7,8 +7,10 @@ NET_GP struct net_stats net_stats;
 
 #define DESC(layer, name, role) \
 	{#layer, #name, STAT_##role, offsetof(struct net_stats, layer##_##name)},
-const struct stat_desc net_stat_desc[] = {NET_STATS(DESC)};
+#define ALIAS(layer, name, role, same) {#layer, #name, STAT_##role, offsetof(struct net_stats, same)},
+const struct stat_desc net_stat_desc[] = {NET_STATS(DESC, ALIAS)};
 #undef DESC
+#undef ALIAS
 const unsigned net_stat_count = sizeof net_stat_desc / sizeof net_stat_desc[0];
 
 static uint32_t value(const struct stat_desc *d)

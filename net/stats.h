@@ -7,17 +7,19 @@
  *   DROP dropped, one named reason each
  *   INFO anything else (output side, events)
  * For every layer: sum(IN) == sum(OK) + sum(DROP), at every moment the
- * stack is idle.
+ * stack is idle. A counter that always equals another (the next layer's
+ * IN, where that layer has one way in) is that one under a second name
+ * (A: its own name, the other's storage): one increment counts both.
  */
 #ifndef NET_STATS_H
 #define NET_STATS_H
 
 #include <stdint.h>
 
-#define NET_STATS(X) \
+#define NET_STATS(X, A) \
 	X(eth, rx, IN) \
-	X(eth, to_ip, OK) \
-	X(eth, to_arp, OK) \
+	A(eth, to_ip, OK, ip_rx)      /* eth_input is IP's only way in */ \
+	A(eth, to_arp, OK, arp_rx)    /* and ARP's */ \
 	X(eth, drop_runt, DROP)       /* shorter than an Ethernet header */ \
 	X(eth, drop_oversize, DROP)   /* longer than MTU + header */ \
 	X(eth, drop_align, DROP)      /* at an odd address: a driver's mistake (CFG_PKT_LINK_OFF) */ \
@@ -132,10 +134,12 @@
 
 
 #define NET_STATS_FIELD(layer, name, role) uint32_t layer##_##name;
+#define NET_STATS_ALIAS(layer, name, role, same)
 struct net_stats {
-	NET_STATS(NET_STATS_FIELD)
+	NET_STATS(NET_STATS_FIELD, NET_STATS_ALIAS)
 };
 #undef NET_STATS_FIELD
+#undef NET_STATS_ALIAS
 
 extern struct net_stats net_stats;
 

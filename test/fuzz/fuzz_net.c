@@ -910,19 +910,22 @@ static void op_dhcp(const uint8_t *b, size_t n)
  * net_stats_check() states it, but with the layers found once: its
  * strcmp per counter made it the costliest check of a record. */
 #define NSTATS (sizeof(struct net_stats) / sizeof(uint32_t))
+#define NTERMS 256 /* descriptions: more than NSTATS, counting aliases (stats.h) */
 static struct term {
 	const char *layer;
 	uint16_t index; /* into net_stats as uint32_t[] */
 	uint8_t in, last; /* an IN counter; the last term of its layer */
-} terms[NSTATS]; /* the IN, OK and DROP counters, layer by layer */
+} terms[NTERMS]; /* the IN, OK and DROP counters, layer by layer */
 static unsigned nterms;
 
 static void stats_index(void)
 {
-	if (net_stat_count > NSTATS)
-		FAIL("%u counters described, %zu in struct net_stats", net_stat_count, NSTATS);
+	if (net_stat_count > NTERMS)
+		FAIL("%u counters described, room for %u", net_stat_count, NTERMS);
 	for (unsigned i = 0; i < net_stat_count; i++) {
 		const struct stat_desc *sd = &net_stat_desc[i];
+		if (sd->offset / sizeof(uint32_t) >= NSTATS)
+			FAIL("%s.%s outside struct net_stats", sd->layer, sd->name);
 		if (sd->role != STAT_INFO)
 			terms[nterms++] = (struct term){sd->layer, sd->offset / sizeof(uint32_t), sd->role == STAT_IN, 0};
 	}

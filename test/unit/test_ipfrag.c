@@ -107,9 +107,11 @@ static struct pkt *mkfrag(const struct frag *f)
 	return p;
 }
 
-/* Reassemble with ip_input's accounting around it. */
+/* Reassemble with ip_input's accounting around it, and eth_input's:
+ * eth.to_ip is ip.rx (stats.h), so eth.rx counts the frame too. */
 static struct pkt *feed_pkt(struct pkt *p)
 {
+	STAT(eth, rx);
 	STAT(ip, rx);
 	struct pkt *d = ip_reass(p);
 	if (d)
