@@ -51,17 +51,17 @@ static OUT_OF_LINE void eth_other(struct pkt *p, uint16_t type)
 	pkt_free(p);
 }
 
-/* From an acceptable source: to which protocol. */
-static inline __attribute__((always_inline)) void eth_up(struct pkt *p)
+/* From an acceptable source: to which protocol. h and len: the frame
+ * (p->data, p->len); IP gets its header and length as arguments (net.h). */
+static inline __attribute__((always_inline)) void eth_up(struct pkt *p, uint8_t *h, unsigned len)
 {
-	const uint8_t *h = p->data;
 	uint16_t type = ld16(h + ETH_TYPE);
-	pkt_pull(p, ETH_HLEN);
 	if (type != N16(ETHTYPE_IP)) {
+		pkt_pull(p, ETH_HLEN);
 		eth_other(p, get16(h + ETH_TYPE));
 		return;
 	}
-	ip_input(p); /* counts ip.rx, which is eth.to_ip (stats.h) */
+	ip_input(p, h + ETH_HLEN, len - ETH_HLEN); /* counts ip.rx, which is eth.to_ip (stats.h) */
 }
 
 /* Addressed to us or to everyone: from whom, and to which protocol. */
@@ -71,7 +71,7 @@ static OUT_OF_LINE void eth_accept(struct pkt *p)
 		eth_drop_src(p);
 		return;
 	}
-	eth_up(p);
+	eth_up(p, p->data, p->len);
 }
 
 /* IPv4 to a group, at the MAC of a group we are in (RFC 1112 6.4; the
@@ -109,7 +109,7 @@ void eth_input(struct pkt *p)
 		eth_drop_len(p);
 		return;
 	}
-	const uint8_t *h = p->data;
+	uint8_t *h = p->data;
 	if ((uintptr_t)h & 1) {
 		/* Drivers place frames at CFG_PKT_LINK_OFF, an even address, and
 		 * the stack reads halfwords in place from there on. */
@@ -130,7 +130,7 @@ void eth_input(struct pkt *p)
 		eth_drop_src(p);
 		return;
 	}
-	eth_up(p);
+	eth_up(p, h, p->len);
 }
 
 /* A whole frame to the driver, counted. */

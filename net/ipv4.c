@@ -29,7 +29,9 @@ void ip_tick(uint32_t now)
  * checks the header, ip_accept (inline in it) the addresses, ip_local
  * hands the datagram up. The usual datagram (20-byte header, word-aligned,
  * to our address) takes one straight path; anything else is sorted out
- * off it, with the same checks. */
+ * off it, with the same checks. Along the straight path the header and
+ * its length travel as arguments (h, len); a step off it is handed p
+ * with p->data and p->len set to them (pkt_at). */
 
 /* Not a unicast host, or ourselves: a spoof, and answering it would
  * send to our own address. The address as it lies in the header: the
@@ -58,21 +60,24 @@ static OUT_OF_LINE void ip_no_proto(struct pkt *p)
 	pkt_free(p);
 }
 
-/* A whole datagram for us: up to its transport, header skipped. */
-static void ip_deliver(struct pkt *p)
+/* A whole datagram for us (len bytes from its header h): up to its
+ * transport, header skipped. */
+static void ip_deliver(struct pkt *p, uint8_t *h, unsigned len)
 {
-	const uint8_t *h = p->data;
 	uint8_t proto = h[IP_PROTO];
 	if (proto != IPPROTO_UDP && proto != IPPROTO_ICMP) {
+		pkt_at(p, h, len);
 		ip_no_proto(p);
 		return;
 	}
 	STAT(ip, delivered);
-	pkt_pull(p, (size_t)(h[IP_VHL] & 0xf) << 2);
-	if (proto == IPPROTO_UDP)
-		udp_input(p);
-	else
-		icmp_input(p);
+	unsigned hlen = (h[IP_VHL] & 0xfu) << 2;
+	if (proto == IPPROTO_UDP) {
+		udp_input(p, h, h + hlen, len - hlen);
+		return;
+	}
+	pkt_at(p, h + hlen, len - hlen);
+	icmp_input(p);
 }
 
 static OUT_OF_LINE void ip_fragment(struct pkt *p)
@@ -81,17 +86,19 @@ static OUT_OF_LINE void ip_fragment(struct pkt *p)
 	if (!p)
 		return;
 	p->l3 = (uint16_t)(p->data - p->head);
-	ip_deliver(p);
+	ip_deliver(p, p->data, p->len);
 }
 
 /* Addressed to us: whole, or a fragment to put together first. */
-static void ip_local(struct pkt *p)
+static void ip_local(struct pkt *p, uint8_t *h, unsigned len)
 {
-	p->l3 = (uint16_t)(p->data - p->head);
-	if (ld16(p->data + IP_FRAG) & N16(IP_MF | IP_OFFMASK))
+	p->l3 = (uint16_t)(h - p->head);
+	if (ld16(h + IP_FRAG) & N16(IP_MF | IP_OFFMASK)) {
+		pkt_at(p, h, len);
 		ip_fragment(p);
-	else
-		ip_deliver(p);
+		return;
+	}
+	ip_deliver(p, h, len);
 }
 
 /*
@@ -123,7 +130,7 @@ static OUT_OF_LINE void ip_to_other(struct pkt *p)
 		pkt_free(p);
 		return;
 	}
-	ip_local(p);
+	ip_local(p, p->data, p->len);
 }
 
 static OUT_OF_LINE void ip_drop_src(struct pkt *p)
@@ -132,10 +139,11 @@ static OUT_OF_LINE void ip_drop_src(struct pkt *p)
 	pkt_free(p);
 }
 
-/* The header is valid: who sent it, and is it for us? src and dst as
- * they lie in the header (ld32). Inline: ip_input passes the words its
- * header check loaded, with no call between. */
-static inline __attribute__((always_inline)) void ip_accept(struct pkt *p, uint64_t src,
+/* The header h (len bytes from it) is valid: who sent it, and is it for
+ * us? src and dst as they lie in the header (ld32). Inline: ip_input
+ * passes the words its header check loaded, with no call between. */
+static inline __attribute__((always_inline)) void ip_accept(struct pkt *p, uint8_t *h,
+							     unsigned len, uint64_t src,
 							     uint64_t dst)
 {
 	if (ip_bad_src(src)) {
@@ -143,10 +151,11 @@ static inline __attribute__((always_inline)) void ip_accept(struct pkt *p, uint6
 		return;
 	}
 	if (dst != netif.ip_n || !dst) {
+		pkt_at(p, h, len);
 		ip_to_other(p);
 		return;
 	}
-	ip_local(p);
+	ip_local(p, h, len);
 }
 
 /* Anything but a 20-byte header at a word-aligned address: the same
@@ -177,27 +186,27 @@ static OUT_OF_LINE void ip_input_other(struct pkt *p)
 		STAT(ip, drop_csum);
 		goto drop;
 	}
-	ip_accept(p, ld32u(h + IP_SRC), ld32u(h + IP_DST));
+	ip_accept(p, p->data, p->len, ld32u(h + IP_SRC), ld32u(h + IP_DST));
 	return;
 drop:
 	pkt_free(p);
 }
 
-void ip_input(struct pkt *p)
+void ip_input(struct pkt *p, uint8_t *h, unsigned len)
 {
-	const uint8_t *h = p->data;
-
 	STAT(ip, rx);
-	if (p->len < IP_HLEN || h[IP_VHL] != 0x45 || ((uintptr_t)h & 3)) {
+	if (len < IP_HLEN || h[IP_VHL] != 0x45 || ((uintptr_t)h & 3)) {
+		pkt_at(p, h, len);
 		ip_input_other(p);
 		return;
 	}
 	unsigned total = get16(h + IP_LEN);
-	if (total < IP_HLEN || total > p->len) {
+	if (total < IP_HLEN || total > len) {
+		pkt_at(p, h, len);
 		ip_input_other(p); /* counts which */
 		return;
 	}
-	p->len = (uint16_t)total; /* drop the link layer's padding */
+	/* from here total: the link layer's padding dropped */
 	/* the addresses loaded once, zero-extended, for the sum and the
 	 * compares alike (tune.h) */
 	const u32a *w = (const u32a *)h;
@@ -207,7 +216,7 @@ void ip_input(struct pkt *p)
 		pkt_free(p);
 		return;
 	}
-	ip_accept(p, src, dst);
+	ip_accept(p, h, total, src, dst);
 }
 
 static OUT_OF_LINE int ip_tx_fail(struct pkt *p, int err)

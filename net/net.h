@@ -58,9 +58,12 @@ void arp_clear(void);                     /* forget every entry (held packets dr
  * state: 0 free, 1 pending, 2 stable; age in ms since last confirmed. */
 int arp_entry_get(unsigned i, uint32_t *ip, uint8_t mac[6], int *state, uint32_t *age);
 
-/* ipv4.c: p->data at the IPv4 header. */
+/* ipv4.c. Input: h is the IPv4 header, len the bytes from it. The input
+ * path keeps these in registers from layer to layer, not in p: p->data
+ * and p->len may still describe an outer header until p is delivered or
+ * leaves the path (pkt_at). */
 void ip_init(void);
-void ip_input(struct pkt *p);
+void ip_input(struct pkt *p, uint8_t *h, unsigned len);
 /* p->data at the transport header (len = transport length). Pushes the IP
  * header, routes, fragments when larger than the MTU. Takes ownership.
  * src 0 means the interface address. ip_output_tx writes the TTL and TOS
@@ -166,9 +169,10 @@ void dhcp_init(void);
 void dhcp_tick(uint32_t now);
 void dhcp_link(int up);
 
-/* udp.c: p->data at the UDP header, p->l3 set. */
+/* udp.c. Input: ih the IP header (p->l3 set), u the UDP header, len the
+ * bytes from it (the input path's registers, as for ip_input). */
 void udp_init(void);
-void udp_input(struct pkt *p);
+void udp_input(struct pkt *p, const uint8_t *ih, uint8_t *u, unsigned len);
 /* The sum of p's payload (p->data, p->len): from the received headers
  * while PKT_F_PSUM says it is unchanged, else one pass over it. */
 uint16_t udp_payload_sum(const struct pkt *p);

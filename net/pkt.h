@@ -110,6 +110,15 @@ static inline uint8_t *pkt_push(struct pkt *p, size_t n)
 	return p->data;
 }
 
+/* Where the current header starts and how many bytes follow it. The
+ * input path passes these layer to layer in registers (net.h) and sets
+ * them in p only where p leaves that path. */
+static inline void pkt_at(struct pkt *p, uint8_t *data, unsigned len)
+{
+	p->data = data;
+	p->len = (uint16_t)len;
+}
+
 /* Strip n header bytes; the caller has checked n <= len. */
 static inline void pkt_pull(struct pkt *p, size_t n)
 {

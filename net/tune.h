@@ -19,6 +19,12 @@
  *              (the service's callback), not three. Defined extern inline
  *              in its .c file, so LTO inlines it and the host build, which
  *              has no LTO, still links one copy.
+ * h, len      the input path hands the current header and the bytes
+ *              from it (h, len; ih, u, len in UDP) from layer to layer as
+ *              arguments, in registers; p->data and p->len are written once,
+ *              where the datagram is delivered, or where p leaves the path
+ *              for a general-form or rare step (pkt_at). Each layer then
+ *              neither stores them nor loads them back.
  * u16a, u32a   2- and 4-byte loads and stores where a header is known to
  *              be aligned (MAC compare and swap, the IPv4 header sum, the
  *              UDP port swap, the checksum loop): rv64imac has no cheap

@@ -55,17 +55,16 @@ static OUT_OF_LINE int udp_closed(void)
  * the first of the most specific kind gets the datagram. Broadcasts and
  * groups' datagrams go to every PCB that takes them (udp_deliver_fan).
  */
-static inline __attribute__((always_inline)) struct udp_pcb *udp_demux(const struct pkt *p,
-								      uint16_t dport_n)
+static inline __attribute__((always_inline)) struct udp_pcb *
+udp_demux(const uint8_t *ih, const uint8_t *u, uint16_t dport_n)
 {
-	const uint8_t *ih = pkt_iph(p);
 	struct udp_pcb *best = NULL;
 	for (struct udp_pcb *pcb = pcbs; pcb < top; pcb++) {
 		if (pcb->port_n != dport_n || (pcb->local_ip && pcb->local_ip != get32(ih + IP_DST)))
 			continue;
 		if (pcb->connected) {
 			if (pcb->remote_ip == get32(ih + IP_SRC) &&
-			    pcb->remote_port == get16(p->data + UDP_SPORT))
+			    pcb->remote_port == get16(u + UDP_SPORT))
 				return pcb;
 		} else if (!best || (pcb->local_ip && !best->local_ip)) {
 			best = pcb;
@@ -201,17 +200,21 @@ static void udp_deliver_fan(struct pkt *p, struct fan *d)
 }
 
 /* To the PCB udp_demux picks for the port dport_n (as it lies in the
- * header), or port unreachable. Inline: udp_deliver's path runs it
- * without a call, udp_deliver_other through udp_to_port. */
-static inline __attribute__((always_inline)) void udp_to_pcb(struct pkt *p, uint16_t dport_n)
+ * header), or port unreachable; p->data and p->len set here, at the
+ * payload. Inline: udp_deliver's path runs it without a call,
+ * udp_deliver_other through udp_to_port. */
+static inline __attribute__((always_inline)) void udp_to_pcb(struct pkt *p, const uint8_t *ih,
+							      uint8_t *u, unsigned len,
+							      uint16_t dport_n)
 {
 	/* port 0 is nobody's, not even an unbound PCB's */
-	struct udp_pcb *pcb = dport_n ? udp_demux(p, dport_n) : NULL;
+	struct udp_pcb *pcb = dport_n ? udp_demux(ih, u, dport_n) : NULL;
 	if (!pcb) {
+		pkt_at(p, u, len);
 		udp_no_port(p);
 		return;
 	}
-	pkt_pull(p, UDP_HLEN);
+	pkt_at(p, u + UDP_HLEN, len - UDP_HLEN);
 	if (!pcb->recv) {
 		udp_enqueue(pcb, p);
 		return;
@@ -223,7 +226,7 @@ static inline __attribute__((always_inline)) void udp_to_pcb(struct pkt *p, uint
 
 static OUT_OF_LINE void udp_to_port(struct pkt *p, uint16_t dport_n)
 {
-	udp_to_pcb(p, dport_n);
+	udp_to_pcb(p, pkt_iph(p), p->data, p->len, dport_n);
 }
 
 /* A datagram that came in a link broadcast or to a group address: one to
@@ -258,16 +261,18 @@ static uint8_t udp_psum_flags(const struct pkt *p)
 }
 
 /* A datagram with a valid (or no) checksum, flags f (udp_psum_flags or
- * what they come to): find its PCB and hand it over. */
-static void udp_deliver(struct pkt *p, uint8_t f)
+ * what they come to), its UDP header at u, len bytes from there in this
+ * buffer: find its PCB and hand it over. */
+static void udp_deliver(struct pkt *p, const uint8_t *ih, uint8_t *u, unsigned len, uint8_t f)
 {
-	uint16_t dport_n = ld16u(p->data + UDP_DPORT);
+	uint16_t dport_n = ld16u(u + UDP_DPORT);
 	p->flags = f;
 	if (f & PKT_F_BCAST) {
+		pkt_at(p, u, len);
 		udp_deliver_other(p, dport_n);
 		return;
 	}
-	udp_to_pcb(p, dport_n);
+	udp_to_pcb(p, ih, u, len, dport_n);
 }
 
 static OUT_OF_LINE void udp_drop_short(struct pkt *p)
@@ -292,7 +297,7 @@ static OUT_OF_LINE void udp_verify_other(struct pkt *p)
 		udp_drop_csum(p);
 		return;
 	}
-	udp_deliver(p, udp_psum_flags(p));
+	udp_deliver(p, ih, p->data, p->len, udp_psum_flags(p));
 }
 
 /*
@@ -320,38 +325,38 @@ static OUT_OF_LINE void udp_input_chain(struct pkt *p)
 			return;
 		}
 	}
-	udp_deliver(p, udp_psum_flags(p));
+	udp_deliver(p, ih, p->data, p->len, udp_psum_flags(p)); /* the head's bytes */
 }
 
-void udp_input(struct pkt *p)
+void udp_input(struct pkt *p, const uint8_t *ih, uint8_t *u, unsigned len)
 {
-	const uint8_t *u = p->data;
 	STAT(udp, rx);
 	if (p->frag_next) {
+		pkt_at(p, u, len);
 		udp_input_chain(p);
 		return;
 	}
-	unsigned ulen = p->len >= UDP_HLEN ? get16(u + UDP_LEN) : 0;
-	if (ulen < UDP_HLEN || ulen > p->len) {
+	unsigned ulen = len >= UDP_HLEN ? get16(u + UDP_LEN) : 0;
+	if (ulen < UDP_HLEN || ulen > len) {
 		udp_drop_short(p);
 		return;
 	}
-	p->len = (uint16_t)ulen; /* bytes after it are not part of the datagram */
+	/* from here ulen: bytes after it are not part of the datagram */
 	/* checksum 0: the sender computed none */
 	uint8_t f = p->flags & (uint8_t)~PKT_F_PSUM;
 	if (!ld16(u + UDP_CSUM)) {
-		udp_deliver(p, f);
+		udp_deliver(p, ih, u, ulen, f);
 		return;
 	}
 	if (f & PKT_F_CSUM_OK) {
-		udp_deliver(p, f & PKT_F_CSUM_PART ? f : f | PKT_F_PSUM);
+		udp_deliver(p, ih, u, ulen, f & PKT_F_CSUM_PART ? f : f | PKT_F_PSUM);
 		return;
 	}
 	/* The one pass over the payload, when the NIC has not made it. The
 	 * pseudo-header joins the sum as its words lie in the IP header,
 	 * its length as the UDP header's (the two are equal now). */
-	const uint8_t *ih = pkt_iph(p);
 	if (((uintptr_t)ih & 3) || ((uintptr_t)u & 1)) {
+		pkt_at(p, u, ulen);
 		udp_verify_other(p);
 		return;
 	}
@@ -362,7 +367,7 @@ void udp_input(struct pkt *p)
 		return;
 	}
 	/* summed in full here: whatever a flag said, the field is a full checksum */
-	udp_deliver(p, (f & (uint8_t)~PKT_F_CSUM_PART) | PKT_F_PSUM);
+	udp_deliver(p, ih, u, ulen, (f & (uint8_t)~PKT_F_CSUM_PART) | PKT_F_PSUM);
 }
 
 struct pkt *udp_poll(struct udp_pcb *pcb, uint32_t *src_ip, uint16_t *src_port)
