@@ -12,25 +12,32 @@
 #include "net/netif.h"
 #include "net/udp.h"
 #include "net/tune.h"
+#include "net/wire.h"
 
 NET_GP struct echo_stats echo_stats;
 static NET_GP struct udp_pcb *pcb;
-static NET_GP uint16_t port;
+static NET_GP uint16_t port, port_n; /* ours, and as it lies in a header */
 static NET_GP uint32_t deny[256 / 32]; /* source ports below 256 we never answer */
 static uint32_t group;          /* the group echo_join joined (0: none) */
 
-static int denied(uint16_t sport)
+/* The source port as it lies in the header (sport_n, little-endian
+ * loaded): a port below 256 is one whose first byte is 0, and its
+ * second byte is the port. No byte swap per datagram. */
+static int denied(uint16_t sport_n)
 {
-	return sport == port || (sport < 256 && (deny[sport / 32] >> (sport % 32) & 1));
+	unsigned lo = sport_n >> 8;
+	return sport_n == port_n || (!(sport_n & 0xff) && (deny[lo / 32] >> (lo % 32) & 1));
 }
 
 /* From a deny-listed port: dropped and counted (1), else 0. The source
  * address is a single host's: the stack delivers nothing else (udp.h). */
-static inline __attribute__((always_inline)) int bad_source(struct pkt *p, uint16_t sport)
+static inline __attribute__((always_inline)) int bad_source(struct pkt *p)
 {
-	if (!denied(sport))
+	/* an even address: the stack drops frames at odd ones (eth.drop_align) */
+	uint16_t sport_n = ld16(p->data - UDP_HLEN + UDP_SPORT);
+	if (!denied(sport_n))
 		return 0;
-	if (sport == port)
+	if (sport_n == port_n)
 		echo_stats.drop_loop++;
 	else
 		echo_stats.drop_src++;
@@ -56,7 +63,7 @@ static __attribute__((noinline)) void echo_group_recv(struct udp_pcb *u, struct 
 		pkt_free(p);
 		return;
 	}
-	if (bad_source(p, sport))
+	if (bad_source(p))
 		return;
 	if (udp_sendto(u, p, src, sport) == 0) {
 		echo_stats.replied++;
@@ -74,7 +81,7 @@ static void echo_recv(struct udp_pcb *u, struct pkt *p, void *arg)
 		echo_group_recv(u, p);
 		return;
 	}
-	if (bad_source(p, udp_src_port(p)))
+	if (bad_source(p))
 		return;
 	if (udp_reply(u, p) == 0)
 		echo_stats.replied++;
@@ -129,6 +136,7 @@ int echo_start(uint16_t p)
 			deny[deny_ports[i] / 32] |= 1u << (deny_ports[i] % 32);
 	echo_stats_reset();
 	port = p;
+	port_n = (uint16_t)(p >> 8 | p << 8);
 	struct udp_pcb *u = udp_new();
 	if (!u)
 		return -1; /* NET_ERR_MEM */

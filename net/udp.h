@@ -36,7 +36,9 @@
 #include "pkt.h"
 
 struct udp_pcb;
-/* A datagram for pcb; p->data at the payload, p->len its length,
+/* A datagram for pcb; p->data at the payload (an even address, as are
+ * the headers in front of it: the stack takes no frame at an odd one,
+ * eth.drop_align, and every header keeps that parity), p->len its length,
  * PKT_F_BCAST in p->flags if it was sent to a broadcast address or a
  * group (udp_dst_ip(p) tells which). udp_src_ip(p) and udp_src_port(p)
  * say who sent it (always a single host: IP drops datagrams from any
