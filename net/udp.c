@@ -522,7 +522,6 @@ static OUT_OF_LINE int udp_reply_chain(struct pkt *p)
  * (a chain, unchanged, to udp_reply_chain). */
 static OUT_OF_LINE int udp_reply_other(struct udp_pcb *pcb, struct pkt *p)
 {
-	pkt_own(p, PKT_STACK);
 	const uint8_t *u = p->data - UDP_HLEN, *ih = pkt_iph(p);
 	if (!live(pcb))
 		return udp_tx_fail(p, udp_closed());
@@ -543,8 +542,7 @@ static OUT_OF_LINE int udp_reply_other(struct udp_pcb *pcb, struct pkt *p)
  */
 int udp_reply(struct udp_pcb *pcb, struct pkt *p)
 {
-	/* In place, the buffer goes from the application straight to the
-	 * driver, whose own hand-over (pkt_own) refuses a freed one. */
+	pkt_own(p, PKT_STACK);
 	uint8_t *u = p->data - UDP_HLEN;
 	unsigned ulen = p->len + UDP_HLEN;
 	if (!(p->flags & (PKT_F_PSUM | PKT_F_CSUM_PART)) || !ip_can_reply(p, u, ulen) ||
