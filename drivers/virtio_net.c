@@ -335,7 +335,7 @@ static inline struct pkt *take(struct vq *q, const struct vring_used_elem *e)
 {
 	unsigned long id = (unsigned long)(long)(int32_t)e->id;
 	struct pkt *p;
-	if (id >= q->size || !(p = q->slot[id]))
+	if (id > q->mask || !(p = q->slot[id])) /* mask: size - 1 */
 		return NULL;
 	q->slot[id] = NULL;
 	q->last_used++;
