@@ -143,7 +143,7 @@ static __attribute__((noinline)) void boot_done(void)
 
 /* The timer interrupt is pending: the software timers due run, and the
  * timer is armed for the next one. The loop looks at the clock only then. */
-static void run_timers(void)
+static __attribute__((noinline)) void run_timers(void)
 {
 	uint64_t tpm = timer_ms_to_ticks(1), t = timer_ticks();
 	uint32_t now = (uint32_t)(t / tpm);
@@ -218,6 +218,7 @@ static uint64_t cycles_per_ms(void)
 static void loop(const struct bootcfg *cfg)
 {
 	struct poll_window pw = {.cycles = cfg->poll_us ? poll_cycles : 0};
+	const struct port_pass pp = port_pass(); /* in registers, not loaded each pass */
 	uint64_t woke = rdinstret();
 	timer_arm(0); /* the first pass runs the timers and arms the clock */
 	for (;;) {
@@ -226,11 +227,11 @@ static void loop(const struct bootcfg *cfg)
 			plic_dispatch();
 		if (ip & (1ul << IRQ_TIMER))
 			run_timers();
-		unsigned long n = port_poll(PASS_BUDGET);
+		unsigned long n = port_poll_by(&pp, PASS_BUDGET);
 		if (console_pending())
 			console_poll();
 		if (n == PASS_BUDGET || (pw.cycles && busy_poll(n, &pw)) ? (port_flush(), 1)
-									  : port_idle()) {
+									  : port_idle_by(&pp)) {
 			loop_stats.repeats++;
 			continue;
 		}

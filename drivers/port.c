@@ -143,6 +143,11 @@ unsigned long port_poll(unsigned long budget)
 	return k;
 }
 
+struct port_pass port_pass(void)
+{
+	return (struct port_pass){port.ops.rx, port.input, port.ops.idle};
+}
+
 /* The link is looked at after the driver's flush, which is where a
  * driver learns of a change (virtio-net's configuration interrupt). */
 void port_flush(void)
