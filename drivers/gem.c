@@ -560,10 +560,13 @@ static inline __attribute__((always_inline)) unsigned long rx_loop(struct pkt **
 		if (!(d[0] & RX_USED))
 			break;
 		fence(); /* the status word after the bit that says it is written */
-		uint32_t st = d[1];
+		/* the word as lw leaves it, sign-extended: every field tested
+		 * lies below bit 31, and GCC extends a uint32_t again (tune.h:
+		 * lw as is) */
+		unsigned long st = (unsigned long)(long)(int32_t)d[1];
 		struct pkt *p = take(&rx);
-		uint32_t len = st & RX_LEN;
-		if ((st & (RX_SOF | RX_EOF)) != (RX_SOF | RX_EOF) || len - 14 > FRAME_MAX - 14)
+		uint32_t len = (uint32_t)st & RX_LEN;
+		if ((~st & (RX_SOF | RX_EOF)) || len - 14 > FRAME_MAX - 14)
 			return rx_drop(v, vp, vend, p); /* dropped ones do not count against max */
 		p->data = p->head + CFG_PKT_LINK_OFF;
 		p->len = (uint16_t)len;
