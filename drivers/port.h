@@ -51,8 +51,9 @@ static inline unsigned long port_poll_by(const struct port_pass *pp, unsigned lo
 static inline int port_idle_by(const struct port_pass *pp)
 {
 	int busy = pp->idle();
-	if (busy)
-		port_link(); /* see port_idle */
+	if (busy) /* first: a pass that sleeps tests nothing more */
+		if (busy & NIC_IDLE_LINK)
+			port_link(); /* see port_idle */
 	return busy;
 }
 int port_tx(struct pkt *p);       /* a raw frame out; takes ownership */

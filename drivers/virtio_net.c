@@ -770,11 +770,11 @@ OUT_OF_LINE int virtio_net_idle(void)
 }
 
 /* A reset or a configuration change may have changed the link: no
- * sleep then (nic.h), the port looks. */
+ * sleep then, and the port looks (nic.h). */
 static OUT_OF_LINE int flush_slow_idle(void)
 {
 	if (flush_slow())
-		return 1;
+		return NIC_IDLE_WORK | NIC_IDLE_LINK;
 	return idle(0);
 }
 
