@@ -373,17 +373,22 @@ static OUT_OF_LINE int tx_reclaim(struct pkt **dead)
 	if (!used_ok(&txq, k))
 		return RING_JUMP;
 	fence(); /* the entries after the index that shows them */
-	const struct vring_used_elem *used = txq.used->ring;
+	/* Both rings walked with pointers, which wrap at their ends: no mask
+	 * and scale per buffer. */
+	const struct vring_used_elem *used = txq.used->ring, *u = &used[txq.last_used & txq.mask],
+				     *uend = &used[txq.size];
 	struct pkt **tslot = txq.slot, **rslot = rxq.slot, *list = *dead;
 	struct vring_desc *rdesc = rxq.desc;
-	unsigned long tmask = txq.mask, tsize = txq.size, last = txq.last_used;
-	unsigned long ravail = rxq.avail_idx, rmask = rxq.mask, rfull = rxq.last_used + rxq.want;
+	unsigned long tsize = txq.size, last = txq.last_used;
+	unsigned long ravail = rxq.avail_idx, rfull = rxq.last_used + rxq.want;
+	struct pkt **rs = &rslot[ravail & rxq.mask], **rsend = &rslot[rxq.size];
+	struct vring_desc *rd = &rdesc[ravail & rxq.mask];
 	unsigned long off = dev.rx_off;
 	int r = RING_OK;
 	do {
 		/* take(), in registers: the id sign-extended, so that one
 		 * unsigned compare also turns away ids of 2^31 and more */
-		unsigned long id = (unsigned long)(long)(int32_t)used[last & tmask].id;
+		unsigned long id = (unsigned long)(long)(int32_t)u->id;
 		struct pkt *p;
 		if (id >= tsize || !(p = tslot[id])) {
 			r = RING_BAD_ID;
@@ -391,12 +396,18 @@ static OUT_OF_LINE int tx_reclaim(struct pkt **dead)
 		}
 		tslot[id] = NULL;
 		last++;
+		if (++u == uend)
+			u = used;
 		/* rx_post(), when can_post() would say yes */
-		unsigned long rid = ravail & rmask;
-		if (ravail != rfull && !rslot[rid] && !p->frag_next && pkt_own(p, PKT_RXRING) == 0) {
-			rslot[rid] = p;
-			rdesc[rid].addr = (uintptr_t)(p->head + off);
+		if (ravail != rfull && !*rs && !p->frag_next && pkt_own(p, PKT_RXRING) == 0) {
+			*rs = p;
+			rd->addr = (uintptr_t)(p->head + off);
 			ravail++;
+			rd++;
+			if (++rs == rsend) {
+				rs = rslot;
+				rd = rdesc;
+			}
 		} else {
 			p->next = list;
 			list = p;
