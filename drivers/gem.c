@@ -366,28 +366,40 @@ static void drop_list(struct pkt *p)
  * others (a reassembly slot goes back to its owner) are put on *dead. */
 static OUT_OF_LINE void tx_reclaim(struct pkt **dead)
 {
-	/* take() and rx_post(), in registers */
-	volatile uint32_t *tdesc = tx.desc, *rdesc = rx.desc;
-	struct pkt **tslot = tx.slot, **rslot = rx.slot, *list = *dead;
-	unsigned long th = tx.head, tn = tx.count, tmask = tx.mask;
-	unsigned long rtail = rx.head + rx.count, rn = rx.count, rsize = rx.size, rmask = rx.mask;
-	unsigned long shift = dev.shift, bshift = dev.bshift;
-	while (tn && (desc_at(tdesc, th, bshift)[1] & TX_USED)) {
-		struct pkt *p = tslot[th];
-		tslot[th] = NULL;
-		th = (th + 1) & tmask;
+	/* take() and rx_post(), in registers; both rings walked with
+	 * pointers that wrap at their ends, not an index masked and scaled
+	 * per buffer */
+	unsigned long shift = dev.shift, bshift = dev.bshift, stride = 1ul << bshift;
+	unsigned long tn = tx.count, rn = rx.count, rsize = rx.size;
+	struct pkt **tslot = tx.slot, **ts = &tslot[tx.head], **tsend = &tslot[tx.size];
+	struct pkt **rslot = rx.slot, **rs = &rslot[(rx.head + rn) & rx.mask], **rslast = &rslot[rx.mask];
+	volatile uint32_t *td = desc_at(tx.desc, tx.head, bshift);
+	volatile uint32_t *rd = desc_at(rx.desc, (rx.head + rn) & rx.mask, bshift);
+	struct pkt *list = *dead;
+	while (tn && (td[1] & TX_USED)) {
+		struct pkt *p = *ts;
+		*ts = NULL;
 		tn--;
+		td = (volatile uint32_t *)(void *)((uintptr_t)td + stride);
+		if (++ts == tsend) {
+			ts = tslot;
+			td = tx.desc;
+		}
 		if (rn < rsize && !p->frag_next && pkt_own(p, PKT_RXRING) == 0) {
-			unsigned long i = rtail++ & rmask;
-			rslot[i] = p;
+			*rs = p;
 			rn++;
-			rx_hand(p, desc_at(rdesc, i, bshift), shift, i == rmask ? RX_WRAP : 0);
+			rx_hand(p, rd, shift, rs == rslast ? RX_WRAP : 0);
+			rd = (volatile uint32_t *)(void *)((uintptr_t)rd + stride);
+			if (rs++ == rslast) {
+				rs = rslot;
+				rd = rx.desc;
+			}
 		} else {
 			p->next = list;
 			list = p;
 		}
 	}
-	tx.head = th;
+	tx.head = (unsigned long)(ts - tslot);
 	tx.count = tn;
 	rx.count = rn;
 	*dead = list;
