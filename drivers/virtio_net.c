@@ -740,31 +740,20 @@ static inline __attribute__((always_inline)) int idle(int live)
 	 * fence would have them read again */
 	const volatile uint16_t *used = &rxq.used->idx;
 	unsigned long last = rxq.last_used;
-	uint16_t *used_event = rxq.used_event;
-	int ei = dev.event_idx;
+	vq_irq(&rxq, 1);
 	/* Sent buffers come back without an interrupt; wait for one only when
 	 * the RX ring is short (the flush's batch) of buffers that those
 	 * would refill. */
 	int shorted = rx_short();
 	int starved = shorted && held(&txq);
-	if (txq.avail_idx != txq.kicked) {
-		vq_kick(&txq, TXQ);
-		/* A frame that came meanwhile (the answer to the one just sent,
-		 * often) is taken by the next pass without an interrupt: the RX
-		 * one is armed only after this look. */
-		if ((uint16_t)(*used - last))
-			return 1;
-	}
-	/* vq_irq(&rxq, 1) with what was read before the kick's fence */
-	if (ei)
-		*used_event = (uint16_t)last;
-	else
-		rxq.avail->flags = 0;
 	if (starved | dev.tx_irq) {
 		vq_irq(&txq, starved);
 		dev.tx_irq = (uint8_t)starved;
 	}
-	fence(); /* the event indices out before we look at the rings again */
+	if (txq.avail_idx != txq.kicked)
+		vq_kick(&txq, TXQ); /* its fence: the event indices out too */
+	else
+		fence(); /* the event indices out before we look at the rings again */
 	if ((uint16_t)(*used - last))
 		return 1;
 	if (starved)
