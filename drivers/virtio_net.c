@@ -138,6 +138,10 @@ struct vq {
 static uint8_t rx_mem[VQ_BYTES(VQ_MAX)] __attribute__((aligned(VQ_ALIGN))) CFG_NOINIT;
 static uint8_t tx_mem[VQ_BYTES(VQ_MAX)] __attribute__((aligned(VQ_ALIGN))) CFG_NOINIT;
 static struct pkt *rx_slot[VQ_MAX], *tx_slot[VQ_MAX];
+/* The TX ring's slots without a device (fail): one, never free, so that
+ * tx_room() says no and vnet_tx needs no test of dev.live of its own. */
+static struct pkt no_room;
+static struct pkt *tx_dead[1] = {&no_room};
 static GP_DATA struct vq rxq = {.slot = rx_slot};
 static GP_DATA struct vq txq = {.slot = tx_slot};
 /* virtio_net_rx found the RX ring broken: virtio_net_flush resets the
@@ -519,7 +523,8 @@ static int vnet_tx(struct pkt *p)
 	}
 	/* len read once: hdr_zero's stores could be p's, to the compiler */
 	unsigned long len = p->len;
-	if (!dev.live || len > FRAME_MAX || pkt_headroom(p) < HDR_MAX || !tx_room())
+	/* no device: no room either (fail) */
+	if (len > FRAME_MAX || pkt_headroom(p) < HDR_MAX || !tx_room())
 		return tx_slow(p);
 	if (p->flags & PKT_F_CSUM_PART) {
 		unsigned long start = p->csum_start, off = p->csum_off;
@@ -826,6 +831,8 @@ static int fail(const char *why)
 	dev.t->set_status(dev.t->status() | VSTAT_FAILED);
 	printf("virtio-net: %s; device left alone\n", why);
 	dev.live = dev.rx_open = 0;
+	txq.slot = tx_dead; /* the buffers it held stay in tx_slot, never reused */
+	txq.mask = 0;
 	__atomic_fetch_or(&events, EV_DEAD, __ATOMIC_RELAXED);
 	if (self)
 		self->link_up = 0;
@@ -899,6 +906,7 @@ static int start(int again)
 	dev.notify16 = t->notify_width == 2;
 	dev.hdrlen = t->modern ? 12 : 10;
 	dev.rx_off = CFG_PKT_LINK_OFF - dev.hdrlen;
+	txq.slot = tx_slot; /* after a fail: tx_dead */
 	if (vq_setup(&rxq, RXQ, rx_mem, CFG_RXQ_SIZE, VQ_MAX) ||
 	    vq_setup(&txq, TXQ, tx_mem, CFG_TXQ_SIZE, VQ_MAX))
 		return fail("queue setup failed");
