@@ -198,8 +198,12 @@ static uint32_t tx_mem[CFG_TXQ_SIZE * 4] __attribute__((aligned(64))) CFG_NOINIT
 static struct pkt *rx_slot[CFG_RXQ_SIZE], *tx_slot[CFG_TXQ_SIZE];
 static GP_DATA struct ring rx = {.desc = rx_mem, .slot = rx_slot, .size = CFG_RXQ_SIZE,
 				 .mask = CFG_RXQ_SIZE - 1};
+/* Without a device (none probed yet, or a host test's detach) the TX
+ * ring reads full: gem_tx's test for room then turns a frame away with
+ * no test of dev.base of its own (tx_slow makes it). ring_init empties
+ * it. Its slots are empty then: nothing drains it without a device. */
 static GP_DATA struct ring tx = {.desc = tx_mem, .slot = tx_slot, .size = CFG_TXQ_SIZE,
-				 .mask = CFG_TXQ_SIZE - 1};
+				 .mask = CFG_TXQ_SIZE - 1, .count = CFG_TXQ_SIZE};
 
 struct link {
 	uint8_t up, full;
@@ -463,7 +467,8 @@ static int gem_tx(struct pkt *p)
 		stats.tx_bad++; /* a freed buffer: never put it on the ring */
 		return -1;
 	}
-	if (!dev.base || p->len - 1u >= FRAME_MAX || tx.count == tx.size ||
+	/* no device: no room either (the ring's initialiser) */
+	if (p->len - 1u >= FRAME_MAX || tx.count == tx.size ||
 	    (p->flags & PKT_F_CSUM_PART))
 		return tx_slow(p);
 	return tx_post(p);
@@ -1083,6 +1088,7 @@ void gem_host_detach(void)
 	if (dev.base)
 		rings_stop(NWCTRL_TE | NWCTRL_RE);
 	memset(&dev, 0, sizeof dev);
+	tx.count = tx.size; /* no device: no room (gem_tx) */
 	link = (struct link){0};
 	swtimer_stop(&link_timer);
 	self = NULL;
