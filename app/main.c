@@ -143,7 +143,9 @@ static __attribute__((noinline)) void boot_done(void)
 
 /* The timer interrupt is pending: the software timers due run, and the
  * timer is armed for the next one. The loop looks at the clock only then. */
-static void run_timers(void)
+/* Out of line: inlined, its registers were taken from the ones that hold
+ * the loop's state across passes. */
+static __attribute__((noinline)) void run_timers(void)
 {
 	uint64_t tpm = timer_ms_to_ticks(1), t = timer_ticks();
 	uint32_t now = (uint32_t)(t / tpm);
@@ -201,8 +203,8 @@ static uint64_t cycles_per_ms(void)
 
 /*
  * One pass: the pending interrupts (mip, one CSR read: the NIC's and the
- * console's through the PLIC, the clock's for the software timers), up
- * to PASS_BUDGET frames, the console, the NIC's flush. A full budget
+ * console's through the PLIC, the clock's for the software timers), the
+ * console, up to PASS_BUDGET frames, the NIC's flush. A full budget
  * means more frames are likely waiting; otherwise the idle check (the
  * flush with it, one call) arms the NIC's interrupt and looks for late
  * arrivals itself, so there is no second pass just to find nothing. wfi
@@ -211,26 +213,29 @@ static uint64_t cycles_per_ms(void)
  * console is looked at once: only the UART's handler (run by
  * plic_dispatch, above) says it has bytes, and console_poll reads all
  * the UART holds; a byte that comes later keeps the UART's interrupt
- * pending, and wfi does not sleep.
+ * pending, and wfi does not sleep. Only a pass that ran plic_dispatch
+ * can find the flag set, so only such a pass reads it.
  * Counted per pass only what must be: passes are the wake-ups and the
  * passes that went on without sleeping (`repeats`, the rare case).
  */
 static void loop(const struct bootcfg *cfg)
 {
 	struct poll_window pw = {.cycles = cfg->poll_us ? poll_cycles : 0};
+	const struct port_pass pp = port_pass(); /* in registers, not loaded each pass */
 	uint64_t woke = rdinstret();
 	timer_arm(0); /* the first pass runs the timers and arms the clock */
 	for (;;) {
 		unsigned long ip = xcsr_read(CSR_IP);
-		if (ip & (1ul << IRQ_EXT))
+		if (ip & (1ul << IRQ_EXT)) {
 			plic_dispatch();
+			if (console_pending())
+				console_poll();
+		}
 		if (ip & (1ul << IRQ_TIMER))
 			run_timers();
-		unsigned long n = port_poll(PASS_BUDGET);
-		if (console_pending())
-			console_poll();
+		unsigned long n = port_poll_by(&pp, PASS_BUDGET);
 		if (n == PASS_BUDGET || (pw.cycles && busy_poll(n, &pw)) ? (port_flush(), 1)
-									  : port_idle()) {
+									  : port_idle_by(&pp)) {
 			loop_stats.repeats++;
 			continue;
 		}

@@ -198,8 +198,12 @@ static uint32_t tx_mem[CFG_TXQ_SIZE * 4] __attribute__((aligned(64))) CFG_NOINIT
 static struct pkt *rx_slot[CFG_RXQ_SIZE], *tx_slot[CFG_TXQ_SIZE];
 static GP_DATA struct ring rx = {.desc = rx_mem, .slot = rx_slot, .size = CFG_RXQ_SIZE,
 				 .mask = CFG_RXQ_SIZE - 1};
+/* Without a device (none probed yet, or a host test's detach) the TX
+ * ring reads full: gem_tx's test for room then turns a frame away with
+ * no test of dev.base of its own (tx_slow makes it). ring_init empties
+ * it. Its slots are empty then: nothing drains it without a device. */
 static GP_DATA struct ring tx = {.desc = tx_mem, .slot = tx_slot, .size = CFG_TXQ_SIZE,
-				 .mask = CFG_TXQ_SIZE - 1};
+				 .mask = CFG_TXQ_SIZE - 1, .count = CFG_TXQ_SIZE};
 
 struct link {
 	uint8_t up, full;
@@ -366,28 +370,40 @@ static void drop_list(struct pkt *p)
  * others (a reassembly slot goes back to its owner) are put on *dead. */
 static OUT_OF_LINE void tx_reclaim(struct pkt **dead)
 {
-	/* take() and rx_post(), in registers */
-	volatile uint32_t *tdesc = tx.desc, *rdesc = rx.desc;
-	struct pkt **tslot = tx.slot, **rslot = rx.slot, *list = *dead;
-	unsigned long th = tx.head, tn = tx.count, tmask = tx.mask;
-	unsigned long rtail = rx.head + rx.count, rn = rx.count, rsize = rx.size, rmask = rx.mask;
-	unsigned long shift = dev.shift, bshift = dev.bshift;
-	while (tn && (desc_at(tdesc, th, bshift)[1] & TX_USED)) {
-		struct pkt *p = tslot[th];
-		tslot[th] = NULL;
-		th = (th + 1) & tmask;
+	/* take() and rx_post(), in registers; both rings walked with
+	 * pointers that wrap at their ends, not an index masked and scaled
+	 * per buffer */
+	unsigned long shift = dev.shift, bshift = dev.bshift, stride = 1ul << bshift;
+	unsigned long tn = tx.count, rn = rx.count, rsize = rx.size;
+	struct pkt **tslot = tx.slot, **ts = &tslot[tx.head], **tsend = &tslot[tx.size];
+	struct pkt **rslot = rx.slot, **rs = &rslot[(rx.head + rn) & rx.mask], **rslast = &rslot[rx.mask];
+	volatile uint32_t *td = desc_at(tx.desc, tx.head, bshift);
+	volatile uint32_t *rd = desc_at(rx.desc, (rx.head + rn) & rx.mask, bshift);
+	struct pkt *list = *dead;
+	while (tn && (td[1] & TX_USED)) {
+		struct pkt *p = *ts;
+		*ts = NULL;
 		tn--;
+		td = (volatile uint32_t *)(void *)((uintptr_t)td + stride);
+		if (++ts == tsend) {
+			ts = tslot;
+			td = tx.desc;
+		}
 		if (rn < rsize && !p->frag_next && pkt_own(p, PKT_RXRING) == 0) {
-			unsigned long i = rtail++ & rmask;
-			rslot[i] = p;
+			*rs = p;
 			rn++;
-			rx_hand(p, desc_at(rdesc, i, bshift), shift, i == rmask ? RX_WRAP : 0);
+			rx_hand(p, rd, shift, rs == rslast ? RX_WRAP : 0);
+			rd = (volatile uint32_t *)(void *)((uintptr_t)rd + stride);
+			if (rs++ == rslast) {
+				rs = rslot;
+				rd = rx.desc;
+			}
 		} else {
 			p->next = list;
 			list = p;
 		}
 	}
-	tx.head = th;
+	tx.head = (unsigned long)(ts - tslot);
 	tx.count = tn;
 	rx.count = rn;
 	*dead = list;
@@ -451,7 +467,8 @@ static int gem_tx(struct pkt *p)
 		stats.tx_bad++; /* a freed buffer: never put it on the ring */
 		return -1;
 	}
-	if (!dev.base || p->len - 1u >= FRAME_MAX || tx.count == tx.size ||
+	/* no device: no room either (the ring's initialiser) */
+	if (p->len - 1u >= FRAME_MAX || tx.count == tx.size ||
 	    (p->flags & PKT_F_CSUM_PART))
 		return tx_slow(p);
 	return tx_post(p);
@@ -560,10 +577,13 @@ static inline __attribute__((always_inline)) unsigned long rx_loop(struct pkt **
 		if (!(d[0] & RX_USED))
 			break;
 		fence(); /* the status word after the bit that says it is written */
-		uint32_t st = d[1];
+		/* the word as lw leaves it, sign-extended: every field tested
+		 * lies below bit 31, and GCC extends a uint32_t again (tune.h:
+		 * lw as is) */
+		unsigned long st = (unsigned long)(long)(int32_t)d[1];
 		struct pkt *p = take(&rx);
-		uint32_t len = st & RX_LEN;
-		if ((st & (RX_SOF | RX_EOF)) != (RX_SOF | RX_EOF) || len - 14 > FRAME_MAX - 14)
+		uint32_t len = (uint32_t)st & RX_LEN;
+		if ((~st & (RX_SOF | RX_EOF)) || len - 14 > FRAME_MAX - 14)
 			return rx_drop(v, vp, vend, p); /* dropped ones do not count against max */
 		p->data = p->head + CFG_PKT_LINK_OFF;
 		p->len = (uint16_t)len;
@@ -720,11 +740,12 @@ static void gem_rings(unsigned *rx_posted, unsigned *tx_inflight)
 	*tx_inflight = (unsigned)tx.count;
 }
 
-/* Read the status (which clears it) and record what needs handling. */
+/* Read the status (which clears it) and record what needs handling.
+ * arg: the status register, which plic_dispatch loads for the call
+ * anyway: one load less here. */
 static void isr(void *arg)
 {
-	(void)arg;
-	uint32_t s = rd(ISR);
+	uint32_t s = mmio_read32((uintptr_t)arg);
 	if (s & INT_HANDLED)
 		events |= s & INT_HANDLED;
 	stats.irqs++;
@@ -1050,7 +1071,7 @@ int gem_probe(const struct fdt_info *fi, const struct fdt_dev *d, struct nic *n)
 	n->stats = &stats;
 	n->mcast_filter = gem_mcast_filter;
 	describe(n);
-	plic_enable_hot(dev.irq, isr, NULL);
+	plic_enable_hot(dev.irq, isr, (void *)(dev.base + ISR));
 	dev.ctrl = NWCTRL_MPE | NWCTRL_RE | NWCTRL_TE;
 	rings_start();
 	if (dev.phy >= 0)
@@ -1067,6 +1088,7 @@ void gem_host_detach(void)
 	if (dev.base)
 		rings_stop(NWCTRL_TE | NWCTRL_RE);
 	memset(&dev, 0, sizeof dev);
+	tx.count = tx.size; /* no device: no room (gem_tx) */
 	link = (struct link){0};
 	swtimer_stop(&link_timer);
 	self = NULL;

@@ -44,10 +44,12 @@ typedef void (*nic_deliver_fn)(struct pkt *p);
  *          RX ring, tell the device what was posted and sent;
  *   idle   instead of flush, before the superloop sleeps, interrupts
  *          masked: what flush does, then arm the interrupts that must
- *          wake it. Nonzero: work is pending, do not sleep; also when it
- *          changed link_up (only then does the port look at it: a
+ *          wake it. Nonzero: work is pending, do not sleep; with
+ *          NIC_IDLE_LINK in it when it changed link_up (only then does
+ *          the port look at it, not on every pass that finds work: a
  *          driver that changes it elsewhere does so from a timer).
  */
+enum { NIC_IDLE_WORK = 1, NIC_IDLE_LINK = 2 };
 struct nic_ops {
 	unsigned long (*rx)(struct pkt **v, unsigned long max);
 	void (*flush)(void);

@@ -143,6 +143,11 @@ unsigned long port_poll(unsigned long budget)
 	return k;
 }
 
+struct port_pass port_pass(void)
+{
+	return (struct port_pass){port.ops.rx, port.input, port.ops.idle};
+}
+
 /* The link is looked at after the driver's flush, which is where a
  * driver learns of a change (virtio-net's configuration interrupt). */
 void port_flush(void)
@@ -151,14 +156,14 @@ void port_flush(void)
 	link_follow();
 }
 
-/* A driver's idle that changed the link says there is work (nic.h), so
- * a pass that sleeps looks at the link for nothing. The stack told of a
+/* A driver's idle that changed the link says so (NIC_IDLE_LINK, nic.h),
+ * so no other pass looks at the link for nothing. The stack told of a
  * new link state may have sent (and not notified) frames: the pass that
  * follows flushes them. */
 int port_idle(void)
 {
 	int busy = port.ops.idle();
-	if (busy)
+	if (busy & NIC_IDLE_LINK)
 		link_follow();
 	return busy;
 }

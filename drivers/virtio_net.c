@@ -138,6 +138,10 @@ struct vq {
 static uint8_t rx_mem[VQ_BYTES(VQ_MAX)] __attribute__((aligned(VQ_ALIGN))) CFG_NOINIT;
 static uint8_t tx_mem[VQ_BYTES(VQ_MAX)] __attribute__((aligned(VQ_ALIGN))) CFG_NOINIT;
 static struct pkt *rx_slot[VQ_MAX], *tx_slot[VQ_MAX];
+/* The TX ring's slots without a device (fail): one, never free, so that
+ * tx_room() says no and vnet_tx needs no test of dev.live of its own. */
+static struct pkt no_room;
+static struct pkt *tx_dead[1] = {&no_room};
 static GP_DATA struct vq rxq = {.slot = rx_slot};
 static GP_DATA struct vq txq = {.slot = tx_slot};
 /* virtio_net_rx found the RX ring broken: virtio_net_flush resets the
@@ -335,7 +339,7 @@ static inline struct pkt *take(struct vq *q, const struct vring_used_elem *e)
 {
 	unsigned long id = (unsigned long)(long)(int32_t)e->id;
 	struct pkt *p;
-	if (id >= q->size || !(p = q->slot[id]))
+	if (id > q->mask || !(p = q->slot[id])) /* mask: size - 1 */
 		return NULL;
 	q->slot[id] = NULL;
 	q->last_used++;
@@ -373,17 +377,22 @@ static OUT_OF_LINE int tx_reclaim(struct pkt **dead)
 	if (!used_ok(&txq, k))
 		return RING_JUMP;
 	fence(); /* the entries after the index that shows them */
-	const struct vring_used_elem *used = txq.used->ring;
+	/* Both rings walked with pointers, which wrap at their ends: no mask
+	 * and scale per buffer. */
+	const struct vring_used_elem *used = txq.used->ring, *u = &used[txq.last_used & txq.mask],
+				     *uend = &used[txq.size];
 	struct pkt **tslot = txq.slot, **rslot = rxq.slot, *list = *dead;
 	struct vring_desc *rdesc = rxq.desc;
-	unsigned long tmask = txq.mask, tsize = txq.size, last = txq.last_used;
-	unsigned long ravail = rxq.avail_idx, rmask = rxq.mask, rfull = rxq.last_used + rxq.want;
+	unsigned long tsize = txq.size, last = txq.last_used;
+	unsigned long ravail = rxq.avail_idx, rfull = rxq.last_used + rxq.want;
+	struct pkt **rs = &rslot[ravail & rxq.mask], **rsend = &rslot[rxq.size];
+	struct vring_desc *rd = &rdesc[ravail & rxq.mask];
 	unsigned long off = dev.rx_off;
 	int r = RING_OK;
 	do {
 		/* take(), in registers: the id sign-extended, so that one
 		 * unsigned compare also turns away ids of 2^31 and more */
-		unsigned long id = (unsigned long)(long)(int32_t)used[last & tmask].id;
+		unsigned long id = (unsigned long)(long)(int32_t)u->id;
 		struct pkt *p;
 		if (id >= tsize || !(p = tslot[id])) {
 			r = RING_BAD_ID;
@@ -391,12 +400,18 @@ static OUT_OF_LINE int tx_reclaim(struct pkt **dead)
 		}
 		tslot[id] = NULL;
 		last++;
+		if (++u == uend)
+			u = used;
 		/* rx_post(), when can_post() would say yes */
-		unsigned long rid = ravail & rmask;
-		if (ravail != rfull && !rslot[rid] && !p->frag_next && pkt_own(p, PKT_RXRING) == 0) {
-			rslot[rid] = p;
-			rdesc[rid].addr = (uintptr_t)(p->head + off);
+		if (ravail != rfull && !*rs && !p->frag_next && pkt_own(p, PKT_RXRING) == 0) {
+			*rs = p;
+			rd->addr = (uintptr_t)(p->head + off);
 			ravail++;
+			rd++;
+			if (++rs == rsend) {
+				rs = rslot;
+				rd = rdesc;
+			}
 		} else {
 			p->next = list;
 			list = p;
@@ -456,7 +471,8 @@ static inline int tx_post(struct pkt *p, unsigned long len)
 static inline void hdr_zero(uint8_t *data)
 {
 	uint8_t *z = data - HDR_MAX;
-	if (((uintptr_t)z & 3) == 2) {
+	/* expected: the stores then lie on the straight path, no jumps */
+	if (__builtin_expect(((uintptr_t)z & 3) == 2, 1)) {
 		*(uint16_t *)(void *)z = 0;
 		*(uint32_t *)(void *)(z + 2) = 0;
 		*(uint32_t *)(void *)(z + 6) = 0;
@@ -508,9 +524,10 @@ static int vnet_tx(struct pkt *p)
 	}
 	/* len read once: hdr_zero's stores could be p's, to the compiler */
 	unsigned long len = p->len;
-	if (!dev.live || len > FRAME_MAX || pkt_headroom(p) < HDR_MAX || !tx_room())
+	/* no device: no room either (fail) */
+	if (len > FRAME_MAX || pkt_headroom(p) < HDR_MAX || !tx_room())
 		return tx_slow(p);
-	if (p->flags & PKT_F_CSUM_PART) {
+	if (__builtin_expect(p->flags & PKT_F_CSUM_PART, 0)) {
 		unsigned long start = p->csum_start, off = p->csum_off;
 		if (!dev.tx_csum || start > len || off + 2 > len - start || ((uintptr_t)p->data & 1))
 			return tx_slow(p);
@@ -759,11 +776,11 @@ OUT_OF_LINE int virtio_net_idle(void)
 }
 
 /* A reset or a configuration change may have changed the link: no
- * sleep then (nic.h), the port looks. */
+ * sleep then, and the port looks (nic.h). */
 static OUT_OF_LINE int flush_slow_idle(void)
 {
 	if (flush_slow())
-		return 1;
+		return NIC_IDLE_WORK | NIC_IDLE_LINK;
 	return idle(0);
 }
 
@@ -796,18 +813,18 @@ static inline void isr_record(unsigned long s)
 	stats.irqs++;
 }
 
+/* arg: the status register (dev.isr), which plic_dispatch loads for the
+ * call anyway: one load less here. */
 static void isr_ack(void *arg)
 {
-	(void)arg;
-	long s = mmio_read32s(dev.isr);
+	long s = mmio_read32s((uintptr_t)arg);
 	mmio_write32l(dev.isr_ack, (unsigned long)s);
 	isr_record((unsigned long)s);
 }
 
 static void isr_read(void *arg)
 {
-	(void)arg;
-	isr_record(mmio_read8(dev.isr)); /* reading clears it */
+	isr_record(mmio_read8((uintptr_t)arg)); /* reading clears it */
 }
 
 static int fail(const char *why)
@@ -815,6 +832,8 @@ static int fail(const char *why)
 	dev.t->set_status(dev.t->status() | VSTAT_FAILED);
 	printf("virtio-net: %s; device left alone\n", why);
 	dev.live = dev.rx_open = 0;
+	txq.slot = tx_dead; /* the buffers it held stay in tx_slot, never reused */
+	txq.mask = 0;
 	__atomic_fetch_or(&events, EV_DEAD, __ATOMIC_RELAXED);
 	if (self)
 		self->link_up = 0;
@@ -888,6 +907,7 @@ static int start(int again)
 	dev.notify16 = t->notify_width == 2;
 	dev.hdrlen = t->modern ? 12 : 10;
 	dev.rx_off = CFG_PKT_LINK_OFF - dev.hdrlen;
+	txq.slot = tx_slot; /* after a fail: tx_dead */
 	if (vq_setup(&rxq, RXQ, rx_mem, CFG_RXQ_SIZE, VQ_MAX) ||
 	    vq_setup(&txq, TXQ, tx_mem, CFG_TXQ_SIZE, VQ_MAX))
 		return fail("queue setup failed");
@@ -1109,7 +1129,7 @@ int virtio_net_start(const struct vtransport *t, uint32_t irq, struct nic *n)
 	snprintf(n->info, sizeof n->info, "%s %s %s irq %u, rx %u tx %u, features %#llx", t->name,
 		 t->modern ? "modern" : "legacy", t->info, irq, (unsigned)rxq.size, (unsigned)txq.size,
 		 (unsigned long long)dev.features);
-	plic_enable_hot(irq, dev.isr_ack ? isr_ack : isr_read, NULL);
+	plic_enable_hot(irq, dev.isr_ack ? isr_ack : isr_read, (void *)dev.isr);
 	return 0;
 }
 
