@@ -70,7 +70,11 @@
  *              a jump each, where a switch on the driver cost five; stubs
  *              without a NIC and a pointer to its link state (a constant
  *              0 without one), so a pass tests for no NIC; the link state
- *              the stack was told is kept there too, gp-relative.
+ *              the stack was told is kept there too, gp-relative. The
+ *              superloop reads those calls once, before it starts (struct
+ *              port_pass; port_poll_by, port_idle_by), and keeps them in
+ *              registers; run_timers is out of line so that its registers
+ *              are not taken from the loop's.
  * bshift       the GEM finds a descriptor with one shift by its size in
  *              bytes (dev.bshift), not a shift by words and one by 4.
  * word counts  nic_ops.rx takes and returns unsigned long, port_poll too:
@@ -82,10 +86,14 @@
  *              compares the claim with that one source (gp-relative;
  *              both words as lw leaves them, sign-extended, see "lw as
  *              is") and calls its handler without the table, which is
- *              out of line (plic.c: plic_dispatch_table).
+ *              out of line (plic.c: plic_dispatch_table). The handler
+ *              gets its interrupt status register as the PLIC argument,
+ *              which plic_dispatch loads anyway.
  * loop counts  the superloop counts only wake-ups and the rare passes
  *              that go on without sleeping (`repeats`); passes are their
- *              sum, added up when shown. One console check a pass.
+ *              sum, added up when shown. The console's flag is read
+ *              only on a pass that ran plic_dispatch, the one place the
+ *              UART's handler can set it.
  * isr          virtio-net registers one handler per kind of interrupt
  *              status (read-and-ack, read-to-clear) instead of testing
  *              which on every interrupt, and records only a configuration
@@ -106,7 +114,15 @@
  *              pass only compares two ring levels with their slack. The
  *              batch loop (tx_reclaim, out of line) keeps both rings'
  *              state in local variables, so a fence (a memory clobber)
- *              does not reload it for every buffer.
+ *              does not reload it for every buffer, and walks both
+ *              rings with pointers that wrap at their ends, not an index
+ *              masked and scaled per buffer.
+ * no device, no room  without a device virtio-net's TX slots point at
+ *              one that is never free and the GEM's TX ring reads full, so
+ *              the transmit path's room test also says "no device";
+ *              tx_slow tests it by name. vnet_tx's usual case (no partial
+ *              checksum, the header 2 bytes past a word) is marked
+ *              __builtin_expect: it runs straight, with no jump.
  * link       the port looks at the link after a flush, after the timers
  *              and when idle says there is work (a driver's idle that
  *              changed the link says so, nic.h), not on a pass that sleeps.
@@ -125,6 +141,8 @@
  *              with mmio_read32s (drivers/riscv.h: the word as lw leaves
  *              it, sign-extended) and compared or written back as such
  *              (mmio_write32l): GCC extends a volatile word load once more.
+ *              The GEM's receive status word likewise, its start and end
+ *              of frame bits tested inverted (one constant).
  * reload_barrier  (drivers/riscv.h) at the top of a per-frame loop: GCC
  *              would hoist the ring state into more registers than the
  *              caller-saved ones and save a dozen on every pass, for the
