@@ -86,7 +86,15 @@ static OUT_OF_LINE void ip_fragment(struct pkt *p)
 	if (!p)
 		return;
 	p->l3 = (uint16_t)(p->data - p->head);
-	ip_deliver(p, p->data, p->len);
+	uint8_t *h = p->data;
+	if (p->frag_next && h[IP_PROTO] == IPPROTO_UDP) {
+		/* a chain (pkt.h): UDP makes its checks over the pieces */
+		STAT(ip, delivered);
+		pkt_pull(p, (h[IP_VHL] & 0xfu) << 2);
+		udp_input_chain(p);
+		return;
+	}
+	ip_deliver(p, h, p->len);
 }
 
 /* Addressed to us: whole, or a fragment to put together first. */

@@ -173,6 +173,9 @@ void dhcp_link(int up);
  * bytes from it (the input path's registers, as for ip_input). */
 void udp_init(void);
 void udp_input(struct pkt *p, const uint8_t *ih, uint8_t *u, unsigned len);
+/* A reassembled datagram (a chain, pkt.h), p->data at its UDP header: ip.c
+ * sends it here, not to udp_input, which takes one buffer. */
+void udp_input_chain(struct pkt *p);
 /* The sum of p's payload (p->data, p->len): from the received headers
  * while PKT_F_PSUM says it is unchanged, else one pass over it. */
 uint16_t udp_payload_sum(const struct pkt *p);

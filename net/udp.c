@@ -307,8 +307,9 @@ static OUT_OF_LINE void udp_verify_other(struct pkt *p)
  * fragment says nothing of the datagram: ipfrag.c cleared it). Delivered
  * as a chain: the application walks frag_next (udp.h).
  */
-static OUT_OF_LINE void udp_input_chain(struct pkt *p)
+OUT_OF_LINE void udp_input_chain(struct pkt *p)
 {
+	STAT(udp, rx);
 	const uint8_t *u = p->data, *ih = pkt_iph(p);
 	unsigned have = pkt_chain_len(p);
 	unsigned ulen = p->len >= UDP_HLEN ? get16(u + UDP_LEN) : 0;
@@ -331,11 +332,6 @@ static OUT_OF_LINE void udp_input_chain(struct pkt *p)
 void udp_input(struct pkt *p, const uint8_t *ih, uint8_t *u, unsigned len)
 {
 	STAT(udp, rx);
-	if (p->frag_next) {
-		pkt_at(p, u, len);
-		udp_input_chain(p);
-		return;
-	}
 	unsigned ulen = len >= UDP_HLEN ? get16(u + UDP_LEN) : 0;
 	if (ulen < UDP_HLEN || ulen > len) {
 		udp_drop_short(p);
