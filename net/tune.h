@@ -30,7 +30,9 @@
  *              UDP port swap, the checksum loop): rv64imac has no cheap
  *              unaligned access, and byte-wise code is 3-4 times longer.
  * get16's asm  (wire.h) keeps GCC from seeing a byte-swapped load, which
- *              without Zbb it lowers to a dozen shifts and masks.
+ *              without Zbb it lowers to a dozen shifts and masks. It
+ *              returns unsigned, not uint16_t: the narrower type cost a
+ *              zero-extension (two shifts) at each use.
  * network order  the input path compares header fields as they lie
  *              (ld16, ld32, N16 in wire.h) against our address and
  *              broadcast kept the same way (netif.ip_n, bcast_n): no byte

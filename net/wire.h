@@ -10,14 +10,15 @@
 #include <string.h>
 #include "tune.h"
 
-/* The empty asm: see tune.h. */
-static inline uint16_t get16(const uint8_t *b)
+/* The empty asm: see tune.h. A 16-bit value, returned as unsigned: a
+ * uint16_t would cost a zero-extension GCC does not see it needs not. */
+static inline unsigned get16(const uint8_t *b)
 {
 	uint32_t hi = b[0];
 	__asm__("" : "+r"(hi));
 	if (hi > 0xff)
 		__builtin_unreachable(); /* what the asm hid from GCC's ranges */
-	return (uint16_t)(hi << 8 | b[1]);
+	return hi << 8 | b[1];
 }
 static inline uint32_t get32(const uint8_t *b)
 {
