@@ -49,7 +49,9 @@ static inline uint16_t csum_update32(uint16_t hc, uint32_t m, uint32_t m2)
  * multiples 65535 * k, and nothing else, onto k = 0 .. q. */
 static inline int csum_acc_ok(uint64_t acc)
 {
-	const uint64_t q = 0x0001000100010001ull; /* (2^64 - 1) / 65535 */
+	uint64_t q = 0x0001000100010001ull; /* (2^64 - 1) / 65535 */
+	/* one constant loaded, its negation computed: GCC would load both */
+	__asm__("" : "+r"(q));
 	return acc * -q - 1 < q;
 }
 

@@ -54,6 +54,8 @@
  * csum_acc_ok  a check tests the unfolded 64-bit sum for a nonzero multiple
  *              of 65535 with one multiply (csum.h says why that is the
  *              same), not a fold: about 15 instructions less per check.
+ *              Its constant goes through an empty asm, so GCC loads it
+ *              once and negates it rather than loading both from memory.
  * csum_acc     the checksum loop is inline (always_inline) in udp_input,
  *              which then calls nothing and saves no registers; icmp_input
  *              is OUT_OF_LINE so LTO does not pull its calls into
