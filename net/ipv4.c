@@ -308,8 +308,12 @@ INLINE_STEP int ip_reply_in_place(struct pkt *p, uint8_t *h, unsigned tlen, uint
 	p->data = h - ETH_HLEN;
 	p->len = (uint16_t)(total + ETH_HLEN);
 	/* A partial UDP checksum stays one: the frame keeps its layout, and
-	 * the pseudo-header's sum does not depend on which address is which. */
-	p->flags &= proto == IPPROTO_UDP ? PKT_F_CSUM_PART : 0;
+	 * the pseudo-header's sum does not depend on which address is which.
+	 * The other flags described the request; a driver reads only that
+	 * one (and refills clear them all), so only a reply that is not UDP
+	 * needs them cleared. */
+	if (proto != IPPROTO_UDP)
+		p->flags = 0;
 	return eth_reply(p);
 }
 
