@@ -36,8 +36,7 @@ static void cmd_stats(void)
 	const char *layer = "";
 	for (unsigned i = 0; i < net_stat_count; i++) {
 		const struct stat_desc *d = &net_stat_desc[i];
-		uint32_t v;
-		memcpy(&v, (const char *)&net_stats + d->offset, sizeof v);
+		uint32_t v = net_stat_value(d);
 		if (strcmp(layer, d->layer)) {
 			layer = d->layer;
 			printf("\n%-5s", layer);

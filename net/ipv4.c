@@ -50,7 +50,6 @@ static OUT_OF_LINE void ip_no_proto(struct pkt *p)
 {
 	const uint8_t *h = p->data;
 	if (h[IP_PROTO] == IPPROTO_IGMP) {
-		STAT(ip, delivered);
 		pkt_pull(p, (h[IP_VHL] & 0xf) * 4u);
 		igmp_input(p);
 		return;
@@ -70,7 +69,7 @@ static void ip_deliver(struct pkt *p, uint8_t *h, unsigned len)
 		ip_no_proto(p);
 		return;
 	}
-	STAT(ip, delivered);
+	/* ip.delivered is the transports' rx, which they count (stats.h) */
 	unsigned hlen = (h[IP_VHL] & 0xfu) << 2;
 	if (proto == IPPROTO_UDP) {
 		udp_input(p, h, h + hlen, len - hlen);
@@ -89,7 +88,6 @@ static OUT_OF_LINE void ip_fragment(struct pkt *p)
 	uint8_t *h = p->data;
 	if (p->frag_next && h[IP_PROTO] == IPPROTO_UDP) {
 		/* a chain (pkt.h): UDP makes its checks over the pieces */
-		STAT(ip, delivered);
 		pkt_pull(p, (h[IP_VHL] & 0xfu) << 2);
 		udp_input_chain(p);
 		return;

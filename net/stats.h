@@ -9,14 +9,16 @@
  * For every layer: sum(IN) == sum(OK) + sum(DROP), at every moment the
  * stack is idle. A counter that always equals another (the next layer's
  * IN, where that layer has one way in) is that one under a second name
- * (A: its own name, the other's storage): one increment counts both.
+ * (A: its own name, the other's storage): one increment counts both. One
+ * that always equals a sum of others (S: IP's delivered, the transports'
+ * IN) is read as that sum and has no storage of its own.
  */
 #ifndef NET_STATS_H
 #define NET_STATS_H
 
 #include <stdint.h>
 
-#define NET_STATS(X, A) \
+#define NET_STATS(X, A, S) \
 	X(eth, rx, IN) \
 	A(eth, to_ip, OK, ip_rx)      /* eth_input is IP's only way in */ \
 	A(eth, to_arp, OK, arp_rx)    /* and ARP's */ \
@@ -48,7 +50,8 @@
 	X(arp, timeout, INFO)         /* resolution gave up */ \
 	\
 	X(ip, rx, IN) \
-	X(ip, delivered, OK)          /* to ICMP or UDP (a completing fragment counts here) */ \
+	S(ip, delivered, OK, udp_rx, icmp_rx, igmp_rx) /* to a transport (a completing \
+	                                 fragment counts here); ip_deliver is their only way in */ \
 	X(ip, frag_held, OK)          /* fragment's buffer chained into a datagram in progress */ \
 	X(ip, drop_short, DROP)       /* truncated header or total length > frame */ \
 	X(ip, drop_version, DROP) \
@@ -135,11 +138,13 @@
 
 #define NET_STATS_FIELD(layer, name, role) uint32_t layer##_##name;
 #define NET_STATS_ALIAS(layer, name, role, same)
+#define NET_STATS_SUM(layer, name, role, a, b, c)
 struct net_stats {
-	NET_STATS(NET_STATS_FIELD, NET_STATS_ALIAS)
+	NET_STATS(NET_STATS_FIELD, NET_STATS_ALIAS, NET_STATS_SUM)
 };
 #undef NET_STATS_FIELD
 #undef NET_STATS_ALIAS
+#undef NET_STATS_SUM
 
 extern struct net_stats net_stats;
 
@@ -147,17 +152,20 @@ extern struct net_stats net_stats;
 
 enum stat_role { STAT_IN, STAT_OK, STAT_DROP, STAT_INFO };
 
+#define STAT_NONE 0xffff
 struct stat_desc {
 	const char *layer;
 	const char *name;
 	uint8_t role;
-	uint16_t offset; /* into struct net_stats */
+	uint16_t offset;  /* into struct net_stats */
+	uint16_t plus[2]; /* a sum's further terms (STAT_NONE: none) */
 };
 
 extern const struct stat_desc net_stat_desc[];
 extern const unsigned net_stat_count;
 
 uint32_t net_stat_get(const char *layer, const char *name); /* ~0u if unknown */
+uint32_t net_stat_value(const struct stat_desc *d);
 /* Returns the first layer whose identity fails, or NULL when all hold. */
 const char *net_stats_check(void);
 void net_stats_reset(void);

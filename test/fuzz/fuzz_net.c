@@ -926,6 +926,11 @@ static void stats_index(void)
 		const struct stat_desc *sd = &net_stat_desc[i];
 		if (sd->offset / sizeof(uint32_t) >= NSTATS)
 			FAIL("%s.%s outside struct net_stats", sd->layer, sd->name);
+		/* a sum row (stats.h): each of its terms, in the same role */
+		for (int k = 0; k < 2 && sd->role != STAT_INFO; k++)
+			if (sd->plus[k] != STAT_NONE && nterms < NTERMS)
+				terms[nterms++] = (struct term){sd->layer, sd->plus[k] / sizeof(uint32_t),
+								 sd->role == STAT_IN, 0};
 		if (sd->role != STAT_INFO)
 			terms[nterms++] = (struct term){sd->layer, sd->offset / sizeof(uint32_t), sd->role == STAT_IN, 0};
 	}

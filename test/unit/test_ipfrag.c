@@ -108,14 +108,18 @@ static struct pkt *mkfrag(const struct frag *f)
 }
 
 /* Reassemble with ip_input's accounting around it, and eth_input's:
- * eth.to_ip is ip.rx (stats.h), so eth.rx counts the frame too. */
+ * eth.to_ip is ip.rx (stats.h), so eth.rx counts the frame too. A
+ * datagram done is delivered: ip.delivered is the transports' rx, so a
+ * transport that takes it (UDP's accounting) is counted for it. */
 static struct pkt *feed_pkt(struct pkt *p)
 {
 	STAT(eth, rx);
 	STAT(ip, rx);
 	struct pkt *d = ip_reass(p);
-	if (d)
-		STAT(ip, delivered);
+	if (d) {
+		STAT(udp, rx);
+		STAT(udp, delivered);
+	}
 	return d;
 }
 
