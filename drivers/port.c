@@ -132,17 +132,6 @@ static inline void link_follow(void)
 		link_changed();
 }
 
-/* The frames are taken off the ring at once, then handed up one by one:
- * the driver's loop over its ring runs without a call. */
-unsigned long port_poll(unsigned long budget)
-{
-	struct pkt *v[CFG_RX_BATCH];
-	unsigned long k = port.ops.rx(v, budget < CFG_RX_BATCH ? budget : CFG_RX_BATCH);
-	for (unsigned long i = 0; i < k; i++)
-		port.input(v[i]);
-	return k;
-}
-
 struct port_pass port_pass(void)
 {
 	return (struct port_pass){port.ops.rx, port.input, port.ops.idle};
@@ -156,18 +145,8 @@ void port_flush(void)
 	link_follow();
 }
 
-/* A driver's idle that changed the link says so (NIC_IDLE_LINK, nic.h),
- * so no other pass looks at the link for nothing. The stack told of a
- * new link state may have sent (and not notified) frames: the pass that
- * follows flushes them. */
-int port_idle(void)
-{
-	int busy = port.ops.idle();
-	if (busy & NIC_IDLE_LINK)
-		link_follow();
-	return busy;
-}
-
+/* The stack told of a new link state may have sent (and not notified)
+ * frames: the pass that follows flushes them. */
 void port_link(void)
 {
 	link_follow();

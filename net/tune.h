@@ -81,7 +81,7 @@
  *              are not taken from the loop's.
  * bshift       the GEM finds a descriptor with one shift by its size in
  *              bytes (dev.bshift), not a shift by words and one by 4.
- * word counts  nic_ops.rx takes and returns unsigned long, port_poll too:
+ * word counts  nic_ops.rx takes and returns unsigned long, port_poll_by too:
  *              an unsigned int costs a zero- or sign-extension at each
  *              end of the call.
  * no NULLs     plic_claim points at a word that reads 0 without a PLIC,
