@@ -12,7 +12,6 @@
 #include "net/netif.h"
 #include "net/udp.h"
 #include "net/tune.h"
-#include "net/wire.h"
 
 NET_GP struct echo_stats echo_stats;
 static NET_GP struct udp_pcb *pcb;

@@ -455,7 +455,7 @@ uint16_t udp_payload_sum(const struct pkt *p)
 	if (p->frag_next)
 		return udp_chain_sum(p);
 	if ((p->flags & PKT_F_PSUM) && p->l3 && u == ih + (ih[IP_VHL] & 0xf) * 4u &&
-	    get16(u + UDP_LEN) == p->len + UDP_HLEN + 0u)
+	    get16(u + UDP_LEN) == (unsigned)p->len + UDP_HLEN)
 		return psum_from_header(ih, u);
 	return csum_fold(csum_add(0, p->data, p->len));
 }

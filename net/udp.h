@@ -34,6 +34,7 @@
 #include <stdint.h>
 #include "netif.h"
 #include "pkt.h"
+#include "wire.h"
 
 struct udp_pcb;
 /* A datagram for pcb; p->data at the payload (an even address, as are
@@ -178,18 +179,15 @@ int udp_leave(struct udp_pcb *pcb, uint32_t group);
  * it): where it went (ours, a broadcast, or a group) and who sent it. */
 static inline uint32_t udp_dst_ip(const struct pkt *p)
 {
-	const uint8_t *d = p->head + p->l3 + 16; /* IP_DST */
-	return (uint32_t)d[0] << 24 | (uint32_t)d[1] << 16 | (uint32_t)d[2] << 8 | d[3];
+	return get32(p->head + p->l3 + IP_DST);
 }
 static inline uint32_t udp_src_ip(const struct pkt *p)
 {
-	const uint8_t *s = p->head + p->l3 + 12; /* IP_SRC */
-	return (uint32_t)s[0] << 24 | (uint32_t)s[1] << 16 | (uint32_t)s[2] << 8 | s[3];
+	return get32(p->head + p->l3 + IP_SRC);
 }
 static inline uint16_t udp_src_port(const struct pkt *p)
 {
-	const uint8_t *u = p->data - 8; /* the UDP header: its source port */
-	return (uint16_t)(u[0] << 8 | u[1]);
+	return (uint16_t)get16(p->data - UDP_HLEN + UDP_SPORT);
 }
 
 /* Next queued datagram (p->data at the payload; the caller owns it) or
