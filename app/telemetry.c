@@ -18,8 +18,8 @@ static int holding, started; /* started: due is set */
 unsigned telem_report(char *buf, unsigned n, uint32_t now)
 {
 	int k = snprintf(buf, n, "rvnet seq=%lu up_ms=%lu udp_rx=%lu udp_tx=%lu icmp_rx=%lu\n",
-			 (unsigned long)seq, (unsigned long)now, (unsigned long)net_stats.udp_rx,
-			 (unsigned long)net_stats.udp_tx, (unsigned long)net_stats.icmp_rx);
+			 (unsigned long)seq, (unsigned long)now, (unsigned long)net_stat_row(NET_STAT_ROW(udp, rx)),
+			 (unsigned long)net_stats.udp_tx, (unsigned long)net_stat_row(NET_STAT_ROW(icmp, rx)));
 	return k < 0 ? 0 : (unsigned)k < n ? (unsigned)k : n;
 }
 

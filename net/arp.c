@@ -176,7 +176,6 @@ OUT_OF_LINE void arp_input(struct pkt *p)
 {
 	uint8_t *a = p->data;
 
-	STAT(arp, rx);
 	if (p->len < ARP_LEN || get16(a + ARP_HTYPE) != 1 || get16(a + ARP_PTYPE) != ETHTYPE_IP ||
 	    a[ARP_HLEN] != 6 || a[ARP_PLEN] != 4) {
 		STAT(arp, drop_malformed);

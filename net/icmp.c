@@ -58,7 +58,6 @@ OUT_OF_LINE void icmp_input(struct pkt *p)
 {
 	uint8_t *m = p->data;
 
-	STAT(icmp, rx);
 	if (p->len < ICMP_HLEN) {
 		STAT(icmp, drop_short);
 		goto drop;

@@ -241,7 +241,6 @@ void igmp_input(struct pkt *p)
 {
 	const uint8_t *m = p->data;
 	unsigned len = p->len;
-	STAT(igmp, rx);
 	if (len < IGMP_HLEN) {
 		STAT(igmp, drop_short);
 		goto out;

@@ -200,7 +200,6 @@ drop:
 
 void ip_input(struct pkt *p, uint8_t *h, unsigned len)
 {
-	STAT(ip, rx);
 	if (len < IP_HLEN || h[IP_VHL] != 0x45 || ((uintptr_t)h & 3)) {
 		pkt_at(p, h, len);
 		ip_input_other(p);

@@ -7,18 +7,28 @@
  *   DROP dropped, one named reason each
  *   INFO anything else (output side, events)
  * For every layer: sum(IN) == sum(OK) + sum(DROP), at every moment the
- * stack is idle. A counter that always equals another (the next layer's
- * IN, where that layer has one way in) is that one under a second name
- * (A: its own name, the other's storage): one increment counts both. One
- * that always equals a sum of others (S: IP's delivered, the transports'
- * IN) is read as that sum and has no storage of its own.
+ * stack is idle.
+ *
+ * A frame is counted where it enters the stack (eth.rx) and where it
+ * ends (one OK or DROP row of the layer it ends in), not again at each
+ * layer it passes: the rows in between are read, not counted.
+ *   X  counted: its own storage.
+ *   B  a layer's way in (IN), read as the balance of its outcomes: the
+ *      layer's OK and DROP rows less its other IN rows. Every layer
+ *      above Ethernet has one way in from below, so this is what its
+ *      input counter would hold; its own identity then holds by
+ *      construction, and the check that nothing is lost on the way is
+ *      Ethernet's, whose rx is counted and whose OK rows (to_ip, to_arp)
+ *      are the layers above, down to the last outcome.
+ *   A  another row under a second name (eth.to_ip is ip.rx).
+ *   S  a sum of other rows (ip.delivered: the transports' ways in).
  */
 #ifndef NET_STATS_H
 #define NET_STATS_H
 
 #include <stdint.h>
 
-#define NET_STATS(X, A, S) \
+#define NET_STATS(X, A, S, B) \
 	X(eth, rx, IN) \
 	A(eth, to_ip, OK, ip_rx)      /* eth_input is IP's only way in */ \
 	A(eth, to_arp, OK, arp_rx)    /* and ARP's */ \
@@ -34,7 +44,7 @@
 	X(eth, tx, INFO) \
 	X(eth, tx_err, INFO)          /* the driver refused the frame */ \
 	\
-	X(arp, rx, IN) \
+	B(arp, rx) \
 	X(arp, replied, OK)           /* request for us answered */ \
 	X(arp, learned, OK)           /* reply or other request consumed */ \
 	X(arp, ignored, OK)           /* well-formed, nothing to do (not for us, unsolicited) */ \
@@ -49,7 +59,7 @@
 	X(arp, queue_drop, INFO)      /* held packet dropped: queue full / resolution failed */ \
 	X(arp, timeout, INFO)         /* resolution gave up */ \
 	\
-	X(ip, rx, IN) \
+	B(ip, rx) \
 	S(ip, delivered, OK, udp_rx, icmp_rx, igmp_rx) /* to a transport (a completing \
 	                                 fragment counts here); ip_deliver is their only way in */ \
 	X(ip, frag_held, OK)          /* fragment's buffer chained into a datagram in progress */ \
@@ -76,7 +86,7 @@
 	                                 were not 8-byte multiples that fit the MTU */ \
 	X(ip, tx_err, INFO)           /* no route / no buffer / too big */ \
 	\
-	X(icmp, rx, IN) \
+	B(icmp, rx) \
 	X(icmp, echo_replied, OK) \
 	X(icmp, consumed, OK)         /* other types we accept and ignore */ \
 	X(icmp, err_delivered, OK)    /* error about a datagram a live UDP PCB sent: told */ \
@@ -90,7 +100,7 @@
 	X(icmp, tx_err_sent, INFO)    /* unreachable etc. */ \
 	X(icmp, tx_err_limited, INFO) /* suppressed by the rate limit */ \
 	\
-	X(udp, rx, IN) \
+	B(udp, rx) \
 	X(udp, mcast_copy, IN)        /* a broadcast or group datagram copied for one more PCB (fan-out) */ \
 	X(udp, delivered, OK) \
 	X(udp, drop_short, DROP)      /* UDP length < 8 or > IP payload */ \
@@ -104,7 +114,7 @@
 	X(udp, bad_pcb, INFO)         /* any call on a PCB not in use, sends included */ \
 	X(udp, mcast_nocopy, INFO)    /* fan-out: no buffer for a copy, that PCB missed it */ \
 	\
-	X(igmp, rx, IN)               /* IGMP messages handed up by IP */ \
+	B(igmp, rx)                   /* IGMP messages handed up by IP */ \
 	X(igmp, query, OK)            /* General or Group-Specific Query (v1, v2, v3) taken */ \
 	X(igmp, report_heard, OK)     /* another host's report: our pending one suppressed */ \
 	X(igmp, ignored, OK)          /* well-formed, nothing for us: Leave, other groups, types */ \
@@ -137,35 +147,49 @@
 
 
 #define NET_STATS_FIELD(layer, name, role) uint32_t layer##_##name;
-#define NET_STATS_ALIAS(layer, name, role, same)
-#define NET_STATS_SUM(layer, name, role, a, b, c)
+#define NET_STATS_NOFIELD(layer, name, ...)
 struct net_stats {
-	NET_STATS(NET_STATS_FIELD, NET_STATS_ALIAS, NET_STATS_SUM)
+	NET_STATS(NET_STATS_FIELD, NET_STATS_NOFIELD, NET_STATS_NOFIELD, NET_STATS_NOFIELD)
 };
 #undef NET_STATS_FIELD
-#undef NET_STATS_ALIAS
-#undef NET_STATS_SUM
+
+/* Each row's index in net_stat_desc: NET_STAT_ROW(udp, rx). */
+#define NET_STATS_ROW(layer, name, ...) NET_STAT_ROW_##layer##_##name,
+enum net_stat_row {
+	NET_STATS(NET_STATS_ROW, NET_STATS_ROW, NET_STATS_ROW, NET_STATS_ROW) NET_STAT_ROWS
+};
+#undef NET_STATS_ROW
+#undef NET_STATS_NOFIELD
+#define NET_STAT_ROW(layer, name) NET_STAT_ROW_##layer##_##name
 
 extern struct net_stats net_stats;
 
 #define STAT(layer, name) (net_stats.layer##_##name++)
 
 enum stat_role { STAT_IN, STAT_OK, STAT_DROP, STAT_INFO };
+enum stat_kind { STAT_COUNTED, STAT_SUM, STAT_BALANCE }; /* A is a sum of one row */
 
-#define STAT_NONE 0xffff
+#define STAT_NONE 0xff
 struct stat_desc {
 	const char *layer;
 	const char *name;
 	uint8_t role;
-	uint16_t offset;  /* into struct net_stats */
-	uint16_t plus[2]; /* a sum's further terms (STAT_NONE: none) */
+	uint8_t kind;
+	uint16_t offset;  /* STAT_COUNTED: into struct net_stats */
+	uint8_t rows[3];  /* STAT_SUM: its rows (STAT_NONE: none) */
 };
 
-extern const struct stat_desc net_stat_desc[];
+extern const struct stat_desc net_stat_desc[NET_STAT_ROWS];
 extern const unsigned net_stat_count;
 
 uint32_t net_stat_get(const char *layer, const char *name); /* ~0u if unknown */
 uint32_t net_stat_value(const struct stat_desc *d);
+static inline uint32_t net_stat_row(enum net_stat_row r) { return net_stat_value(&net_stat_desc[r]); }
+/* The counted words row r is read from, each with its sign (+1 or -1,
+ * times sign): f(ctx, offset into struct net_stats, sign) per word. What
+ * a derived row means, in one place: net_stat_value reads through it,
+ * the fuzzer turns the identity into a table of words with it. */
+void net_stat_terms(unsigned r, int sign, void (*f)(void *ctx, unsigned offset, int sign), void *ctx);
 /* Returns the first layer whose identity fails, or NULL when all hold. */
 const char *net_stats_check(void);
 void net_stats_reset(void);

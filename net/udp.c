@@ -309,7 +309,6 @@ static OUT_OF_LINE void udp_verify_other(struct pkt *p)
  */
 OUT_OF_LINE void udp_input_chain(struct pkt *p)
 {
-	STAT(udp, rx);
 	const uint8_t *u = p->data, *ih = pkt_iph(p);
 	unsigned have = pkt_chain_len(p);
 	unsigned ulen = p->len >= UDP_HLEN ? get16(u + UDP_LEN) : 0;
@@ -331,7 +330,6 @@ OUT_OF_LINE void udp_input_chain(struct pkt *p)
 
 void udp_input(struct pkt *p, const uint8_t *ih, uint8_t *u, unsigned len)
 {
-	STAT(udp, rx);
 	unsigned ulen = len >= UDP_HLEN ? get16(u + UDP_LEN) : 0;
 	if (ulen < UDP_HLEN || ulen > len) {
 		udp_drop_short(p);

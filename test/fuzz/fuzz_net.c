@@ -770,10 +770,10 @@ static void op_icmp_err(const uint8_t *b, size_t n)
 			      IPPROTO_ICMP, 0, 0x4242, NULL, 0, ICMP_HLEN + qlen);
 	int could = pcb && pcb->used && sport && !(ctl & 0x2e) && qlen == hl + UDP_HLEN &&
 		    (!pcb->connected || (dst == pcb->remote_ip && dport == pcb->remote_port));
-	uint32_t rx = net_stats.icmp_rx, told = net_stats.icmp_err_delivered;
+	uint32_t rx = net_stat_row(NET_STAT_ROW(icmp, rx)), told = net_stats.icmp_err_delivered;
 	unsigned heard = S.errs_told;
 	inject(f, len, 0);
-	if (net_stats.icmp_rx == rx)
+	if (net_stat_row(NET_STAT_ROW(icmp, rx)) == rx)
 		return; /* no buffer for it */
 	uint32_t d = net_stats.icmp_err_delivered - told;
 	if (pcb && d != (uint32_t)could)
@@ -907,35 +907,53 @@ static void op_dhcp(const uint8_t *b, size_t n)
 }
 
 /* stats.h's identity, sum(IN) == sum(OK) + sum(DROP) per layer, as
- * net_stats_check() states it, but with the layers found once: its
- * strcmp per counter made it the costliest check of a record. */
+ * net_stats_check() states it, but as a table made once: each layer's
+ * counted words with their factors (net_stat_terms: derived rows are
+ * their words), for a loop over an array instead of a walk of the
+ * descriptions per record (its strcmp made it the costliest check). */
 #define NSTATS (sizeof(struct net_stats) / sizeof(uint32_t))
-#define NTERMS 256 /* descriptions: more than NSTATS, counting aliases (stats.h) */
+#define NTERMS 512
 static struct term {
 	const char *layer;
 	uint16_t index; /* into net_stats as uint32_t[] */
-	uint8_t in, last; /* an IN counter; the last term of its layer */
-} terms[NTERMS]; /* the IN, OK and DROP counters, layer by layer */
+	int8_t factor;  /* 0: the end of a layer (its sum must be 0) */
+} terms[NTERMS];
 static unsigned nterms;
+static int factors[NSTATS]; /* the layer being indexed */
+
+static void add_factor(void *ctx, unsigned offset, int sign)
+{
+	(void)ctx;
+	if (offset % sizeof(uint32_t) || offset / sizeof(uint32_t) >= NSTATS)
+		FAIL("a counter at %u, outside struct net_stats", offset);
+	factors[offset / sizeof(uint32_t)] += sign;
+}
+
+static void layer_terms(const char *layer)
+{
+	for (unsigned w = 0; w < NSTATS; w++)
+		if (factors[w]) {
+			if (nterms + 2 > NTERMS || factors[w] < -100 || factors[w] > 100)
+				FAIL("layer %s: the identity's table is too small", layer);
+			terms[nterms++] = (struct term){layer, (uint16_t)w, (int8_t)factors[w]};
+			factors[w] = 0;
+		}
+	if (nterms == NTERMS)
+		FAIL("layer %s: the identity's table is too small", layer);
+	terms[nterms++] = (struct term){layer, 0, 0};
+}
 
 static void stats_index(void)
 {
-	if (net_stat_count > NTERMS)
-		FAIL("%u counters described, room for %u", net_stat_count, NTERMS);
+	if (net_stat_count != NET_STAT_ROWS)
+		FAIL("%u counters described, %u rows", net_stat_count, (unsigned)NET_STAT_ROWS);
 	for (unsigned i = 0; i < net_stat_count; i++) {
 		const struct stat_desc *sd = &net_stat_desc[i];
-		if (sd->offset / sizeof(uint32_t) >= NSTATS)
-			FAIL("%s.%s outside struct net_stats", sd->layer, sd->name);
-		/* a sum row (stats.h): each of its terms, in the same role */
-		for (int k = 0; k < 2 && sd->role != STAT_INFO; k++)
-			if (sd->plus[k] != STAT_NONE && nterms < NTERMS)
-				terms[nterms++] = (struct term){sd->layer, sd->plus[k] / sizeof(uint32_t),
-								 sd->role == STAT_IN, 0};
 		if (sd->role != STAT_INFO)
-			terms[nterms++] = (struct term){sd->layer, sd->offset / sizeof(uint32_t), sd->role == STAT_IN, 0};
+			net_stat_terms(i, sd->role == STAT_IN ? 1 : -1, add_factor, NULL);
+		if (i + 1 == net_stat_count || strcmp(sd->layer, net_stat_desc[i + 1].layer))
+			layer_terms(sd->layer);
 	}
-	for (unsigned i = 0; i < nterms; i++)
-		terms[i].last = i + 1 == nterms || strcmp(terms[i].layer, terms[i + 1].layer);
 }
 
 /* The first layer that does not add up, or NULL. struct net_stats is
@@ -946,12 +964,12 @@ UNTRACED __attribute__((no_sanitize("address"))) static const char *stats_unbala
 	const uint32_t *v = (const uint32_t *)(const void *)&net_stats;
 	uint32_t sum = 0;
 	for (const struct term *t = terms; t < terms + nterms; t++) {
-		sum += t->in ? v[t->index] : 0u - v[t->index];
-		if (t->last) {
+		if (!t->factor) {
 			if (sum)
 				return t->layer;
-			sum = 0;
+			continue;
 		}
+		sum += (uint32_t)t->factor * v[t->index];
 	}
 	return NULL;
 }

@@ -107,19 +107,16 @@ static struct pkt *mkfrag(const struct frag *f)
 	return p;
 }
 
-/* Reassemble with ip_input's accounting around it, and eth_input's:
- * eth.to_ip is ip.rx (stats.h), so eth.rx counts the frame too. A
- * datagram done is delivered: ip.delivered is the transports' rx, so a
- * transport that takes it (UDP's accounting) is counted for it. */
+/* Reassemble with the accounting of the path around it: eth_input
+ * counts the frame (stats.h: only where a frame enters and where it
+ * ends is counted), and a datagram done ends delivered, which UDP
+ * counts when it takes it. */
 static struct pkt *feed_pkt(struct pkt *p)
 {
 	STAT(eth, rx);
-	STAT(ip, rx);
 	struct pkt *d = ip_reass(p);
-	if (d) {
-		STAT(udp, rx);
+	if (d)
 		STAT(udp, delivered);
-	}
 	return d;
 }
 
