@@ -169,8 +169,9 @@ void dhcp_init(void);
 void dhcp_tick(uint32_t now);
 void dhcp_link(int up);
 
-/* udp.c. Input: ih the IP header (p->l3 set), u the UDP header, len the
- * bytes from it (the input path's registers, as for ip_input). */
+/* udp.c. Input: ih the IP header (p->l3 set), u the UDP header right
+ * behind it (ih + its length, a multiple of 4), len the bytes from u
+ * (the input path's registers, as for ip_input). */
 void udp_init(void);
 void udp_input(struct pkt *p, const uint8_t *ih, uint8_t *u, unsigned len);
 /* A reassembled datagram (a chain, pkt.h), p->data at its UDP header: ip.c

@@ -348,15 +348,16 @@ void udp_input(struct pkt *p, const uint8_t *ih, uint8_t *u, unsigned len)
 	}
 	/* The one pass over the payload, when the NIC has not made it. The
 	 * pseudo-header joins the sum as its words lie in the IP header,
-	 * its length as the UDP header's (the two are equal now). */
-	if (((uintptr_t)ih & 3) || ((uintptr_t)u & 1)) {
+	 * its length as the UDP header's (the two are equal now). An IP
+	 * header on a word puts u on one too (net.h). */
+	if ((uintptr_t)ih & 3) {
 		pkt_at(p, u, ulen);
 		udp_verify_other(p);
 		return;
 	}
 	uint64_t acc = (uint64_t)ld32(ih + IP_SRC) + ld32(ih + IP_DST) + (IPPROTO_UDP << 8) +
 		       ld16(u + UDP_LEN);
-	if (!csum_acc_ok(csum_acc(acc, u, ulen))) {
+	if (!csum_acc_ok(csum_acc(acc, __builtin_assume_aligned(u, 4), ulen))) {
 		udp_drop_csum(p);
 		return;
 	}
