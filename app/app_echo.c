@@ -28,10 +28,9 @@ static __attribute__((noinline)) void ready(void)
 static void stats(void)
 {
 	const struct echo_stats *s = &echo_stats;
-	printf("echo  rx=%lu replied=%lu drop_src=%lu drop_loop=%lu drop_bcast=%lu drop_tx=%lu mcast=%lu\n",
+	printf("echo  rx=%lu replied=%lu drop_src=%lu drop_loop=%lu drop_bcast=%lu mcast=%lu\n",
 	       (unsigned long)s->rx, (unsigned long)s->replied, (unsigned long)s->drop_src,
-	       (unsigned long)s->drop_loop, (unsigned long)s->drop_bcast, (unsigned long)s->drop_tx,
-	       (unsigned long)s->mcast);
+	       (unsigned long)s->drop_loop, (unsigned long)s->drop_bcast, (unsigned long)s->mcast);
 }
 
 /* mcast: the group the service answers on; mcast join A.B.C.D joins one

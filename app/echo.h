@@ -15,14 +15,16 @@
 
 #include <stdint.h>
 
-/* IN = rx; OK = replied; DROP = the rest. rx == replied + drops. */
+/* IN = rx; OK = replied; DROP = the rest. rx == replied + drops. A reply
+ * is counted as handed to the stack: one the stack or the driver then
+ * cannot send is counted there (udp.tx_err, ip.tx_err, nic.tx_full,
+ * nic.tx_bad), so the service need not wait for the answer. */
 struct echo_stats {
 	uint32_t rx;
 	uint32_t replied;
 	uint32_t drop_src;   /* from a deny-listed port (IP drops non-unicast sources) */
 	uint32_t drop_loop;  /* from our own port: another echo service */
 	uint32_t drop_bcast; /* sent to a broadcast or multicast address */
-	uint32_t drop_tx;    /* the reply could not be sent (the stack counts why) */
 	uint32_t mcast;      /* of replied: requests sent to the joined group (not in the sum) */
 };
 

@@ -15,12 +15,12 @@
  * (applications see them through udp.h too). */
 enum net_err {
 	NET_OK = 0,
-	NET_ERR_MEM = -1,     /* no buffer / no table slot */
+	NET_ERR_IF = -1,      /* the driver refused the frame (nic.h's -1: it counted why) */
 	NET_ERR_RTE = -2,     /* no route, or ARP resolution pending/failed */
 	NET_ERR_USE = -3,     /* address/port in use */
 	NET_ERR_ARG = -4,     /* bad argument (e.g. too big, no headroom, an address
 	                         that names no host) */
-	NET_ERR_IF = -5,      /* the driver refused the frame */
+	NET_ERR_MEM = -5,     /* no buffer / no table slot */
 	NET_ERR_CLOSED = -6,  /* the PCB is not in use: removed, or not from udp_new */
 	NET_ERR_ACCESS = -7,  /* a broadcast from a PCB without udp_set_broadcast */
 	/* Reported by ICMP about a datagram sent earlier (udp_error): */
@@ -41,8 +41,10 @@ struct netif {
 	uint32_t ip_n, bcast_n;
 	uint16_t mtu;
 	/* Send one frame: p->data is the Ethernet header, p->len the frame
-	 * length. Takes ownership in every case; returns 0, or -1 when the
-	 * frame was dropped (the driver counts why). */
+	 * length. Takes ownership in every case; returns 0, or -1 (NET_ERR_IF)
+	 * when the frame was dropped: the driver counts why (nic.tx_full,
+	 * nic.tx_bad), and the stack hands the -1 back to the sender as it
+	 * is, so the reply path ends in a tail call into the driver. */
 	int (*output)(struct pkt *p);
 	/* Optional: the NIC's multicast filter. The stack tells it of each
 	 * group MAC (01:00:5e + the group's low 23 bits) it starts (join 1)

@@ -41,8 +41,9 @@
 	X(eth, drop_src_zero, DROP)   /* source MAC is 00:00:00:00:00:00 */ \
 	X(eth, drop_vlan, DROP)       /* 802.1Q tagged */ \
 	X(eth, drop_type, DROP)       /* unknown ethertype */ \
-	X(eth, tx, INFO) \
-	X(eth, tx_err, INFO)          /* the driver refused the frame */ \
+	X(eth, tx, INFO)              /* frames handed to the driver (it counts those it \
+	                                 refuses: nic.tx_full, nic.tx_bad) */ \
+	X(eth, tx_err, INFO)          /* no room for the Ethernet header */ \
 	\
 	B(arp, rx) \
 	X(arp, replied, OK)           /* request for us answered */ \

@@ -1137,7 +1137,7 @@ def flood(tap):
         d = delta(st0, st)
         keys = ["nic.rx", "nic.tx", "nic.rx_nobuf", "nic.tx_full", "nic.irqs", "eth.rx",
                 "ip.rx", "ip.delivered", "ip.frag_held", "ip.reass_ok", "ip.reass_evict",
-                "ip.drop_frag", "ip.tx_frag", "udp.delivered", "echo.replied", "echo.drop_tx",
+                "ip.drop_frag", "ip.tx_frag", "udp.delivered", "echo.replied",
                 "eth.tx_err", "ip.tx_err", "udp.tx_err"]
         print(f"  flood: offered {offered} datagrams ({frames} frames, {refused} pushed back) "
               f"in {t_flood:.1f} s = {offered / t_flood:.0f}/s; tap took {tapd.get('tx', 0)}, "

@@ -17,6 +17,7 @@ static uint8_t h_frames[H_MAX_FRAMES][CFG_PKT_BUFSZ];
 static uint16_t h_lens[H_MAX_FRAMES];
 static int h_nsent;      /* frames captured since h_reset_sent() */
 static int h_fail_tx;    /* make the fake driver refuse frames */
+static int h_refused;    /* frames it refused (a driver's nic.tx_full) */
 static uint32_t h_clock;
 
 static const uint8_t H_MAC[6] = {0x52, 0x54, 0x00, 0x12, 0x34, 0x56};
@@ -27,6 +28,7 @@ static const uint8_t PEER_MAC[6] = {0x02, 0x00, 0x00, 0x00, 0x00, 0x02};
 static inline int h_output(struct pkt *p)
 {
 	if (h_fail_tx || p->len > CFG_PKT_BUFSZ) {
+		h_refused++;
 		pkt_free(p);
 		return -1;
 	}
@@ -55,7 +57,7 @@ static inline void h_init(void)
 	netif.link_up = 1;
 	netif.output = h_output;
 	h_clock = 1000;
-	h_fail_tx = 0;
+	h_fail_tx = h_refused = 0;
 	/* Dirty every buffer, so a header field the stack forgets to
 	 * write shows up in the frames it sends. */
 	struct pkt *all[CFG_PKT_COUNT];
