@@ -30,6 +30,9 @@ enum net_err {
 };
 
 struct netif {
+	uint16_t mtu;
+	/* 2 bytes past a word, as a received frame's addresses lie (eth.c
+	 * reads both with a halfword and a word load) */
 	uint8_t mac[6];
 	uint8_t link_up;
 	/* Host byte order. Set them before net_init or through net_set_addr,
@@ -39,7 +42,6 @@ struct netif {
 	 * (network order read as a native word), for the per-packet
 	 * compares; bcast_n is all-ones where the subnet has none (/31, /32). */
 	uint32_t ip_n, bcast_n;
-	uint16_t mtu;
 	/* Send one frame: p->data is the Ethernet header, p->len the frame
 	 * length. Takes ownership in every case; returns 0, or -1 (NET_ERR_IF)
 	 * when the frame was dropped: the driver counts why (nic.tx_full,
@@ -57,6 +59,8 @@ struct netif {
 };
 
 extern struct netif netif;
+_Static_assert(offsetof(struct netif, mac) % 4 == 2 && _Alignof(struct netif) >= 4,
+	       "netif.mac lies 2 bytes past a word (eth.c)");
 
 /* Stack entry points. */
 void net_init(void);              /* after netif is filled in */
