@@ -36,11 +36,13 @@ void ip_tick(uint32_t now)
 /* Not a unicast host, or ourselves: a spoof, and answering it would
  * send to our own address. The address as it lies in the header: the
  * first octet is its low byte, and netif keeps ours and our broadcast
- * in the same order (ip_is_unicast and ip_is_host, unswapped). */
-static int ip_bad_src(uint64_t a_n)
+ * in the same order (ip_is_unicast and ip_is_host, unswapped). Its
+ * first octet comes as a byte of its own (taken from a_n, GCC loads a_n
+ * sign-extended and zero-extends it again for the header sum): 0 wraps
+ * around to the top, 224 and up are groups and class E. */
+static int ip_bad_src(uint64_t a_n, unsigned first)
 {
-	uint32_t first = a_n & 0xff;
-	return first == 0 || first == 127 || first >= 224 || a_n == netif.bcast_n ||
+	return first - 1u >= 223u || first == 127 || a_n == netif.bcast_n ||
 	       a_n == netif.ip_n;
 }
 
@@ -152,7 +154,7 @@ static inline __attribute__((always_inline)) void ip_accept(struct pkt *p, uint8
 							     unsigned len, uint64_t src,
 							     uint64_t dst)
 {
-	if (ip_bad_src(src)) {
+	if (ip_bad_src(src, h[IP_SRC])) {
 		ip_drop_src(p);
 		return;
 	}
