@@ -21,6 +21,9 @@ build all VARIANT=bench
 build all APP=l2reflect VARIANT=bench
 build all VARIANT=nocsum-bench CFLAGS_EXTRA=-DCFG_GUEST_CSUM=0
 cc -O2 -Wall -Wextra -o build/bench/loadgen bench/loadgen.c || exit 1
+# The count from outside (bench/icount_plugin.c), a QEMU plugin
+cc -O2 -Wall -Wextra -shared -fPIC -fvisibility=hidden -o build/bench/icount_plugin.so \
+	bench/icount_plugin.c || exit 1
 # The polling reflector (bench/reflector/): a measuring tool, not the
 # firmware; the firmware's compiler and flags, without picolibc and LTO.
 ${CROSS_COMPILE:-riscv64-unknown-elf-}gcc -std=c11 -march=rv64imac_zicsr_zifencei -mabi=lp64 \
