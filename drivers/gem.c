@@ -336,21 +336,26 @@ static OUT_OF_LINE void rx_fill(void)
  * also makes QEMU look at the RX ring again. */
 static inline void tx_kick(void)
 {
-	fence(); /* descriptors before the doorbell */
-	wr(NWCTRL, dev.ctrl | NWCTRL_TSTART);
+	/* the bookkeeping first (nothing reads it in between), the write
+	 * last: under QEMU's -icount a register access in the middle of a
+	 * translated block ends it there, and the rest runs again as a
+	 * block of its own (what a TB-level count sees twice) */
+	uint32_t v = dev.ctrl | NWCTRL_TSTART;
 	dev.tx_pending = 0;
 	if (dev.rx_restart && rx.count)
 		dev.rx_restart = 0;
 	stats.notifies++;
+	fence(); /* descriptors before the doorbell */
+	wr(NWCTRL, v);
 }
 
 /* After an RXUBR: tell the MAC the ring has buffers again (QEMU). */
 static void rx_kick(void)
 {
-	fence();
-	wr(NWCTRL, dev.ctrl);
 	dev.rx_restart = 0;
 	stats.notifies++;
+	fence(); /* the write last, as in tx_kick */
+	wr(NWCTRL, dev.ctrl);
 }
 
 /* Buffers taken off a ring that go back to the pool, linked through
@@ -749,10 +754,10 @@ static void gem_rings(unsigned *rx_posted, unsigned *tx_inflight)
  * anyway: one load less here. */
 static void isr(void *arg)
 {
+	stats.irqs++; /* first: the read then ends the block (tx_kick) */
 	uint32_t s = mmio_read32((uintptr_t)arg);
 	if (s & INT_HANDLED)
 		events |= s & INT_HANDLED;
-	stats.irqs++;
 }
 
 /* ---- PHY ---- */

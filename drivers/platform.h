@@ -52,8 +52,14 @@ void plic_dispatch_table(long irq);
 static inline void plic_dispatch(void)
 {
 	volatile uint32_t *c = plic_claim;
+	long hot = (int32_t)plic_hot.irq; /* both as lw leaves them */
+	/* hot loaded before the claim, which the compare then follows at
+	 * once: under QEMU's -icount a register access in the middle of a
+	 * translated block ends it there, and the rest runs again as a
+	 * block of its own (what a TB-level count sees twice) */
+	__asm__ volatile("" : "+r"(hot));
 	long raw = mmio_read32s((uintptr_t)c);
-	if (raw == (long)(int32_t)plic_hot.irq) { /* both as lw leaves them */
+	if (raw == hot) {
 		plic_hot.fn(plic_hot.arg);
 		mmio_write32l((uintptr_t)c, (unsigned long)raw);
 		return;
