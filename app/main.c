@@ -183,6 +183,9 @@ static int busy_poll(unsigned long n, struct poll_window *w)
 }
 
 static uint64_t poll_cycles; /* the busy-poll window (0: none) */
+/* In memory, not in the loop's registers: only a polling pass uses it,
+ * and the registers go to the loop's counts (struct loop_counts). */
+static GP_DATA struct poll_window pw;
 
 /* Cycles per millisecond, measured against the clock from one tick edge
  * over a millisecond (bounded spins: 0 if the clock or the counter does
@@ -199,6 +202,28 @@ static uint64_t cycles_per_ms(void)
 		if (++spins > 100000000)
 			return 0;
 	return rdcycle() - c0;
+}
+
+/* The loop's counts of every wake-up, kept in registers (a load and a
+ * store each less per wake-up) and published to loop_stats before
+ * anything that may read or reset them runs, loaded again after. Only
+ * the console reads or resets them (`stats`, `reset`); the timers'
+ * callbacks get them published too, so that any of them may. */
+struct loop_counts {
+	uint64_t busy;    /* loop_stats.busy_instret */
+	uint32_t wakeups; /* loop_stats.wakeups */
+};
+
+static inline void counts_publish(const struct loop_counts *c)
+{
+	loop_stats.busy_instret = c->busy;
+	loop_stats.wakeups = c->wakeups;
+}
+
+static inline void counts_load(struct loop_counts *c)
+{
+	c->busy = loop_stats.busy_instret;
+	c->wakeups = loop_stats.wakeups;
 }
 
 /*
@@ -220,29 +245,37 @@ static uint64_t cycles_per_ms(void)
  */
 static void loop(const struct bootcfg *cfg)
 {
-	struct poll_window pw = {.cycles = cfg->poll_us ? poll_cycles : 0};
+	const uint64_t poll = pw.cycles = cfg->poll_us ? poll_cycles : 0;
 	const struct port_pass pp = port_pass(); /* in registers, not loaded each pass */
+	struct loop_counts lc;
+	counts_load(&lc);
 	uint64_t woke = rdinstret();
 	timer_arm(0); /* the first pass runs the timers and arms the clock */
 	for (;;) {
 		unsigned long ip = xcsr_read(CSR_IP);
 		if (ip & (1ul << IRQ_EXT)) {
 			plic_dispatch();
-			if (console_pending())
+			if (console_pending()) {
+				counts_publish(&lc);
 				console_poll();
+				counts_load(&lc); /* `reset` zeroes them */
+			}
 		}
-		if (ip & (1ul << IRQ_TIMER))
+		if (ip & (1ul << IRQ_TIMER)) {
+			counts_publish(&lc);
 			run_timers();
+			counts_load(&lc);
+		}
 		unsigned long n = port_poll_by(&pp, PASS_BUDGET);
-		if (n == PASS_BUDGET || (pw.cycles && busy_poll(n, &pw)) ? (port_flush(), 1)
+		if (n == PASS_BUDGET || (poll && busy_poll(n, &pw)) ? (port_flush(), 1)
 									  : port_idle_by(&pp)) {
 			loop_stats.repeats++;
 			continue;
 		}
-		loop_stats.busy_instret += rdinstret() - woke;
+		lc.busy += rdinstret() - woke;
 		wfi();
 		woke = rdinstret();
-		loop_stats.wakeups++;
+		lc.wakeups++;
 	}
 }
 
