@@ -190,6 +190,12 @@ struct ring {
 	unsigned long size, mask; /* a power of two */
 	unsigned long head;      /* oldest descriptor holding one of our buffers */
 	unsigned long count;     /* buffers the MAC holds, from head on */
+	/* Running, where buffers move by the batch, not per frame: RX,
+	 * buffers ever handed to the MAC (rx_fill, tx_reclaim); TX, ever
+	 * taken back (tx_reclaim). With count they give the frames that
+	 * went by (frames_fold): RX moved - count, TX moved + count. */
+	unsigned long moved;
+	unsigned long counted;   /* that figure when last folded into stats */
 };
 
 /* Room for 16-byte descriptors; 8-byte ones use the first half. */
@@ -245,6 +251,19 @@ static struct nic *self;         /* what the port sees: link state */
 static GP_DATA struct nic_stats stats; /* self->stats points here */
 #define INT_HANDLED (INT_RXUBR | INT_ERRORS)
 
+/* nic.stats_sync. rx_frames and tx_frames are not counted per frame:
+ * the rings' running figures (struct ring: moved) say how many went by.
+ * Folded into stats here, before anyone reads or clears them, and before
+ * a drain moves the figures with no frames behind them (rings_stop). */
+static void frames_fold(void)
+{
+	unsigned long r = rx.moved - rx.count, t = tx.moved + tx.count;
+	stats.rx_frames += (uint32_t)(r - rx.counted);
+	stats.tx_frames += (uint32_t)(t - tx.counted);
+	rx.counted = r;
+	tx.counted = t;
+}
+
 static uint32_t rd(unsigned off) { return mmio_read32(dev.base + off); }
 static void wr(unsigned off, uint32_t v) { mmio_write32(dev.base + off, v); }
 static inline volatile uint32_t *desc_at(volatile uint32_t *base, unsigned long i, unsigned long bshift)
@@ -265,6 +284,7 @@ static void ring_init(struct ring *r, int is_rx)
 			d[2] = d[3] = 0;
 	}
 	r->head = r->count = 0;
+	r->counted = r->moved; /* counted from here (a drain before: rings_stop) */
 }
 
 static void set_base(unsigned lo, unsigned hi, const uint32_t *mem)
@@ -317,6 +337,7 @@ static inline void rx_post(struct pkt *p)
 	unsigned long i = (rx.head + rx.count) & rx.mask;
 	rx.slot[i] = p;
 	rx.count++;
+	rx.moved++;
 	rx_hand(p, desc(&rx, i), dev.shift, last(&rx, i) ? RX_WRAP : 0);
 }
 
@@ -409,6 +430,8 @@ static OUT_OF_LINE void tx_reclaim(struct pkt **dead)
 		}
 	}
 	tx.head = (unsigned long)(ts - tslot);
+	tx.moved += tx.count - tn;
+	rx.moved += rn - rx.count;
 	tx.count = tn;
 	rx.count = rn;
 	*dead = list;
@@ -436,7 +459,6 @@ static inline int tx_post(struct pkt *p)
 	dw[0] = (uint32_t)a;
 	if (dev.shift == 2)
 		dw[2] = (uint32_t)(a >> 32);
-	stats.tx_frames++;
 	stats.tx_bytes += (uint32_t)len;
 	fence(); /* the address before the word that hands it over */
 	dw[1] = (uint32_t)w1;
@@ -483,6 +505,7 @@ static int gem_tx(struct pkt *p)
  * also sends the MAC back to the start of the TX ring. */
 static void rings_stop(uint32_t off)
 {
+	frames_fold(); /* the drains below move the figures with no frames */
 	wr(NWCTRL, dev.ctrl & ~off);
 	for (unsigned i = 0; i < SPINS && (rd(TXSTATUS) & TXSTATUS_TGO); i++)
 		;
@@ -493,6 +516,9 @@ static void rings_stop(uint32_t off)
 		wr(RXSTATUS, ~0u);
 	}
 	dev.tx_pending = 0;
+	/* counted from here: the buffers drained were no frames */
+	rx.counted = rx.moved - rx.count;
+	tx.counted = tx.moved + tx.count;
 }
 
 /* Both rings from the top, RX filled, interrupts on, MAC running. */
@@ -564,6 +590,7 @@ static OUT_OF_LINE unsigned long rx_drop(struct pkt **v, struct pkt **vp, struct
 				    struct pkt *p)
 {
 	stats.rx_bad++;
+	rx.counted++; /* taken, but no frame (frames_fold) */
 	pkt_free(p);
 	return rx_take(v, vp, vend);
 }
@@ -594,7 +621,6 @@ static inline __attribute__((always_inline)) unsigned long rx_loop(struct pkt **
 		p->len = (uint16_t)len;
 		p->flags = CFG_GEM_RX_CSUM && RX_CSUM(st) >= 2 ? PKT_F_CSUM_OK : 0;
 		pkt_own(p, PKT_STACK);
-		stats.rx_frames++;
 		stats.rx_bytes += len;
 		*vp++ = p;
 		if (vp == vend)
@@ -738,10 +764,6 @@ OUT_OF_LINE int gem_flush_idle(void)
 		rx_kick();
 	return idle_look();
 }
-
-/* nic.stats_sync: nothing to fold. The GEM counts every frame, its
- * rings keeping no running position (head wraps at the ring's end). */
-static void gem_stats_sync(void) {}
 
 static void gem_rings(unsigned *rx_posted, unsigned *tx_inflight)
 {
@@ -1078,7 +1100,7 @@ int gem_probe(const struct fdt_info *fi, const struct fdt_dev *d, struct nic *n)
 	n->tx = gem_tx;
 	n->rings = gem_rings;
 	n->stats = &stats;
-	n->stats_sync = gem_stats_sync;
+	n->stats_sync = frames_fold;
 	n->mcast_filter = gem_mcast_filter;
 	describe(n);
 	plic_enable_hot(dev.irq, isr, (void *)(dev.base + ISR));
