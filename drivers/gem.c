@@ -295,15 +295,20 @@ static void set_base(unsigned lo, unsigned hi, const uint32_t *mem)
 	wr(lo, (uint32_t)a);
 }
 
-/* The oldest buffer of a ring, taken back from it. */
-static inline struct pkt *take(struct ring *r)
+/* The oldest buffer of a ring, taken back from it: head h, count n
+ * (read before a fence, which would have them read again). */
+static inline struct pkt *take_at(struct ring *r, unsigned long h, unsigned long n)
 {
-	unsigned long h = r->head;
 	struct pkt *p = r->slot[h];
 	r->slot[h] = NULL;
 	r->head = (h + 1) & r->mask;
-	r->count--;
+	r->count = n - 1;
 	return p;
+}
+
+static inline struct pkt *take(struct ring *r)
+{
+	return take_at(r, r->head, r->count);
 }
 
 static void drain(struct ring *r)
@@ -445,9 +450,9 @@ static OUT_OF_LINE int tx_drop(struct pkt *p, uint32_t *counter)
 }
 
 /* Hand a frame to the MAC (the ring has room). */
-static inline int tx_post(struct pkt *p)
+static inline int tx_post(struct pkt *p, unsigned long len)
 {
-	unsigned long i = (tx.head + tx.count) & tx.mask, len = p->len;
+	unsigned long i = (tx.head + tx.count) & tx.mask;
 	volatile uint32_t *d = desc(&tx, i);
 	uint64_t a = dma_addr(p->data);
 	/* the word that hands it over, made before the fence (which would
@@ -484,7 +489,7 @@ static OUT_OF_LINE int tx_slow(struct pkt *p)
 	 * send one (a reflected frame): it leaves finished. */
 	if ((p->flags & PKT_F_CSUM_PART) && nic_csum_finish(p, &stats))
 		return tx_drop(p, &stats.tx_bad);
-	return tx_post(p);
+	return tx_post(p, p->len);
 }
 
 /* netif.output: a leaf; every rare case goes to tx_slow. */
@@ -494,11 +499,13 @@ static int gem_tx(struct pkt *p)
 		stats.tx_bad++; /* a freed buffer: never put it on the ring */
 		return -1;
 	}
-	/* no device: no room either (the ring's initialiser) */
-	if (p->len - 1u >= FRAME_MAX || tx.count == tx.size ||
-	    (p->flags & PKT_F_CSUM_PART))
+	/* len read once, for the test and the descriptor (read twice, GCC
+	 * sign-extends one of them); no device: no room either (the ring's
+	 * initialiser) */
+	unsigned long len = p->len;
+	if (len - 1 >= FRAME_MAX || tx.count == tx.size || (p->flags & PKT_F_CSUM_PART))
 		return tx_slow(p);
-	return tx_post(p);
+	return tx_post(p, len);
 }
 
 /* Stop what 'off' names (TE, RE) and take every buffer back. Clearing TE
@@ -603,9 +610,12 @@ static inline __attribute__((always_inline)) unsigned long rx_loop(struct pkt **
 	/* max >= 1 (nic.h): only a call after a drop can find v full */
 	if (!first && vp == vend)
 		return (unsigned long)(vp - v);
-	while (rx.count) {
+	/* the count read once, the head once a frame, both kept in
+	 * registers across the fence, which would have them read again */
+	for (unsigned long n = rx.count; n; n--) {
 		reload_barrier();
-		volatile uint32_t *d = desc(&rx, rx.head);
+		unsigned long h = rx.head;
+		volatile uint32_t *d = desc(&rx, h);
 		if (!(d[0] & RX_USED))
 			break;
 		fence(); /* the status word after the bit that says it is written */
@@ -613,7 +623,7 @@ static inline __attribute__((always_inline)) unsigned long rx_loop(struct pkt **
 		 * lies below bit 31, and GCC extends a uint32_t again (tune.h:
 		 * lw as is) */
 		unsigned long st = (unsigned long)(long)(int32_t)d[1];
-		struct pkt *p = take(&rx);
+		struct pkt *p = take_at(&rx, h, n);
 		uint32_t len = (uint32_t)st & RX_LEN;
 		if ((~st & (RX_SOF | RX_EOF)) || len - 14 > FRAME_MAX - 14)
 			return rx_drop(v, vp, vend, p); /* dropped ones do not count against max */
