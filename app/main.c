@@ -238,8 +238,9 @@ static inline void counts_load(struct loop_counts *c)
  * console is looked at once: only the UART's handler (run by
  * plic_dispatch, above) says it has bytes, and console_poll reads all
  * the UART holds; a byte that comes later keeps the UART's interrupt
- * pending, and wfi does not sleep. Only a pass that ran plic_dispatch
- * can find the flag set, so only such a pass reads it.
+ * pending, and wfi does not sleep. Only a pass whose claim went through
+ * plic_dispatch's table (not the NIC's, the hot source) can find the
+ * flag set, so only such a pass reads it.
  * Counted per pass only what must be: passes are the wake-ups and the
  * passes that went on without sleeping (`repeats`, the rare case).
  */
@@ -254,8 +255,7 @@ static void loop(const struct bootcfg *cfg)
 	for (;;) {
 		unsigned long ip = xcsr_read(CSR_IP);
 		if (ip & (1ul << IRQ_EXT)) {
-			plic_dispatch();
-			if (console_pending()) {
+			if (plic_dispatch() && console_pending()) {
 				counts_publish(&lc);
 				console_poll();
 				counts_load(&lc); /* `reset` zeroes them */
