@@ -50,8 +50,10 @@ static void cmd_stats(void)
 	static const struct nic_stats none;
 	const struct nic_stats *s = n ? n->stats : &none;
 	unsigned rx_posted = 0, tx_inflight = 0;
-	if (n)
+	if (n) {
+		n->stats_sync();
 		n->rings(&rx_posted, &tx_inflight);
+	}
 	printf("nic   rx=%lu rx_bytes=%lu tx=%lu tx_bytes=%lu rx_nobuf=%lu rx_bad=%lu "
 	       "tx_full=%lu tx_bad=%lu irqs=%lu notifies=%lu link_changes=%lu csum_fixed=%lu "
 	       "dev_errors=%lu filter_errors=%lu\n",
@@ -196,8 +198,11 @@ static void run(const char *cmd)
 		net_stats_reset();
 		if (app.reset)
 			app.reset();
-		if (port_nic())
-			memset(port_nic()->stats, 0, sizeof *port_nic()->stats);
+		struct nic *n = port_nic();
+		if (n) {
+			n->stats_sync(); /* what it folds in is then cleared too */
+			memset(n->stats, 0, sizeof *n->stats);
+		}
 		loop_stats.busy_instret = 0;
 		loop_stats.wakeups = loop_stats.repeats = 0;
 		printf("counters reset\n");

@@ -183,6 +183,9 @@ static int busy_poll(unsigned long n, struct poll_window *w)
 }
 
 static uint64_t poll_cycles; /* the busy-poll window (0: none) */
+/* In memory, not in the loop's registers: only a polling pass uses it,
+ * and the registers go to the loop's counts (struct loop_counts). */
+static GP_DATA struct poll_window pw;
 
 /* Cycles per millisecond, measured against the clock from one tick edge
  * over a millisecond (bounded spins: 0 if the clock or the counter does
@@ -201,6 +204,28 @@ static uint64_t cycles_per_ms(void)
 	return rdcycle() - c0;
 }
 
+/* The loop's counts of every wake-up, kept in registers (a load and a
+ * store each less per wake-up) and published to loop_stats before
+ * anything that may read or reset them runs, loaded again after. Only
+ * the console reads or resets them (`stats`, `reset`); the timers'
+ * callbacks get them published too, so that any of them may. */
+struct loop_counts {
+	uint64_t busy;    /* loop_stats.busy_instret */
+	uint32_t wakeups; /* loop_stats.wakeups */
+};
+
+static inline void counts_publish(const struct loop_counts *c)
+{
+	loop_stats.busy_instret = c->busy;
+	loop_stats.wakeups = c->wakeups;
+}
+
+static inline void counts_load(struct loop_counts *c)
+{
+	c->busy = loop_stats.busy_instret;
+	c->wakeups = loop_stats.wakeups;
+}
+
 /*
  * One pass: the pending interrupts (mip, one CSR read: the NIC's and the
  * console's through the PLIC, the clock's for the software timers), the
@@ -213,36 +238,44 @@ static uint64_t cycles_per_ms(void)
  * console is looked at once: only the UART's handler (run by
  * plic_dispatch, above) says it has bytes, and console_poll reads all
  * the UART holds; a byte that comes later keeps the UART's interrupt
- * pending, and wfi does not sleep. Only a pass that ran plic_dispatch
- * can find the flag set, so only such a pass reads it.
+ * pending, and wfi does not sleep. Only a pass whose claim went through
+ * plic_dispatch's table (not the NIC's, the hot source) can find the
+ * flag set, so only such a pass reads it.
  * Counted per pass only what must be: passes are the wake-ups and the
  * passes that went on without sleeping (`repeats`, the rare case).
  */
 static void loop(const struct bootcfg *cfg)
 {
-	struct poll_window pw = {.cycles = cfg->poll_us ? poll_cycles : 0};
+	const uint64_t poll = pw.cycles = cfg->poll_us ? poll_cycles : 0;
 	const struct port_pass pp = port_pass(); /* in registers, not loaded each pass */
+	struct loop_counts lc;
+	counts_load(&lc);
 	uint64_t woke = rdinstret();
 	timer_arm(0); /* the first pass runs the timers and arms the clock */
 	for (;;) {
 		unsigned long ip = xcsr_read(CSR_IP);
 		if (ip & (1ul << IRQ_EXT)) {
-			plic_dispatch();
-			if (console_pending())
+			if (plic_dispatch() && console_pending()) {
+				counts_publish(&lc);
 				console_poll();
+				counts_load(&lc); /* `reset` zeroes them */
+			}
 		}
-		if (ip & (1ul << IRQ_TIMER))
+		if (ip & (1ul << IRQ_TIMER)) {
+			counts_publish(&lc);
 			run_timers();
+			counts_load(&lc);
+		}
 		unsigned long n = port_poll_by(&pp, PASS_BUDGET);
-		if (n == PASS_BUDGET || (pw.cycles && busy_poll(n, &pw)) ? (port_flush(), 1)
+		if (n == PASS_BUDGET || (poll && busy_poll(n, &pw)) ? (port_flush(), 1)
 									  : port_idle_by(&pp)) {
 			loop_stats.repeats++;
 			continue;
 		}
-		loop_stats.busy_instret += rdinstret() - woke;
+		lc.busy += rdinstret() - woke;
 		wfi();
 		woke = rdinstret();
-		loop_stats.wakeups++;
+		lc.wakeups++;
 	}
 }
 

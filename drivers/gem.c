@@ -190,6 +190,12 @@ struct ring {
 	unsigned long size, mask; /* a power of two */
 	unsigned long head;      /* oldest descriptor holding one of our buffers */
 	unsigned long count;     /* buffers the MAC holds, from head on */
+	/* Running, where buffers move by the batch, not per frame: RX,
+	 * buffers ever handed to the MAC (rx_fill, tx_reclaim); TX, ever
+	 * taken back (tx_reclaim). With count they give the frames that
+	 * went by (frames_fold): RX moved - count, TX moved + count. */
+	unsigned long moved;
+	unsigned long counted;   /* that figure when last folded into stats */
 };
 
 /* Room for 16-byte descriptors; 8-byte ones use the first half. */
@@ -245,6 +251,19 @@ static struct nic *self;         /* what the port sees: link state */
 static GP_DATA struct nic_stats stats; /* self->stats points here */
 #define INT_HANDLED (INT_RXUBR | INT_ERRORS)
 
+/* nic.stats_sync. rx_frames and tx_frames are not counted per frame:
+ * the rings' running figures (struct ring: moved) say how many went by.
+ * Folded into stats here, before anyone reads or clears them, and before
+ * a drain moves the figures with no frames behind them (rings_stop). */
+static void frames_fold(void)
+{
+	unsigned long r = rx.moved - rx.count, t = tx.moved + tx.count;
+	stats.rx_frames += (uint32_t)(r - rx.counted);
+	stats.tx_frames += (uint32_t)(t - tx.counted);
+	rx.counted = r;
+	tx.counted = t;
+}
+
 static uint32_t rd(unsigned off) { return mmio_read32(dev.base + off); }
 static void wr(unsigned off, uint32_t v) { mmio_write32(dev.base + off, v); }
 static inline volatile uint32_t *desc_at(volatile uint32_t *base, unsigned long i, unsigned long bshift)
@@ -265,6 +284,7 @@ static void ring_init(struct ring *r, int is_rx)
 			d[2] = d[3] = 0;
 	}
 	r->head = r->count = 0;
+	r->counted = r->moved; /* counted from here (a drain before: rings_stop) */
 }
 
 static void set_base(unsigned lo, unsigned hi, const uint32_t *mem)
@@ -275,15 +295,20 @@ static void set_base(unsigned lo, unsigned hi, const uint32_t *mem)
 	wr(lo, (uint32_t)a);
 }
 
-/* The oldest buffer of a ring, taken back from it. */
-static inline struct pkt *take(struct ring *r)
+/* The oldest buffer of a ring, taken back from it: head h, count n
+ * (read before a fence, which would have them read again). */
+static inline struct pkt *take_at(struct ring *r, unsigned long h, unsigned long n)
 {
-	unsigned long h = r->head;
 	struct pkt *p = r->slot[h];
 	r->slot[h] = NULL;
 	r->head = (h + 1) & r->mask;
-	r->count--;
+	r->count = n - 1;
 	return p;
+}
+
+static inline struct pkt *take(struct ring *r)
+{
+	return take_at(r, r->head, r->count);
 }
 
 static void drain(struct ring *r)
@@ -317,6 +342,7 @@ static inline void rx_post(struct pkt *p)
 	unsigned long i = (rx.head + rx.count) & rx.mask;
 	rx.slot[i] = p;
 	rx.count++;
+	rx.moved++;
 	rx_hand(p, desc(&rx, i), dev.shift, last(&rx, i) ? RX_WRAP : 0);
 }
 
@@ -336,21 +362,26 @@ static OUT_OF_LINE void rx_fill(void)
  * also makes QEMU look at the RX ring again. */
 static inline void tx_kick(void)
 {
-	fence(); /* descriptors before the doorbell */
-	wr(NWCTRL, dev.ctrl | NWCTRL_TSTART);
+	/* the bookkeeping first (nothing reads it in between), the write
+	 * last: under QEMU's -icount a register access in the middle of a
+	 * translated block ends it there, and the rest runs again as a
+	 * block of its own (what a TB-level count sees twice) */
+	uint32_t v = dev.ctrl | NWCTRL_TSTART;
 	dev.tx_pending = 0;
 	if (dev.rx_restart && rx.count)
 		dev.rx_restart = 0;
 	stats.notifies++;
+	fence(); /* descriptors before the doorbell */
+	wr(NWCTRL, v);
 }
 
 /* After an RXUBR: tell the MAC the ring has buffers again (QEMU). */
 static void rx_kick(void)
 {
-	fence();
-	wr(NWCTRL, dev.ctrl);
 	dev.rx_restart = 0;
 	stats.notifies++;
+	fence(); /* the write last, as in tx_kick */
+	wr(NWCTRL, dev.ctrl);
 }
 
 /* Buffers taken off a ring that go back to the pool, linked through
@@ -404,6 +435,8 @@ static OUT_OF_LINE void tx_reclaim(struct pkt **dead)
 		}
 	}
 	tx.head = (unsigned long)(ts - tslot);
+	tx.moved += tx.count - tn;
+	rx.moved += rn - rx.count;
 	tx.count = tn;
 	rx.count = rn;
 	*dead = list;
@@ -417,9 +450,9 @@ static OUT_OF_LINE int tx_drop(struct pkt *p, uint32_t *counter)
 }
 
 /* Hand a frame to the MAC (the ring has room). */
-static inline int tx_post(struct pkt *p)
+static inline int tx_post(struct pkt *p, unsigned long len)
 {
-	unsigned long i = (tx.head + tx.count) & tx.mask, len = p->len;
+	unsigned long i = (tx.head + tx.count) & tx.mask;
 	volatile uint32_t *d = desc(&tx, i);
 	uint64_t a = dma_addr(p->data);
 	/* the word that hands it over, made before the fence (which would
@@ -431,7 +464,6 @@ static inline int tx_post(struct pkt *p)
 	dw[0] = (uint32_t)a;
 	if (dev.shift == 2)
 		dw[2] = (uint32_t)(a >> 32);
-	stats.tx_frames++;
 	stats.tx_bytes += (uint32_t)len;
 	fence(); /* the address before the word that hands it over */
 	dw[1] = (uint32_t)w1;
@@ -457,7 +489,7 @@ static OUT_OF_LINE int tx_slow(struct pkt *p)
 	 * send one (a reflected frame): it leaves finished. */
 	if ((p->flags & PKT_F_CSUM_PART) && nic_csum_finish(p, &stats))
 		return tx_drop(p, &stats.tx_bad);
-	return tx_post(p);
+	return tx_post(p, p->len);
 }
 
 /* netif.output: a leaf; every rare case goes to tx_slow. */
@@ -467,17 +499,20 @@ static int gem_tx(struct pkt *p)
 		stats.tx_bad++; /* a freed buffer: never put it on the ring */
 		return -1;
 	}
-	/* no device: no room either (the ring's initialiser) */
-	if (p->len - 1u >= FRAME_MAX || tx.count == tx.size ||
-	    (p->flags & PKT_F_CSUM_PART))
+	/* len read once, for the test and the descriptor (read twice, GCC
+	 * sign-extends one of them); no device: no room either (the ring's
+	 * initialiser) */
+	unsigned long len = p->len;
+	if (len - 1 >= FRAME_MAX || tx.count == tx.size || (p->flags & PKT_F_CSUM_PART))
 		return tx_slow(p);
-	return tx_post(p);
+	return tx_post(p, len);
 }
 
 /* Stop what 'off' names (TE, RE) and take every buffer back. Clearing TE
  * also sends the MAC back to the start of the TX ring. */
 static void rings_stop(uint32_t off)
 {
+	frames_fold(); /* the drains below move the figures with no frames */
 	wr(NWCTRL, dev.ctrl & ~off);
 	for (unsigned i = 0; i < SPINS && (rd(TXSTATUS) & TXSTATUS_TGO); i++)
 		;
@@ -488,6 +523,9 @@ static void rings_stop(uint32_t off)
 		wr(RXSTATUS, ~0u);
 	}
 	dev.tx_pending = 0;
+	/* counted from here: the buffers drained were no frames */
+	rx.counted = rx.moved - rx.count;
+	tx.counted = tx.moved + tx.count;
 }
 
 /* Both rings from the top, RX filled, interrupts on, MAC running. */
@@ -559,6 +597,7 @@ static OUT_OF_LINE unsigned long rx_drop(struct pkt **v, struct pkt **vp, struct
 				    struct pkt *p)
 {
 	stats.rx_bad++;
+	rx.counted++; /* taken, but no frame (frames_fold) */
 	pkt_free(p);
 	return rx_take(v, vp, vend);
 }
@@ -571,9 +610,12 @@ static inline __attribute__((always_inline)) unsigned long rx_loop(struct pkt **
 	/* max >= 1 (nic.h): only a call after a drop can find v full */
 	if (!first && vp == vend)
 		return (unsigned long)(vp - v);
-	while (rx.count) {
+	/* the count read once, the head once a frame, both kept in
+	 * registers across the fence, which would have them read again */
+	for (unsigned long n = rx.count; n; n--) {
 		reload_barrier();
-		volatile uint32_t *d = desc(&rx, rx.head);
+		unsigned long h = rx.head;
+		volatile uint32_t *d = desc(&rx, h);
 		if (!(d[0] & RX_USED))
 			break;
 		fence(); /* the status word after the bit that says it is written */
@@ -581,7 +623,7 @@ static inline __attribute__((always_inline)) unsigned long rx_loop(struct pkt **
 		 * lies below bit 31, and GCC extends a uint32_t again (tune.h:
 		 * lw as is) */
 		unsigned long st = (unsigned long)(long)(int32_t)d[1];
-		struct pkt *p = take(&rx);
+		struct pkt *p = take_at(&rx, h, n);
 		uint32_t len = (uint32_t)st & RX_LEN;
 		if ((~st & (RX_SOF | RX_EOF)) || len - 14 > FRAME_MAX - 14)
 			return rx_drop(v, vp, vend, p); /* dropped ones do not count against max */
@@ -589,7 +631,6 @@ static inline __attribute__((always_inline)) unsigned long rx_loop(struct pkt **
 		p->len = (uint16_t)len;
 		p->flags = CFG_GEM_RX_CSUM && RX_CSUM(st) >= 2 ? PKT_F_CSUM_OK : 0;
 		pkt_own(p, PKT_STACK);
-		stats.rx_frames++;
 		stats.rx_bytes += len;
 		*vp++ = p;
 		if (vp == vend)
@@ -745,10 +786,10 @@ static void gem_rings(unsigned *rx_posted, unsigned *tx_inflight)
  * anyway: one load less here. */
 static void isr(void *arg)
 {
+	stats.irqs++; /* first: the read then ends the block (tx_kick) */
 	uint32_t s = mmio_read32((uintptr_t)arg);
 	if (s & INT_HANDLED)
 		events |= s & INT_HANDLED;
-	stats.irqs++;
 }
 
 /* ---- PHY ---- */
@@ -1069,6 +1110,7 @@ int gem_probe(const struct fdt_info *fi, const struct fdt_dev *d, struct nic *n)
 	n->tx = gem_tx;
 	n->rings = gem_rings;
 	n->stats = &stats;
+	n->stats_sync = frames_fold;
 	n->mcast_filter = gem_mcast_filter;
 	describe(n);
 	plic_enable_hot(dev.irq, isr, (void *)(dev.base + ISR));

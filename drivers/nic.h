@@ -73,6 +73,10 @@ struct nic {
 	/* Buffers on the RX ring and on the TX ring now (for `stats`). */
 	void (*rings)(unsigned *rx_posted, unsigned *tx_inflight);
 	struct nic_stats *stats; /* the driver's counters */
+	/* Brings rx_frames and tx_frames in *stats up to date; call it
+	 * before reading or clearing *stats. A driver may derive them from
+	 * its rings' running positions instead of counting every frame. */
+	void (*stats_sync)(void);
 	/* Optional (NULL: the NIC passes every multicast frame, and the
 	 * stack filters). The whole multicast list the NIC must take, n
 	 * MACs (n = 0: none but broadcast), replacing the last one; 0, or

@@ -49,16 +49,25 @@ extern volatile uint32_t *plic_claim; /* without a PLIC, a word that reads 0 */
 /* Any other claim, sign-extended (plic.c): out of line, so that the hot
  * path pays for no extension. */
 void plic_dispatch_table(long irq);
-static inline void plic_dispatch(void)
+/* 0: the claim was the hot source's; 1: it went through the table (any
+ * other source, or none), so another handler (the UART's) may have run. */
+static inline int plic_dispatch(void)
 {
 	volatile uint32_t *c = plic_claim;
+	long hot = (int32_t)plic_hot.irq; /* both as lw leaves them */
+	/* hot loaded before the claim, which the compare then follows at
+	 * once: under QEMU's -icount a register access in the middle of a
+	 * translated block ends it there, and the rest runs again as a
+	 * block of its own (what a TB-level count sees twice) */
+	__asm__ volatile("" : "+r"(hot));
 	long raw = mmio_read32s((uintptr_t)c);
-	if (raw == (long)(int32_t)plic_hot.irq) { /* both as lw leaves them */
+	if (raw == hot) {
 		plic_hot.fn(plic_hot.arg);
 		mmio_write32l((uintptr_t)c, (unsigned long)raw);
-		return;
+		return 0;
 	}
 	plic_dispatch_table(raw);
+	return 1;
 }
 
 /* timer.c: a monotonic clock and software timers */

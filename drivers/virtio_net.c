@@ -128,6 +128,8 @@ struct vq {
 				    (RX: the device sees them at rx_publish) */
 	unsigned long kicked;    /* avail_idx when the device was last told */
 	unsigned long last_used; /* used entries taken */
+	unsigned long counted;   /* frames_fold has counted up to here: last_used (RX;
+				    a dropped frame moves it on uncounted) or avail_idx (TX) */
 	uintptr_t notify;        /* where the queue index is written to notify */
 };
 
@@ -197,6 +199,19 @@ static GP_DATA struct {
 static struct nic *self;      /* what the port sees: link state */
 static GP_DATA struct nic_stats stats; /* self->stats points here */
 
+/* nic.stats_sync. rx_frames and tx_frames are not counted per frame:
+ * the rings' free-running positions say how many went by (RX: used
+ * entries taken, less the ones dropped, which move counted on; TX:
+ * frames posted). Folded into stats here, before anyone reads or clears
+ * them, and before a drain or vq_setup moves the positions. */
+static void frames_fold(void)
+{
+	stats.rx_frames += (uint32_t)(rxq.last_used - rxq.counted);
+	stats.tx_frames += (uint32_t)(txq.avail_idx - txq.counted);
+	rxq.counted = rxq.last_used;
+	txq.counted = txq.avail_idx;
+}
+
 static inline unsigned long used_idx(const struct vq *q) { return *(volatile uint16_t *)&q->used->idx; }
 /* Used entries waiting: the device's 16-bit index against ours. */
 static inline unsigned long used_new(const struct vq *q) { return (uint16_t)(used_idx(q) - q->last_used); }
@@ -247,7 +262,7 @@ static int vq_setup(struct vq *q, unsigned sel, uint8_t *mem, unsigned want, uns
 	q->avail_event = (volatile uint16_t *)&q->used->ring[n];
 	for (unsigned i = 0; i < n; i++)
 		q->avail->ring[i] = (uint16_t)i; /* descriptors in ring order, for good */
-	q->avail_idx = q->kicked = q->last_used = START_IDX;
+	q->avail_idx = q->kicked = q->last_used = q->counted = START_IDX;
 	q->avail->idx = q->used->idx = START_IDX;
 	q->notify = t->notify_addr(sel);
 	return t->queue_setup(sel, n, (uintptr_t)q->desc, (uintptr_t)q->avail, (uintptr_t)q->used);
@@ -283,11 +298,13 @@ static inline void vq_kick(struct vq *q, unsigned sel)
 				 : !(*(volatile uint16_t *)&q->used->flags & VRING_USED_F_NO_NOTIFY);
 	q->kicked = avail;
 	if (need) {
-		if (dev.notify16)
-			mmio_write16(q->notify, (uint16_t)sel);
-		else
-			mmio_write32(q->notify, sel);
+		/* counted first: under QEMU's -icount the write is best the
+		 * last instruction before a branch (see isr_ack) */
 		stats.notifies++;
+		if (!dev.notify16)
+			mmio_write32(q->notify, sel);
+		else
+			mmio_write16(q->notify, (uint16_t)sel);
 	}
 }
 
@@ -456,7 +473,6 @@ static inline int tx_post(struct pkt *p, unsigned long len)
 	txq.slot[id] = p;
 	d->addr = (uintptr_t)(p->data - dev.hdrlen);
 	d->len = (uint32_t)(dev.hdrlen + len);
-	stats.tx_frames++;
 	stats.tx_bytes += (uint32_t)len;
 	tx_publish(idx);
 	return 0;
@@ -575,6 +591,7 @@ static OUT_OF_LINE unsigned long rx_drop(struct pkt **v, struct pkt **vp, struct
 				    struct pkt *p)
 {
 	stats.rx_bad++;
+	rxq.counted++; /* taken, but no frame (frames_fold) */
 	pkt_free(p);
 	return rx_take(v, vp, vend);
 }
@@ -621,7 +638,6 @@ static inline __attribute__((always_inline)) unsigned long rx_loop(struct pkt **
 		p->len = (uint16_t)len;
 		p->flags = (uint8_t)flags;
 		pkt_own(p, PKT_STACK);
-		stats.rx_frames++;
 		stats.rx_bytes += len;
 		*vp++ = p;
 	} while (--k && vp != vend);
@@ -810,20 +826,29 @@ static inline void isr_record(unsigned long s)
 {
 	if (s & VIRTIO_IRQ_CONFIG)
 		__atomic_fetch_or(&events, VIRTIO_IRQ_CONFIG, __ATOMIC_RELAXED);
-	stats.irqs++;
 }
 
 /* arg: the status register (dev.isr), which plic_dispatch loads for the
- * call anyway: one load less here. */
+ * call anyway: one load less here. Counted and the ack's address loaded
+ * before the accesses: under QEMU's -icount a register access in the
+ * middle of a translated block ends it there and the rest runs again
+ * as a block of its own (TB-level instruction counts see it twice). */
 static void isr_ack(void *arg)
 {
+	uintptr_t ack = dev.isr_ack;
+	stats.irqs++;
 	long s = mmio_read32s((uintptr_t)arg);
-	mmio_write32l(dev.isr_ack, (unsigned long)s);
-	isr_record((unsigned long)s);
+	if (__builtin_expect(s & VIRTIO_IRQ_CONFIG, 0)) {
+		mmio_write32l(ack, (unsigned long)s);
+		isr_record((unsigned long)s);
+		return;
+	}
+	mmio_write32l(ack, (unsigned long)s); /* on each path: it ends the block */
 }
 
 static void isr_read(void *arg)
 {
+	stats.irqs++; /* first, as in isr_ack */
 	isr_record(mmio_read8((uintptr_t)arg)); /* reading clears it */
 }
 
@@ -937,9 +962,12 @@ static int start(int again)
 	return 0;
 }
 
-/* Every buffer on q back to the pool; the device no longer holds any. */
+/* Every buffer on q back to the pool; the device no longer holds any.
+ * The frame counts are folded first: the RX ring's position moves on
+ * here with no frames behind it. */
 static void vq_drain(struct vq *q)
 {
+	frames_fold();
 	for (unsigned id = 0; id < q->size; id++) {
 		struct pkt *p = q->slot[id];
 		if (p) {
@@ -947,7 +975,7 @@ static void vq_drain(struct vq *q)
 			pkt_free(p);
 		}
 	}
-	q->last_used = q->avail_idx;
+	q->last_used = q->counted = q->avail_idx;
 }
 
 /* The device broke the ring protocol on q. A reset ends its claim on
@@ -1125,6 +1153,7 @@ int virtio_net_start(const struct vtransport *t, uint32_t irq, struct nic *n)
 	n->tx = vnet_tx;
 	n->rings = vnet_rings;
 	n->stats = &stats;
+	n->stats_sync = frames_fold;
 	n->mcast_filter = dev.ctrl ? vnet_mcast_filter : NULL;
 	snprintf(n->info, sizeof n->info, "%s %s %s irq %u, rx %u tx %u, features %#llx", t->name,
 		 t->modern ? "modern" : "legacy", t->info, irq, (unsigned)rxq.size, (unsigned)txq.size,
@@ -1161,6 +1190,7 @@ void virtio_net_host_detach(void)
 	events = EV_DEAD;
 	dev.rx_fault = 0;
 	dev.ctrl = dev.ctrl_gone = dev.filtered = dev.allmulti = 0;
+	frames_fold(); /* the positions stay where they are: counted from them */
 	stats = (struct nic_stats){0};
 }
 #endif

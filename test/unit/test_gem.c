@@ -261,7 +261,12 @@ static unsigned pump(nic_deliver_fn fn)
 	return total;
 }
 
-static const struct nic_stats *st(void) { return nic.stats; }
+/* rx_frames and tx_frames as a reader sees them (nic.stats_sync) */
+static const struct nic_stats *st(void)
+{
+	nic.stats_sync();
+	return nic.stats;
+}
 
 /* The application keeps the frame (batch_echo). */
 static struct pkt *kept_one;

@@ -35,7 +35,12 @@ static const uint8_t *frame(unsigned seed, unsigned len)
 			printf("  first: %s\n", vm.first); \
 	} while (0)
 
-static struct nic_stats *st(void) { return vm.nic.stats; }
+/* rx_frames and tx_frames as a reader sees them (nic.stats_sync) */
+static struct nic_stats *st(void)
+{
+	vm.nic.stats_sync();
+	return vm.nic.stats;
+}
 static unsigned rx_posted(void)
 {
 	unsigned r, t;
