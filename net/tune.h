@@ -162,9 +162,19 @@
  *              16-bit wrap redone after each step (vq_kick compares on the
  *              top 16 bits); a used entry's id is sign-extended so that one
  *              unsigned compare also rejects ids of 2^31 and more.
- * nic_stats    rx_frames and rx_bytes (tx_ likewise) are not neighbours:
- *              GCC merges two neighbouring counter updates into one 64-bit
- *              update that costs more instructions.
+ * counted once a frame enters the stack (eth.rx) and where it ends; a
+ *              layer's way in is read as the balance of its outcomes
+ *              (stats.h: B rows), not counted again at each layer. The
+ *              drivers read frames received and sent from their rings'
+ *              running positions (nic.stats_sync). A counter is three
+ *              instructions per frame (load, add, store).
+ * tail calls   the reply path ends in a jump into the driver: a frame is
+ *              counted as handed to it (eth.tx, echo.replied), the driver
+ *              counts a refusal, so nobody waits for its answer and the
+ *              echo's callback needs no stack frame.
+ * mac48        eth_input reads each address of a frame at its usual place
+ *              (2 bytes past a word) as one 48-bit number: a halfword and a
+ *              word load, one compare (netif.mac lies the same way).
  * The markers  app/main.c's boot_done and the apps' ready stay out of line
  *              as the end marker of make bench's boot profile; vnet_tx
  *              keeps its name as the profile's traffic marker.
