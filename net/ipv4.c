@@ -63,7 +63,7 @@ static OUT_OF_LINE void ip_no_proto(struct pkt *p)
 
 /* A whole datagram for us (len bytes from its header h): up to its
  * transport, header skipped. */
-static void ip_deliver(struct pkt *p, uint8_t *h, unsigned len)
+static void ip_deliver(struct pkt *p, uint8_t *h, unsigned len, uint64_t addrs)
 {
 	uint8_t proto = h[IP_PROTO];
 	if (proto != IPPROTO_UDP && proto != IPPROTO_ICMP) {
@@ -74,7 +74,7 @@ static void ip_deliver(struct pkt *p, uint8_t *h, unsigned len)
 	/* ip.delivered is the transports' rx, which they count (stats.h) */
 	unsigned hlen = (h[IP_VHL] & 0xfu) << 2;
 	if (proto == IPPROTO_UDP) {
-		udp_input(p, h, h + hlen, len - hlen);
+		udp_input(p, h, h + hlen, len - hlen, addrs);
 		return;
 	}
 	pkt_at(p, h + hlen, len - hlen);
@@ -94,11 +94,11 @@ static OUT_OF_LINE void ip_fragment(struct pkt *p)
 		udp_input_chain(p);
 		return;
 	}
-	ip_deliver(p, h, p->len);
+	ip_deliver(p, h, p->len, (uint64_t)ld32u(h + IP_SRC) + ld32u(h + IP_DST));
 }
 
 /* Addressed to us: whole, or a fragment to put together first. */
-static void ip_local(struct pkt *p, uint8_t *h, unsigned len)
+static void ip_local(struct pkt *p, uint8_t *h, unsigned len, uint64_t addrs)
 {
 	p->l3 = (uint16_t)(h - p->head);
 	if (ld16(h + IP_FRAG) & N16(IP_MF | IP_OFFMASK)) {
@@ -106,7 +106,7 @@ static void ip_local(struct pkt *p, uint8_t *h, unsigned len)
 		ip_fragment(p);
 		return;
 	}
-	ip_deliver(p, h, len);
+	ip_deliver(p, h, len, addrs);
 }
 
 /*
@@ -138,7 +138,7 @@ static OUT_OF_LINE void ip_to_other(struct pkt *p)
 		pkt_free(p);
 		return;
 	}
-	ip_local(p, p->data, p->len);
+	ip_local(p, p->data, p->len, (uint64_t)ld32u(p->data + IP_SRC) + ld32u(p->data + IP_DST));
 }
 
 static OUT_OF_LINE void ip_drop_src(struct pkt *p)
@@ -163,7 +163,7 @@ static inline __attribute__((always_inline)) void ip_accept(struct pkt *p, uint8
 		ip_to_other(p);
 		return;
 	}
-	ip_local(p, h, len);
+	ip_local(p, h, len, src + dst);
 }
 
 /* Anything but a 20-byte header at a word-aligned address: the same

@@ -170,10 +170,12 @@ void dhcp_tick(uint32_t now);
 void dhcp_link(int up);
 
 /* udp.c. Input: ih the IP header (p->l3 set), u the UDP header right
- * behind it (ih + its length, a multiple of 4), len the bytes from u
- * (the input path's registers, as for ip_input). */
+ * behind it (ih + its length, a multiple of 4), len the bytes from u,
+ * addrs the source and destination words as they lie in ih added up
+ * (ip_input has them in registers from its own sum: the pseudo-header's
+ * addresses without loading them again). */
 void udp_init(void);
-void udp_input(struct pkt *p, const uint8_t *ih, uint8_t *u, unsigned len);
+void udp_input(struct pkt *p, const uint8_t *ih, uint8_t *u, unsigned len, uint64_t addrs);
 /* A reassembled datagram (a chain, pkt.h), p->data at its UDP header: ip.c
  * sends it here, not to udp_input, which takes one buffer. */
 void udp_input_chain(struct pkt *p);

@@ -328,7 +328,7 @@ OUT_OF_LINE void udp_input_chain(struct pkt *p)
 	udp_deliver(p, ih, p->data, p->len, udp_psum_flags(p)); /* the head's bytes */
 }
 
-void udp_input(struct pkt *p, const uint8_t *ih, uint8_t *u, unsigned len)
+void udp_input(struct pkt *p, const uint8_t *ih, uint8_t *u, unsigned len, uint64_t addrs)
 {
 	unsigned ulen = len >= UDP_HLEN ? get16(u + UDP_LEN) : 0;
 	if (ulen < UDP_HLEN || ulen > len) {
@@ -355,8 +355,7 @@ void udp_input(struct pkt *p, const uint8_t *ih, uint8_t *u, unsigned len)
 		udp_verify_other(p);
 		return;
 	}
-	uint64_t acc = (uint64_t)ld32(ih + IP_SRC) + ld32(ih + IP_DST) + (IPPROTO_UDP << 8) +
-		       ld16(u + UDP_LEN);
+	uint64_t acc = addrs + (IPPROTO_UDP << 8) + ld16(u + UDP_LEN);
 	if (!csum_acc_ok(csum_acc(acc, __builtin_assume_aligned(u, 4), ulen))) {
 		udp_drop_csum(p);
 		return;
