@@ -18,9 +18,10 @@ uint32_t csum_add(uint32_t sum, const void *data, size_t len);
 /* Fold to 16 bits (still not inverted). */
 static inline uint16_t csum_fold(uint32_t sum)
 {
-	sum = (sum & 0xffff) + (sum >> 16);
-	sum = (sum & 0xffff) + (sum >> 16);
-	return (uint16_t)sum;
+	/* sum plus itself rotated by 16: the high half is then the two halves
+	 * added with the carry out of the low one, the end-around carry (no
+	 * mask, no second fold) */
+	return (uint16_t)((sum + (sum >> 16 | sum << 16)) >> 16);
 }
 
 /* The checksum field value for data whose unfolded sum is 'sum'. */

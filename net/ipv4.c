@@ -288,21 +288,21 @@ INLINE_STEP int ip_reply_in_place(struct pkt *p, uint8_t *h, unsigned tlen, uint
 	unsigned total = tlen + IP_HLEN;
 	u16a *w = (u16a *)h;
 	uint16_t s0 = w[6], s1 = w[7], d0 = w[8], d1 = w[9];
-	uint16_t len = (uint16_t)(total >> 8 | total << 8), id = ip_id++;
+	/* total's bytes swapped, not masked: bits 16 and up hold total >> 8
+	 * again, which the halfword store drops and the sum takes back out
+	 * (it counts 2^16 as 1) */
+	uint32_t len = total >> 8 | total << 8;
+	uint16_t id = ip_id++;
 	uint16_t ttl_proto = (uint16_t)(CFG_IP_TTL | proto << 8);
 	w[0] = 0x45; /* and TOS 0 */
-	w[1] = len;
+	w[1] = (uint16_t)len;
 	w[2] = id;
 	w[3] = 0;
 	w[4] = ttl_proto;
 	w[6] = d0, w[7] = d1, w[8] = s0, w[9] = s1;
-	/* the header checksum from the halfwords just written, not read back.
-	 * Nine halfwords sum below 2^20: after one fold at most bit 16 is
-	 * left over, the second adds it back in and the 16-bit store drops
-	 * it, no mask needed */
-	uint32_t sum = 0x45u + len + id + ttl_proto + s0 + s1 + d0 + d1;
-	sum = (sum & 0xffff) + (sum >> 16);
-	w[5] = (uint16_t)~(sum + (sum >> 16));
+	/* the header checksum from the halfwords just written, not read back */
+	uint32_t sum = 0x45u + len - (total >> 8) + id + ttl_proto + s0 + s1 + d0 + d1;
+	w[5] = (uint16_t)~csum_fold(sum);
 	STAT(ip, tx);
 	p->data = h - ETH_HLEN;
 	p->len = (uint16_t)(total + ETH_HLEN);
