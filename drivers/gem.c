@@ -711,13 +711,17 @@ unsigned gem_poll(nic_deliver_fn deliver, unsigned budget)
 }
 
 /* Before the superloop sleeps, the MAC told of what it got: the
- * interrupts armed and a last look at the rings. */
+ * interrupts armed and a last look at the TX ring.
+ *
+ * No look at the RX ring, nor at events: the receive interrupt (RCOMP)
+ * is never masked, and the status read that clears it (isr) comes before
+ * the pass's gem_rx looked at the ring. A frame written after that look
+ * has set RCOMP again: the line is up, and wfi does not sleep (the next
+ * pass takes the frame). An error or RXUBR likewise; and events is set
+ * only by isr, which runs at the top of a pass, before gem_rx handles
+ * what it recorded (rx_events): here it is always clear. */
 static inline __attribute__((always_inline)) int idle_look(void)
 {
-	if (events)
-		return 1;
-	if (rx.count && (desc(&rx, rx.head)[0] & RX_USED))
-		return 1;
 	/* Sent buffers come back without an interrupt; wait for one only when
 	 * the RX ring is short (the flush's batch) of buffers that those
 	 * would refill. */
