@@ -611,20 +611,24 @@ static inline __attribute__((always_inline)) unsigned long rx_loop(struct pkt **
 	/* max >= 1 (nic.h): only a call after a drop can find v full */
 	if (!first && vp == vend)
 		return (unsigned long)(vp - v);
-	/* the count read once, the head once a frame, both kept in
-	 * registers across the fence, which would have them read again */
-	for (unsigned long n = rx.count; n; n--) {
-		reload_barrier();
-		unsigned long h = rx.head;
-		volatile uint32_t *d = desc(&rx, h);
-		if (!(d[0] & RX_USED))
-			break;
+	/* the count, the head and the descriptor size read once, kept in
+	 * registers across the fence, which would have them read again (the
+	 * ring's base is loaded again: one register more and GCC saves one
+	 * on the stack); the first look before the loop's constants are
+	 * made, the look that ends it (the next descriptor, not yet
+	 * written) at its bottom */
+	unsigned long n = rx.count, h = rx.head, bshift = dev.bshift;
+	if (!n)
+		return (unsigned long)(vp - v);
+	volatile uint32_t *d = desc_at(rx.desc, h, bshift);
+	while (d[0] & RX_USED) {
 		fence(); /* the status word after the bit that says it is written */
 		/* the word as lw leaves it, sign-extended: every field tested
 		 * lies below bit 31, and GCC extends a uint32_t again (tune.h:
 		 * lw as is) */
 		unsigned long st = (unsigned long)(long)(int32_t)d[1];
 		struct pkt *p = take_at(&rx, h, n);
+		h = (h + 1) & ring_mask(&rx);
 		/* Start and end of frame, and a length of 14 to FRAME_MAX, in
 		 * one unsigned compare: the low 16 bits are SOF | EOF | len for
 		 * a whole frame; without either flag they lie below the bound
@@ -644,8 +648,9 @@ static inline __attribute__((always_inline)) unsigned long rx_loop(struct pkt **
 		pkt_own(p, PKT_STACK);
 		stats.rx_bytes += len;
 		*vp++ = p;
-		if (vp == vend)
+		if (vp == vend || !--n)
 			break;
+		d = desc_at(rx.desc, h, bshift);
 	}
 	return (unsigned long)(vp - v);
 }
