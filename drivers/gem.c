@@ -736,19 +736,22 @@ unsigned gem_poll(nic_deliver_fn deliver, unsigned budget)
  * pass takes the frame). An error or RXUBR likewise; and events is set
  * only by isr, which runs at the top of a pass, before gem_rx handles
  * what it recorded (rx_events): here it is always clear. */
-static inline __attribute__((always_inline)) int idle_look(void)
+/* shorted: rx_short(), and tn: tx.count, as the caller found them
+ * (read before tx_kick's fence, which would have them read again; a
+ * kick moves neither). gem_flush_idle's fast path found the RX ring not
+ * short: what depends on that folds away there. */
+static inline __attribute__((always_inline)) int idle_look(int shorted, unsigned long tn)
 {
 	/* Sent buffers come back without an interrupt; wait for one only when
 	 * the RX ring is short (the flush's batch) of buffers that those
 	 * would refill. */
-	int shorted = rx_short();
-	int starved = tx.count && shorted;
+	int starved = tn && shorted;
 	if (starved != dev.tcomp_on) {
 		wr(starved ? IER : IDR, INT_TCOMP);
 		dev.tcomp_on = (uint8_t)starved;
 		fence(); /* a frame sent before the enable raised nothing: look again */
 	}
-	if (tx.count) {
+	if (tn) {
 		/* The MAC can stop on a descriptor filled just after it looked,
 		 * and ignore the TSTART that came while it was still going:
 		 * the newest not sent and the MAC stopped, start it again. */
@@ -769,7 +772,7 @@ OUT_OF_LINE int gem_idle(void)
 		return 0;
 	if (dev.tx_pending)
 		tx_kick();
-	return idle_look();
+	return idle_look(rx_short(), tx.count);
 }
 
 static OUT_OF_LINE int flush_slow_idle(void)
@@ -777,14 +780,15 @@ static OUT_OF_LINE int flush_slow_idle(void)
 	if (!dev.base)
 		return 0;
 	flush_slow();
-	return idle_look();
+	return idle_look(rx_short(), tx.count);
 }
 
 /* nic_ops.idle: gem_flush and the idle check in one leaf (the batch
  * tail-called). */
 OUT_OF_LINE int gem_flush_idle(void)
 {
-	if (rx_short() || tx.count > dev.tx_slack)
+	unsigned long tn = tx.count;
+	if (rx_short() || tn > dev.tx_slack)
 		return flush_slow_idle();
 	/* no test of dev.base: without a device every ring and flag is
 	 * empty, and nothing below touches a register */
@@ -792,7 +796,7 @@ OUT_OF_LINE int gem_flush_idle(void)
 		tx_kick();
 	else if (dev.rx_restart)
 		rx_kick();
-	return idle_look();
+	return idle_look(0, tn); /* not short: tested above */
 }
 
 static void gem_rings(unsigned *rx_posted, unsigned *tx_inflight)
