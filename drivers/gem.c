@@ -424,9 +424,15 @@ static OUT_OF_LINE void tx_reclaim(struct pkt **dead)
 		if (rn < rsize && !p->frag_next && pkt_own(p, PKT_RXRING) == 0) {
 			*rs = p;
 			rn++;
-			rx_hand(p, rd, shift, rs == rslast ? RX_WRAP : 0);
-			rd = (volatile uint32_t *)(void *)((uintptr_t)rd + stride);
-			if (rs++ == rslast) {
+			/* one test for the last descriptor's wrap bit and the
+			 * pointers' wrap (rx_hand twice, inline: the common
+			 * case writes no wrap bit at all) */
+			if (rs != rslast) {
+				rx_hand(p, rd, shift, 0);
+				rd = (volatile uint32_t *)(void *)((uintptr_t)rd + stride);
+				rs++;
+			} else {
+				rx_hand(p, rd, shift, RX_WRAP);
 				rs = rslot;
 				rd = rx.desc;
 			}
