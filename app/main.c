@@ -232,7 +232,9 @@ static inline void counts_load(struct loop_counts *c)
  * console, up to PASS_BUDGET frames, the NIC's flush. A full budget
  * means more frames are likely waiting; otherwise the idle check (the
  * flush with it, one call) arms the NIC's interrupt and looks for late
- * arrivals itself, so there is no second pass just to find nothing. wfi
+ * arrivals itself, so there is no second pass just to find nothing (the
+ * GEM's leaves them to its receive interrupt, which is never masked: a
+ * late frame holds the line up, and the pass it wakes finds it). wfi
  * returns at once when an interrupt is pending (masked or not), so
  * nothing is lost between the checks and the sleep. The
  * console is looked at once: only the UART's handler (run by

@@ -187,7 +187,6 @@ static inline uint64_t dma_top(void) { return (uintptr_t)__image_end; }
 struct ring {
 	volatile uint32_t *desc;
 	struct pkt **slot;       /* descriptor -> buffer */
-	unsigned long size, mask; /* a power of two */
 	unsigned long head;      /* oldest descriptor holding one of our buffers */
 	unsigned long count;     /* buffers the MAC holds, from head on */
 	/* Running, where buffers move by the batch, not per frame: RX,
@@ -202,14 +201,16 @@ struct ring {
 static uint32_t rx_mem[CFG_RXQ_SIZE * 4] __attribute__((aligned(64))) CFG_NOINIT;
 static uint32_t tx_mem[CFG_TXQ_SIZE * 4] __attribute__((aligned(64))) CFG_NOINIT;
 static struct pkt *rx_slot[CFG_RXQ_SIZE], *tx_slot[CFG_TXQ_SIZE];
-static GP_DATA struct ring rx = {.desc = rx_mem, .slot = rx_slot, .size = CFG_RXQ_SIZE,
-				 .mask = CFG_RXQ_SIZE - 1};
+static GP_DATA struct ring rx = {.desc = rx_mem, .slot = rx_slot};
 /* Without a device (none probed yet, or a host test's detach) the TX
  * ring reads full: gem_tx's test for room then turns a frame away with
  * no test of dev.base of its own (tx_slow makes it). ring_init empties
  * it. Its slots are empty then: nothing drains it without a device. */
-static GP_DATA struct ring tx = {.desc = tx_mem, .slot = tx_slot, .size = CFG_TXQ_SIZE,
-				 .mask = CFG_TXQ_SIZE - 1, .count = CFG_TXQ_SIZE};
+static GP_DATA struct ring tx = {.desc = tx_mem, .slot = tx_slot, .count = CFG_TXQ_SIZE};
+/* A ring's size (a power of two) is the configured one, a constant: no
+ * load for it or its mask on the per-frame path (an immediate). */
+#define ring_size(r) ((r) == &rx ? (unsigned long)CFG_RXQ_SIZE : (unsigned long)CFG_TXQ_SIZE)
+#define ring_mask(r) (ring_size(r) - 1)
 
 struct link {
 	uint8_t up, full;
@@ -271,12 +272,12 @@ static inline volatile uint32_t *desc_at(volatile uint32_t *base, unsigned long 
 	return (volatile uint32_t *)(void *)((uintptr_t)base + (i << bshift));
 }
 static volatile uint32_t *desc(const struct ring *r, unsigned long i) { return desc_at(r->desc, i, dev.bshift); }
-static unsigned last(const struct ring *r, unsigned long i) { return i == r->mask; }
+static unsigned last(const struct ring *r, unsigned long i) { return i == ring_mask(r); }
 
 /* Every descriptor ours (used) and empty, the last one marked. */
 static void ring_init(struct ring *r, int is_rx)
 {
-	for (unsigned i = 0; i < r->size; i++) {
+	for (unsigned i = 0; i < ring_size(r); i++) {
 		volatile uint32_t *d = desc(r, i);
 		d[0] = is_rx ? RX_USED | (last(r, i) ? RX_WRAP : 0) : 0;
 		d[1] = is_rx ? 0 : TX_USED | (last(r, i) ? TX_WRAP : 0);
@@ -301,7 +302,7 @@ static inline struct pkt *take_at(struct ring *r, unsigned long h, unsigned long
 {
 	struct pkt *p = r->slot[h];
 	r->slot[h] = NULL;
-	r->head = (h + 1) & r->mask;
+	r->head = (h + 1) & ring_mask(r);
 	r->count = n - 1;
 	return p;
 }
@@ -339,7 +340,7 @@ static inline void rx_hand(struct pkt *p, volatile uint32_t *d, unsigned long sh
 
 static inline void rx_post(struct pkt *p)
 {
-	unsigned long i = (rx.head + rx.count) & rx.mask;
+	unsigned long i = (rx.head + rx.count) & ring_mask(&rx);
 	rx.slot[i] = p;
 	rx.count++;
 	rx.moved++;
@@ -348,7 +349,7 @@ static inline void rx_post(struct pkt *p)
 
 static OUT_OF_LINE void rx_fill(void)
 {
-	while (rx.count < rx.size) {
+	while (rx.count < ring_size(&rx)) {
 		struct pkt *p = pkt_alloc(PKT_RXRING);
 		if (!p) {
 			stats.rx_nobuf++; /* retried on the next poll */
@@ -405,11 +406,11 @@ static OUT_OF_LINE void tx_reclaim(struct pkt **dead)
 	 * pointers that wrap at their ends, not an index masked and scaled
 	 * per buffer */
 	unsigned long shift = dev.shift, bshift = dev.bshift, stride = 1ul << bshift;
-	unsigned long tn = tx.count, rn = rx.count, rsize = rx.size;
-	struct pkt **tslot = tx.slot, **ts = &tslot[tx.head], **tsend = &tslot[tx.size];
-	struct pkt **rslot = rx.slot, **rs = &rslot[(rx.head + rn) & rx.mask], **rslast = &rslot[rx.mask];
+	unsigned long tn = tx.count, rn = rx.count, rsize = ring_size(&rx);
+	struct pkt **tslot = tx.slot, **ts = &tslot[tx.head], **tsend = &tslot[ring_size(&tx)];
+	struct pkt **rslot = rx.slot, **rs = &rslot[(rx.head + rn) & ring_mask(&rx)], **rslast = &rslot[ring_mask(&rx)];
 	volatile uint32_t *td = desc_at(tx.desc, tx.head, bshift);
-	volatile uint32_t *rd = desc_at(rx.desc, (rx.head + rn) & rx.mask, bshift);
+	volatile uint32_t *rd = desc_at(rx.desc, (rx.head + rn) & ring_mask(&rx), bshift);
 	struct pkt *list = *dead;
 	while (tn && (td[1] & TX_USED)) {
 		struct pkt *p = *ts;
@@ -423,9 +424,15 @@ static OUT_OF_LINE void tx_reclaim(struct pkt **dead)
 		if (rn < rsize && !p->frag_next && pkt_own(p, PKT_RXRING) == 0) {
 			*rs = p;
 			rn++;
-			rx_hand(p, rd, shift, rs == rslast ? RX_WRAP : 0);
-			rd = (volatile uint32_t *)(void *)((uintptr_t)rd + stride);
-			if (rs++ == rslast) {
+			/* one test for the last descriptor's wrap bit and the
+			 * pointers' wrap (rx_hand twice, inline: the common
+			 * case writes no wrap bit at all) */
+			if (rs != rslast) {
+				rx_hand(p, rd, shift, 0);
+				rd = (volatile uint32_t *)(void *)((uintptr_t)rd + stride);
+				rs++;
+			} else {
+				rx_hand(p, rd, shift, RX_WRAP);
 				rs = rslot;
 				rd = rx.desc;
 			}
@@ -452,7 +459,7 @@ static OUT_OF_LINE int tx_drop(struct pkt *p, uint32_t *counter)
 /* Hand a frame to the MAC (the ring has room). */
 static inline int tx_post(struct pkt *p, unsigned long len)
 {
-	unsigned long i = (tx.head + tx.count) & tx.mask;
+	unsigned long i = (tx.head + tx.count) & ring_mask(&tx);
 	volatile uint32_t *d = desc(&tx, i);
 	uint64_t a = dma_addr(p->data);
 	/* the word that hands it over, made before the fence (which would
@@ -478,11 +485,11 @@ static OUT_OF_LINE int tx_slow(struct pkt *p)
 {
 	if (!dev.base || p->len == 0 || p->len > FRAME_MAX)
 		return tx_drop(p, &stats.tx_bad);
-	if (tx.count == tx.size) {
+	if (tx.count == ring_size(&tx)) {
 		struct pkt *dead = NULL;
 		tx_reclaim(&dead);
 		drop_list(dead);
-		if (tx.count == tx.size)
+		if (tx.count == ring_size(&tx))
 			return tx_drop(p, &stats.tx_full);
 	}
 	/* The MAC never hands us a partial checksum, but the stack may still
@@ -503,7 +510,7 @@ static int gem_tx(struct pkt *p)
 	 * sign-extends one of them); no device: no room either (the ring's
 	 * initialiser) */
 	unsigned long len = p->len;
-	if (len - 1 >= FRAME_MAX || tx.count == tx.size || (p->flags & PKT_F_CSUM_PART))
+	if (len - 1 >= FRAME_MAX || tx.count == ring_size(&tx) || (p->flags & PKT_F_CSUM_PART))
 		return tx_slow(p);
 	return tx_post(p, len);
 }
@@ -537,8 +544,8 @@ static void rings_start(void)
 	set_base(TXQBASE, TXQBASE_HI, tx_mem);
 	/* A batch (gem_flush) is a quarter of a ring at most, so that a
 	 * burst still finds most of the RX ring posted. */
-	dev.rx_low = rx.size - (rx.size / 4 < BATCH ? rx.size / 4 : BATCH);
-	dev.tx_slack = tx.size / 4 < BATCH ? tx.size / 4 : BATCH;
+	dev.rx_low = ring_size(&rx) - (ring_size(&rx) / 4 < BATCH ? ring_size(&rx) / 4 : BATCH);
+	dev.tx_slack = ring_size(&tx) / 4 < BATCH ? ring_size(&tx) / 4 : BATCH;
 	rx_fill();
 	dev.rx_restart = 0;
 	dev.tcomp_on = 0;
@@ -610,31 +617,46 @@ static inline __attribute__((always_inline)) unsigned long rx_loop(struct pkt **
 	/* max >= 1 (nic.h): only a call after a drop can find v full */
 	if (!first && vp == vend)
 		return (unsigned long)(vp - v);
-	/* the count read once, the head once a frame, both kept in
-	 * registers across the fence, which would have them read again */
-	for (unsigned long n = rx.count; n; n--) {
-		reload_barrier();
-		unsigned long h = rx.head;
-		volatile uint32_t *d = desc(&rx, h);
-		if (!(d[0] & RX_USED))
-			break;
+	/* the count, the head and the descriptor size read once, kept in
+	 * registers across the fence, which would have them read again (the
+	 * ring's base is loaded again: one register more and GCC saves one
+	 * on the stack); the first look before the loop's constants are
+	 * made, the look that ends it (the next descriptor, not yet
+	 * written) at its bottom */
+	unsigned long n = rx.count, h = rx.head, bshift = dev.bshift;
+	if (!n)
+		return (unsigned long)(vp - v);
+	volatile uint32_t *d = desc_at(rx.desc, h, bshift);
+	while (d[0] & RX_USED) {
 		fence(); /* the status word after the bit that says it is written */
 		/* the word as lw leaves it, sign-extended: every field tested
 		 * lies below bit 31, and GCC extends a uint32_t again (tune.h:
 		 * lw as is) */
 		unsigned long st = (unsigned long)(long)(int32_t)d[1];
 		struct pkt *p = take_at(&rx, h, n);
-		uint32_t len = (uint32_t)st & RX_LEN;
-		if ((~st & (RX_SOF | RX_EOF)) || len - 14 > FRAME_MAX - 14)
+		h = (h + 1) & ring_mask(&rx);
+		/* Start and end of frame, and a length of 14 to FRAME_MAX, in
+		 * one unsigned compare: the low 16 bits are SOF | EOF | len for
+		 * a whole frame; without either flag they lie below the bound
+		 * and wrap, and so does a short length. Bit 13 (above RX_LEN:
+		 * a jumbo length's top bit, or a bad FCS where the MAC keeps
+		 * such frames; neither mode is on) makes it too long. */
+		unsigned long lo = st << 48;
+		__asm__("" : "+r"(lo)); /* two shifts: GCC would mask with a constant */
+		unsigned long sl = (lo >> 48) - (RX_SOF | RX_EOF | 14);
+		__asm__("" : "+r"(sl)); /* len from it, not again from the word */
+		if (sl > FRAME_MAX - 14)
 			return rx_drop(v, vp, vend, p); /* dropped ones do not count against max */
+		unsigned long len = sl + 14;
 		p->data = p->head + CFG_PKT_LINK_OFF;
 		p->len = (uint16_t)len;
 		p->flags = CFG_GEM_RX_CSUM && RX_CSUM(st) >= 2 ? PKT_F_CSUM_OK : 0;
 		pkt_own(p, PKT_STACK);
 		stats.rx_bytes += len;
 		*vp++ = p;
-		if (vp == vend)
+		if (vp == vend || !--n)
 			break;
+		d = desc_at(rx.desc, h, bshift);
 	}
 	return (unsigned long)(vp - v);
 }
@@ -661,7 +683,7 @@ static OUT_OF_LINE void flush_slow(void)
 	struct pkt *dead = NULL;
 	tx_reclaim(&dead);
 	drop_list(dead);
-	if (rx.count < rx.size)
+	if (rx.count < ring_size(&rx))
 		rx_fill();
 	if (dev.tx_pending)
 		tx_kick();
@@ -711,24 +733,31 @@ unsigned gem_poll(nic_deliver_fn deliver, unsigned budget)
 }
 
 /* Before the superloop sleeps, the MAC told of what it got: the
- * interrupts armed and a last look at the rings. */
-static inline __attribute__((always_inline)) int idle_look(void)
+ * interrupts armed and a last look at the TX ring.
+ *
+ * No look at the RX ring, nor at events: the receive interrupt (RCOMP)
+ * is never masked, and the status read that clears it (isr) comes before
+ * the pass's gem_rx looked at the ring. A frame written after that look
+ * has set RCOMP again: the line is up, and wfi does not sleep (the next
+ * pass takes the frame). An error or RXUBR likewise; and events is set
+ * only by isr, which runs at the top of a pass, before gem_rx handles
+ * what it recorded (rx_events): here it is always clear. */
+/* shorted: rx_short(), and tn: tx.count, as the caller found them
+ * (read before tx_kick's fence, which would have them read again; a
+ * kick moves neither). gem_flush_idle's fast path found the RX ring not
+ * short: what depends on that folds away there. */
+static inline __attribute__((always_inline)) int idle_look(int shorted, unsigned long tn)
 {
-	if (events)
-		return 1;
-	if (rx.count && (desc(&rx, rx.head)[0] & RX_USED))
-		return 1;
 	/* Sent buffers come back without an interrupt; wait for one only when
 	 * the RX ring is short (the flush's batch) of buffers that those
 	 * would refill. */
-	int shorted = rx_short();
-	int starved = tx.count && shorted;
+	int starved = tn && shorted;
 	if (starved != dev.tcomp_on) {
 		wr(starved ? IER : IDR, INT_TCOMP);
 		dev.tcomp_on = (uint8_t)starved;
 		fence(); /* a frame sent before the enable raised nothing: look again */
 	}
-	if (tx.count) {
+	if (tn) {
 		/* The MAC can stop on a descriptor filled just after it looked,
 		 * and ignore the TSTART that came while it was still going:
 		 * the newest not sent and the MAC stopped, start it again. */
@@ -749,7 +778,7 @@ OUT_OF_LINE int gem_idle(void)
 		return 0;
 	if (dev.tx_pending)
 		tx_kick();
-	return idle_look();
+	return idle_look(rx_short(), tx.count);
 }
 
 static OUT_OF_LINE int flush_slow_idle(void)
@@ -757,14 +786,15 @@ static OUT_OF_LINE int flush_slow_idle(void)
 	if (!dev.base)
 		return 0;
 	flush_slow();
-	return idle_look();
+	return idle_look(rx_short(), tx.count);
 }
 
 /* nic_ops.idle: gem_flush and the idle check in one leaf (the batch
  * tail-called). */
 OUT_OF_LINE int gem_flush_idle(void)
 {
-	if (rx_short() || tx.count > dev.tx_slack)
+	unsigned long tn = tx.count;
+	if (rx_short() || tn > dev.tx_slack)
 		return flush_slow_idle();
 	/* no test of dev.base: without a device every ring and flag is
 	 * empty, and nothing below touches a register */
@@ -772,7 +802,7 @@ OUT_OF_LINE int gem_flush_idle(void)
 		tx_kick();
 	else if (dev.rx_restart)
 		rx_kick();
-	return idle_look();
+	return idle_look(0, tn); /* not short: tested above */
 }
 
 static void gem_rings(unsigned *rx_posted, unsigned *tx_inflight)
@@ -787,9 +817,11 @@ static void gem_rings(unsigned *rx_posted, unsigned *tx_inflight)
 static void isr(void *arg)
 {
 	stats.irqs++; /* first: the read then ends the block (tx_kick) */
-	uint32_t s = mmio_read32((uintptr_t)arg);
-	if (s & INT_HANDLED)
-		events |= s & INT_HANDLED;
+	/* as lw leaves it (tune.h: lw as is), tested shifted: INT_HANDLED
+	 * >> 2 fits an immediate, INT_HANDLED takes two instructions */
+	unsigned long s = (unsigned long)mmio_read32s((uintptr_t)arg);
+	if ((s >> 2) & (INT_HANDLED >> 2))
+		events |= (uint32_t)s & INT_HANDLED;
 }
 
 /* ---- PHY ---- */
@@ -1057,7 +1089,7 @@ static void describe(struct nic *n)
 	char all[160]; /* what the arguments could make, cut to what info holds */
 	snprintf(all, sizeof all, "gem at %#lx irq %u, %s, desc %s, rx %u tx %u",
 		 (unsigned long)dev.base, dev.irq, phy, dev.shift == 2 ? "64-bit" : "32-bit",
-		 (unsigned)rx.size, (unsigned)tx.size);
+		 (unsigned)ring_size(&rx), (unsigned)ring_size(&tx));
 	size_t k = 0;
 	for (; k + 1 < sizeof n->info && all[k]; k++)
 		n->info[k] = all[k];
@@ -1130,7 +1162,7 @@ void gem_host_detach(void)
 	if (dev.base)
 		rings_stop(NWCTRL_TE | NWCTRL_RE);
 	memset(&dev, 0, sizeof dev);
-	tx.count = tx.size; /* no device: no room (gem_tx) */
+	tx.count = ring_size(&tx); /* no device: no room (gem_tx) */
 	link = (struct link){0};
 	swtimer_stop(&link_timer);
 	self = NULL;
