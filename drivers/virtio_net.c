@@ -21,9 +21,9 @@
  * them, virtio_net_flush notifies and, in batches (CFG_RECLAIM_BATCH),
  * takes sent buffers back (each goes straight to the RX ring) and
  * refills, and virtio_net_idle arms the interrupt before the loop
- * sleeps. Interrupts are suppressed while there
- * is work (event index where offered, ring flags otherwise), so a burst
- * costs one interrupt, and each queue is notified once per pass at most.
+ * sleeps. The RX interrupt is left on (ring flags, no event index:
+ * negotiate says why), the TX one is on only while the RX ring starves,
+ * and each queue is notified once per pass at most.
  *
  * Checksums: with GUEST_CSUM a frame the device marks DATA_VALID is
  * PKT_F_CSUM_OK, and one it marks NEEDS_CSUM (the host's own datagram,
@@ -877,11 +877,17 @@ static int reset_device(void)
 
 /* Checksum offload both ways with CFG_GUEST_CSUM: GUEST_CSUM (we take
  * frames whose checksum is partial or already verified) and CSUM (the
- * device finishes the partial checksums we send). */
+ * device finishes the partial checksums we send). Not the event index
+ * (VIRTIO_RING_F_EVENT_IDX): with ring flags the RX interrupt is never
+ * suppressed, so the idle check writes no index, and the TX notify
+ * check is one flag the device sets while it is busy; what the index
+ * would save, interrupts raised while the loop is busy, costs nothing
+ * there (the loop only reads mip: one claim a pass at most). About 5
+ * instructions less per echo (make bench). The code keeps both ways: a
+ * driver that asks for the index again needs no other change. */
 static uint64_t negotiate(void)
 {
-	uint64_t want = 1ull << VIRTIO_NET_F_MAC | 1ull << VIRTIO_NET_F_STATUS |
-			1ull << VIRTIO_RING_F_EVENT_IDX;
+	uint64_t want = 1ull << VIRTIO_NET_F_MAC | 1ull << VIRTIO_NET_F_STATUS;
 	if (CFG_GUEST_CSUM)
 		want |= 1ull << VIRTIO_NET_F_GUEST_CSUM | 1ull << VIRTIO_NET_F_CSUM;
 	if (dev.t->modern)

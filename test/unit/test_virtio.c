@@ -559,7 +559,7 @@ static void restart_fails(void)
 		vm_send(vm_alloc_frame(frame(1, 64), 64));
 		vm_poll(32);
 		if (how == 0)
-			vm.offer &= ~(1ull << VIRTIO_RING_F_EVENT_IDX);
+			vm.offer &= ~(1ull << VIRTIO_NET_F_STATUS);
 		else if (how == 1)
 			vm.reject_features = 1;
 		else
