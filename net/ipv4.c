@@ -61,8 +61,15 @@ static OUT_OF_LINE void ip_no_proto(struct pkt *p)
 	pkt_free(p);
 }
 
-/* A whole datagram for us (len bytes from its header h): up to its
- * transport, header skipped. */
+/* The source and destination words of the header at h added up, as
+ * udp_input takes them for its pseudo-header (net.h), at any alignment. */
+static uint64_t ip_addrs(const uint8_t *h)
+{
+	return (uint64_t)ld32u(h + IP_SRC) + ld32u(h + IP_DST);
+}
+
+/* A whole datagram for us (len bytes from its header h, addrs its
+ * addresses' sum, ip_addrs): up to its transport, header skipped. */
 static void ip_deliver(struct pkt *p, uint8_t *h, unsigned len, uint64_t addrs)
 {
 	uint8_t proto = h[IP_PROTO];
@@ -71,7 +78,7 @@ static void ip_deliver(struct pkt *p, uint8_t *h, unsigned len, uint64_t addrs)
 		ip_no_proto(p);
 		return;
 	}
-	/* ip.delivered is the transports' rx, which they count (stats.h) */
+	/* ip.delivered is the transports' rx, read from their outcomes (stats.h) */
 	unsigned hlen = (h[IP_VHL] & 0xfu) << 2;
 	if (proto == IPPROTO_UDP) {
 		udp_input(p, h, h + hlen, len - hlen, addrs);
@@ -94,7 +101,7 @@ static OUT_OF_LINE void ip_fragment(struct pkt *p)
 		udp_input_chain(p);
 		return;
 	}
-	ip_deliver(p, h, p->len, (uint64_t)ld32u(h + IP_SRC) + ld32u(h + IP_DST));
+	ip_deliver(p, h, p->len, ip_addrs(h));
 }
 
 /* Addressed to us: whole, or a fragment to put together first. */
@@ -138,7 +145,7 @@ static OUT_OF_LINE void ip_to_other(struct pkt *p)
 		pkt_free(p);
 		return;
 	}
-	ip_local(p, p->data, p->len, (uint64_t)ld32u(p->data + IP_SRC) + ld32u(p->data + IP_DST));
+	ip_local(p, p->data, p->len, ip_addrs(p->data));
 }
 
 static OUT_OF_LINE void ip_drop_src(struct pkt *p)
