@@ -2,7 +2,8 @@
  * The driver's test and the stack's ceiling: every frame goes straight
  * back out of the buffer it came in, source and destination MAC swapped.
  * No stack: the port hands the frames here.
- * rx_frames == tx_frames + tx_full + tx_bad + runts at all times.
+ * rx_frames == tx_frames + tx_full + tx_bad + runts at all times, as
+ * `stats` reads them (after the driver's stats_sync).
  */
 #include <stdio.h>
 #include "app.h"

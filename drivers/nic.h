@@ -19,8 +19,9 @@ enum nic_caps {
 	NIC_CAP_TX_CSUM = 1 << 1, /* can fill in L4 checksums on transmit */
 };
 
-/* rx_frames and rx_bytes (tx_ likewise) are not neighbours: GCC would
- * merge the two updates into one 64-bit one that costs more (tune.h). */
+/* rx_frames and tx_frames are read from the rings' running positions
+ * (stats_sync brings them up to date: no count per frame, tune.h); the
+ * bytes are counted per frame. */
 struct nic_stats {
 	uint32_t rx_frames, tx_frames, rx_bytes, tx_bytes;
 	uint32_t rx_nobuf;   /* RX slot left empty: pool exhausted (refilled later) */
