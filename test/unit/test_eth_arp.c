@@ -131,6 +131,25 @@ static void test_eth_src_paths(void)
 			CHECK_EQ(h_stat("eth", "drop_align"), 1);
 			CHECK_EQ(h_stat("eth", "to_arp"), 1);
 			CHECK_EQ(h_nsent, 0);
+			/* Every byte of each address counts (the usual path reads
+			 * each as one number, a halfword and a word): a destination
+			 * one byte off ours is not ours, a source one byte off ours
+			 * is someone else's and goes up. */
+			for (int b = 0; b < 6; b++) {
+				uint32_t up = h_stat("eth", "to_arp"), other = h_stat("eth", "drop_not_ours");
+				memcpy(f + ETH_SRC, H_MAC, 6);
+				f[ETH_SRC + b] ^= 0x10;
+				CHECK_EQ(h_inject_at(f, n, shift), 0);
+				CHECK_EQ(h_stat("eth", "to_arp"), up + 1);
+				memcpy(f + ETH_SRC, PEER_MAC, 6);
+				if (d == 0) {
+					f[ETH_DST + b] ^= 0x10;
+					CHECK_EQ(h_inject_at(f, n, shift), 0);
+					CHECK_EQ(h_stat("eth", "drop_not_ours"), other + 1);
+					f[ETH_DST + b] ^= 0x10;
+				}
+			}
+			CHECK_EQ(h_stat("eth", "drop_src_ours"), 1);
 			h_idle();
 		}
 }
