@@ -118,9 +118,6 @@ struct vq {
 	struct vring_desc *desc;
 	struct vring_avail *avail;
 	struct vring_used *used;
-	uint16_t *used_event;           /* ours: interrupt when the used index passes it
-					   (not volatile: the fences order it) */
-	volatile uint16_t *avail_event; /* the device's: notify when avail passes it */
 	struct pkt **slot;       /* descriptor id -> buffer, set while the device may hold it */
 	unsigned long size, mask;
 	unsigned long want;      /* buffers we post at most: the ring may be larger (legacy
@@ -184,7 +181,6 @@ static GP_DATA struct {
 	uintptr_t isr, isr_ack;     /* the transport's interrupt status (virtio.h) */
 	unsigned long hdrlen;
 	unsigned long rx_off;       /* RX buffer address - head: the header lands before the frame */
-	uint8_t event_idx;          /* VIRTIO_RING_F_EVENT_IDX negotiated */
 	uint8_t tx_csum;            /* VIRTIO_NET_F_CSUM negotiated: the device finishes checksums */
 	uint8_t tx_irq;             /* the TX completion interrupt is asked for */
 	uint8_t notify16;           /* notifications are 16-bit writes (PCI), else 32-bit */
@@ -259,8 +255,6 @@ static int vq_setup(struct vq *q, unsigned sel, uint8_t *mem, unsigned want, uns
 	q->desc = (struct vring_desc *)mem;
 	q->avail = (struct vring_avail *)(mem + 16 * n);
 	q->used = (struct vring_used *)(mem + VQ_USED_OFF(n));
-	q->used_event = &q->avail->ring[n];
-	q->avail_event = (volatile uint16_t *)&q->used->ring[n];
 	for (unsigned i = 0; i < n; i++)
 		q->avail->ring[i] = (uint16_t)i; /* descriptors in ring order, for good */
 	q->avail_idx = q->kicked = q->last_used = q->counted = START_IDX;
@@ -286,17 +280,14 @@ static inline void rx_publish(void)
 	rxq.avail->idx = (uint16_t)rxq.avail_idx;
 }
 
-/* Notify the device of new avail entries, if it asked to be told: with
- * the event index, when they pass the index it gave (vring_need_event,
- * its 16-bit compare done on the top 16 bits of the words). */
+/* Notify the device of new avail entries, unless it said it needs none
+ * now (VRING_USED_F_NO_NOTIFY: it is at work on the queue). */
 static inline void vq_kick(struct vq *q, unsigned sel)
 {
-	/* read before the fence, which would have them read again */
-	unsigned long avail = q->avail_idx, kicked = q->kicked;
-	int ei = dev.event_idx;
-	fence(); /* our avail index out before we read the device's event index */
-	int need = ei ? (avail - *q->avail_event - 1) << 48 < (avail - kicked) << 48
-				 : !(*(volatile uint16_t *)&q->used->flags & VRING_USED_F_NO_NOTIFY);
+	/* read before the fence, which would have it read again */
+	unsigned long avail = q->avail_idx;
+	fence(); /* our avail index out before we read the device's flag */
+	int need = !(*(volatile uint16_t *)&q->used->flags & VRING_USED_F_NO_NOTIFY);
 	q->kicked = avail;
 	if (need) {
 		/* counted first: under QEMU's -icount the write is best the
@@ -309,15 +300,10 @@ static inline void vq_kick(struct vq *q, unsigned sel)
 	}
 }
 
-/* Ask for an interrupt on the next used entry (on), or for none (off).
- * With the event index, "none" is an index 65535 entries away: should the
- * device ever get there, that is one spare interrupt. */
+/* Ask for an interrupt on every used entry (on), or for none (off). */
 static inline void vq_irq(struct vq *q, int on)
 {
-	if (dev.event_idx)
-		*q->used_event = (uint16_t)(on ? q->last_used : q->last_used - 1);
-	else
-		q->avail->flags = on ? 0 : VRING_AVAIL_F_NO_INTERRUPT;
+	q->avail->flags = on ? 0 : VRING_AVAIL_F_NO_INTERRUPT;
 }
 
 /* Give a buffer to the device for one received frame (can_post said
@@ -760,7 +746,7 @@ unsigned virtio_net_poll(nic_deliver_fn deliver, unsigned budget)
 
 /* Before the superloop sleeps: the interrupts armed, the TX queue told
  * of what it got, and a last look at the rings. One fence serves the
- * event indices written and the TX notify check (vq_kick's, or its
+ * interrupt flags written and the TX notify check (vq_kick's, or its
  * own): both are out before the device's indices are read. */
 static inline __attribute__((always_inline)) int idle(int live)
 {
@@ -781,9 +767,9 @@ static inline __attribute__((always_inline)) int idle(int live)
 		dev.tx_irq = (uint8_t)starved;
 	}
 	if (txq.avail_idx != txq.kicked)
-		vq_kick(&txq, TXQ); /* its fence: the event indices out too */
+		vq_kick(&txq, TXQ); /* its fence: the flags out too */
 	else
-		fence(); /* the event indices out before we look at the rings again */
+		fence(); /* the flags out before we look at the rings again */
 	if ((uint16_t)(*used - last))
 		return 1;
 	if (starved)
@@ -891,9 +877,7 @@ static int reset_device(void)
  * device sets while it is busy: about 5 instructions less per echo
  * (make bench). What the index would add, no interrupt for the frames
  * that come while the loop is busy, the loop gets by turning the RX
- * interrupt off when it polls without sleeping (virtio_net_flush). The
- * code keeps both ways: a driver that asks for the index again needs
- * no other change. */
+ * interrupt off when it polls without sleeping (virtio_net_flush). */
 static uint64_t negotiate(void)
 {
 	uint64_t want = 1ull << VIRTIO_NET_F_MAC | 1ull << VIRTIO_NET_F_STATUS;
@@ -942,7 +926,6 @@ static int start(int again)
 		if (!(t->status() & VSTAT_FEATURES_OK))
 			return fail("device rejected our features");
 	}
-	dev.event_idx = !!(dev.features & (1ull << VIRTIO_RING_F_EVENT_IDX));
 	dev.tx_csum = !!(dev.features & (1ull << VIRTIO_NET_F_CSUM));
 	dev.notify16 = t->notify_width == 2;
 	dev.hdrlen = t->modern ? 12 : 10;

@@ -134,10 +134,9 @@
  *              (nic_ops.idle: virtio_net_flush_idle, gem_flush_idle do the
  *              flush, then arm the interrupts), not flush then idle: one
  *              call and entry less, and virtio-net's notify check and its
- *              event index share one fence.
+ *              interrupt flag share one fence.
  * fences     what a fence (a memory clobber) would have read again is
- *              read before it: vq_kick's avail index, last kick and
- *              event_idx; tx_post's counters are updated before its fence
+ *              read before it: vq_kick's avail index; tx_post's counters are updated before its fence
  *              (after it GCC sign-extends the length first). The GEM's
  *              descriptor words are written with plain stores, which the
  *              fences order (a volatile word store costs a sign-extension).
@@ -159,8 +158,7 @@
  *              (The flag's address then needs no register in the loop,
  *              which keeps the wake-up's instret in one.)
  * word indices virtio's ring indices are free-running machine words: no
- *              16-bit wrap redone after each step (vq_kick compares on the
- *              top 16 bits); a used entry's id is sign-extended so that one
+ *              16-bit wrap redone after each step; a used entry's id is sign-extended so that one
  *              unsigned compare also rejects ids of 2^31 and more.
  * counted once a frame enters the stack (eth.rx) and where it ends; a
  *              layer's way in is read as the balance of its outcomes
